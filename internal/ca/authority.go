@@ -1,0 +1,406 @@
+package ca
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/revocation"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
+)
+
+// KeyStore is what the CAs need of package keys.
+type KeyStore interface {
+	Generate(label string, t keys.Type) (crypto.Signer, error)
+	Signer(label string) (crypto.Signer, error)
+}
+
+// Options configure an Authority.
+type Options struct {
+	Clock  sceau.Clock
+	Logger *slog.Logger
+	URLs   URLs
+	// OCSPSignerValidity is the lifetime of each CA's delegated OCSP
+	// responder certificate.
+	OCSPSignerValidity time.Duration
+	// BatchMax and BatchWait tune group commit.
+	BatchMax  int
+	BatchWait time.Duration
+	// OrphanGrace: reserved serials older than this without a stored
+	// certificate are revoked by RecoverOrphans.
+	OrphanGrace time.Duration
+	// AfterSign, if set, is called right after each certificate signature,
+	// before it is stored (crash tests use it to record what was signed).
+	AfterSign func(serial string)
+	// Observe, if set, is told of each issuance outcome and its duration.
+	Observe func(outcome string, d time.Duration)
+}
+
+// Authority runs the CAs of one installation.
+type Authority struct {
+	db        *store.DB
+	journal   audit.Appender
+	keys      KeyStore
+	rev       *revocation.Service
+	opts      Options
+	clock     sceau.Clock
+	log       *slog.Logger
+	committer *store.GroupCommitter
+	lint      linter
+
+	mu  sync.RWMutex
+	cas map[string]*CA
+	ids []string // in declaration order
+}
+
+// CA is a loaded certification authority.
+type CA struct {
+	Spec     Spec
+	Cert     *x509.Certificate
+	OCSPCert *x509.Certificate
+	Chain    []*x509.Certificate // Cert first, up to the root
+	signer   crypto.Signer
+	profiles map[string]*Profile
+	// lintSigner has the CA's algorithm and signs the throwaway copy of
+	// each certificate that is linted before the real signature;
+	// lintParent is the CA certificate with the lint key's public key.
+	lintSigner crypto.Signer
+	lintParent *x509.Certificate
+}
+
+// Profile returns the named profile.
+func (c *CA) Profile(name string) (*Profile, bool) {
+	p, ok := c.profiles[name]
+	return p, ok
+}
+
+// New returns an Authority; call Load (or Bootstrap) next.
+func New(db *store.DB, journal audit.Appender, ks KeyStore, rev *revocation.Service, opts Options) *Authority {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.OCSPSignerValidity == 0 {
+		opts.OCSPSignerValidity = 90 * 24 * time.Hour
+	}
+	if opts.BatchMax == 0 {
+		opts.BatchMax = 128
+	}
+	if opts.OrphanGrace == 0 {
+		opts.OrphanGrace = 5 * time.Minute
+	}
+	a := &Authority{db: db, journal: journal, keys: ks, rev: rev, opts: opts, clock: sceau.ClockOr(opts.Clock),
+		log: opts.Logger, cas: map[string]*CA{}}
+	a.committer = store.NewGroupCommitter(db, opts.BatchMax, opts.BatchWait)
+	return a
+}
+
+// Committer exposes the group committer (for metrics).
+func (a *Authority) Committer() *store.GroupCommitter { return a.committer }
+
+// Close stops the committer after queued work.
+func (a *Authority) Close() { a.committer.Close() }
+
+// Bootstrap creates every CA of specs that does not exist yet (key in the
+// keystore, certificate signed by its parent or self-signed, delegated OCSP
+// responder), each with its audit event, then loads them all. Existing CAs
+// are loaded as they are.
+func (a *Authority) Bootstrap(ctx context.Context, actor sceau.Actor, specs []Spec) error {
+	for _, s := range specs {
+		exists, err := a.exists(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if err := a.create(ctx, actor, s); err != nil {
+				return err
+			}
+		}
+		if err := a.load(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load loads the CAs of specs, which must exist already.
+func (a *Authority) Load(ctx context.Context, specs []Spec) error {
+	for _, s := range specs {
+		if err := a.load(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Authority) exists(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cas WHERE id = ?`, id).Scan(&n)
+	return n > 0, store.Classify("ca: lookup", err)
+}
+
+// CA returns a loaded CA.
+func (a *Authority) CA(id string) (*CA, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	c, ok := a.cas[id]
+	if !ok {
+		return nil, sceau.Errorf(sceau.NotFound, "ca", "unknown CA %q", id)
+	}
+	return c, nil
+}
+
+// CAs returns the loaded CAs in declaration order.
+func (a *Authority) CAs() []*CA {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]*CA, 0, len(a.ids))
+	for _, id := range a.ids {
+		out = append(out, a.cas[id])
+	}
+	return out
+}
+
+func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error {
+	op := fmt.Sprintf("ca: create %q", s.ID)
+	// KEY-7: a CA key pair and certificate live at most 10 years.
+	if s.Validity <= 0 || s.Validity > MaxCAValidity {
+		return sceau.Errorf(sceau.Invalid, op, "validity %s is outside (0, 10 years] (KEY-7)", s.Validity)
+	}
+	var parent *CA
+	if s.Parent != "" {
+		p, err := a.CA(s.Parent)
+		if err != nil {
+			return sceau.Errorf(sceau.Invalid, op, "parent %q is not loaded", s.Parent)
+		}
+		parent = p
+	}
+	now := a.clock.Now().UTC().Truncate(time.Second)
+	notAfter := now.Add(s.Validity)
+	if parent != nil && notAfter.After(parent.Cert.NotAfter) {
+		// KEY-7: no certificate outlives its issuer.
+		return sceau.Errorf(sceau.Invalid, op, "validity ends %s, after its parent %q (%s)",
+			notAfter.Format(time.DateOnly), parent.Spec.ID, parent.Cert.NotAfter.Format(time.DateOnly))
+	}
+	key, err := a.keys.Generate("ca-"+s.ID, s.KeyType)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          randomSerial(),
+		Subject:               s.Subject,
+		NotBefore:             now,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		SignatureAlgorithm:    s.KeyType.SignatureAlgorithm(),
+		SubjectKeyId:          subjectKeyID(marshalSPKI(key.Public())),
+	}
+	switch {
+	case s.PathLen == 0:
+		tmpl.MaxPathLenZero = true
+	case s.PathLen > 0:
+		tmpl.MaxPathLen = s.PathLen
+	default:
+		tmpl.MaxPathLen = -1
+	}
+	issuerCert, issuerKey := tmpl, key
+	if parent != nil {
+		issuerCert, issuerKey = parent.Cert, parent.signer
+		tmpl.SignatureAlgorithm = parent.Spec.KeyType.SignatureAlgorithm()
+		tmpl.CRLDistributionPoints = []string{a.opts.URLs.CRL(parent.Spec.ID)}
+		tmpl.IssuingCertificateURL = []string{a.opts.URLs.CACert(parent.Spec.ID)}
+		tmpl.OCSPServer = []string{a.opts.URLs.OCSP()}
+	}
+	if len(s.Policies) > 0 {
+		ext, err := policiesExtension(s.Policies)
+		if err != nil {
+			return sceau.E(sceau.Internal, op, "", err)
+		}
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuerCert, key.Public(), issuerKey)
+	if err != nil {
+		return sceau.E(sceau.Unavailable, op, "cannot sign the CA certificate", err)
+	}
+	if f, err := a.lint.lintCertificate(der, []string{"rfc5280"}); err != nil {
+		return sceau.E(sceau.Internal, op, "", err)
+	} else if err := f.refuse(op); err != nil {
+		return err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return sceau.E(sceau.Internal, op, "", err)
+	}
+	ocspDER, ocspKeyRef, err := a.newOCSPSigner(s.ID, cert, key, s.KeyType)
+	if err != nil {
+		return err
+	}
+	var parentID sql.NullString
+	if s.Parent != "" {
+		parentID = sql.NullString{String: s.Parent, Valid: true}
+	}
+	return a.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cas (id, parent_id, subject, key_ref, cert_der, not_before, not_after, ocsp_key_ref, ocsp_cert_der, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, parentID, cert.Subject.String(), "ca-"+s.ID, der,
+			store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), ocspKeyRef, ocspDER, store.FormatTime(now)); err != nil {
+			return store.Classify(op, err)
+		}
+		return a.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "ca.created", Object: "ca:" + s.ID,
+			Details: map[string]any{"subject": cert.Subject.String(), "parent": s.Parent, "key_type": s.KeyType,
+				"not_before": cert.NotBefore, "not_after": cert.NotAfter, "serial": revocation.SerialHex(cert.SerialNumber),
+				"sha256": sha256Hex(der), "key": "ca-" + s.ID}})
+	})
+}
+
+// newOCSPSigner makes the CA's delegated OCSP responder: a P-256 key in the
+// keystore and a certificate with id-kp-OCSPSigning and ocsp-nocheck.
+func (a *Authority) newOCSPSigner(id string, caCert *x509.Certificate, caKey crypto.Signer, caType keys.Type) ([]byte, string, error) {
+	op := fmt.Sprintf("ca: OCSP responder of %q", id)
+	now := a.clock.Now().UTC().Truncate(time.Second)
+	label := fmt.Sprintf("ocsp-%s-%d", id, now.Unix())
+	key, err := a.keys.Generate(label, keys.ECDSAP256)
+	if err != nil {
+		return nil, "", err
+	}
+	notAfter := now.Add(a.opts.OCSPSignerValidity)
+	if notAfter.After(caCert.NotAfter) {
+		notAfter = caCert.NotAfter
+	}
+	subject := caCert.Subject
+	subject.CommonName = caCert.Subject.CommonName + " OCSP Responder"
+	subject.ExtraNames = nil
+	tmpl := &x509.Certificate{
+		SerialNumber:          randomSerial(),
+		Subject:               subject,
+		NotBefore:             now,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning},
+		BasicConstraintsValid: true,
+		SignatureAlgorithm:    caType.SignatureAlgorithm(),
+		SubjectKeyId:          subjectKeyID(marshalSPKI(key.Public())),
+		ExtraExtensions:       []pkix.Extension{ocspNoCheck()},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, key.Public(), caKey)
+	if err != nil {
+		return nil, "", sceau.E(sceau.Unavailable, op, "cannot sign the responder certificate", err)
+	}
+	if f, err := a.lint.lintCertificate(der, []string{"rfc5280"}); err != nil {
+		return nil, "", sceau.E(sceau.Internal, op, "", err)
+	} else if err := f.refuse(op); err != nil {
+		return nil, "", err
+	}
+	return der, label, nil
+}
+
+func (a *Authority) load(ctx context.Context, s Spec) error {
+	op := fmt.Sprintf("ca: load %q", s.ID)
+	var (
+		keyRef, ocspRef string
+		der, ocspDER    []byte
+		parentID        sql.NullString
+	)
+	err := a.db.QueryRowContext(ctx, `SELECT parent_id, key_ref, cert_der, ocsp_key_ref, ocsp_cert_der FROM cas WHERE id = ?`, s.ID).
+		Scan(&parentID, &keyRef, &der, &ocspRef, &ocspDER)
+	if err == sql.ErrNoRows {
+		return sceau.Errorf(sceau.NotFound, op, "CA %q is declared but was never created: run `sceau init`", s.ID)
+	}
+	if err != nil {
+		return store.Classify(op, err)
+	}
+	if parentID.String != s.Parent {
+		return sceau.Errorf(sceau.Invalid, op, "the configuration names parent %q, the database %q", s.Parent, parentID.String)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return sceau.E(sceau.Internal, op, "stored certificate cannot be parsed", err)
+	}
+	ocspCert, err := x509.ParseCertificate(ocspDER)
+	if err != nil {
+		return sceau.E(sceau.Internal, op, "stored OCSP responder certificate cannot be parsed", err)
+	}
+	signer, err := a.keys.Signer(keyRef)
+	if err != nil {
+		return err
+	}
+	ocspSigner, err := a.keys.Signer(ocspRef)
+	if err != nil {
+		return err
+	}
+	c := &CA{Spec: s, Cert: cert, OCSPCert: ocspCert, signer: signer, profiles: map[string]*Profile{}}
+	for i := range s.Profiles {
+		c.profiles[s.Profiles[i].Name] = &s.Profiles[i]
+	}
+	c.Chain = []*x509.Certificate{cert}
+	if s.Parent != "" {
+		p, err := a.CA(s.Parent)
+		if err != nil {
+			return sceau.Errorf(sceau.Invalid, op, "parent %q must be loaded first", s.Parent)
+		}
+		c.Chain = append(c.Chain, p.Chain...)
+	}
+	// The lint key shares the CA's algorithm so the linted TBS equals the
+	// signed one; RSA CAs lint with a 2048-bit key (same SHA256WithRSA).
+	lintType := s.KeyType
+	if lintType != keys.ECDSAP256 && lintType != keys.ECDSAP384 {
+		lintType = keys.RSA2048
+	}
+	if c.lintSigner, err = lintType.Generate(nil); err != nil {
+		return sceau.E(sceau.Internal, op, "", err)
+	}
+	lp := *cert
+	lp.PublicKey = c.lintSigner.Public()
+	c.lintParent = &lp
+
+	a.mu.Lock()
+	if _, ok := a.cas[s.ID]; !ok {
+		a.ids = append(a.ids, s.ID)
+	}
+	a.cas[s.ID] = c
+	a.mu.Unlock()
+
+	if a.rev != nil {
+		id := s.ID
+		a.rev.AddIssuer(&revocation.Issuer{ID: id, Cert: cert, Signer: signer, OCSPCert: ocspCert, OCSPSigner: ocspSigner,
+			CRL: s.CRL, CRLURL: a.opts.URLs.CRL(id), ShardURL: func(k int) string { return a.opts.URLs.CRLShard(id, k) }})
+	}
+	return nil
+}
+
+// randomSerial returns a positive serial of 127 random bits (CA-2: at least 64).
+func randomSerial() *big.Int {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("ca: crypto/rand failed: " + err.Error())
+	}
+	b[0] &= 0x7f
+	b[0] |= 0x40 // keep 16 octets: a fixed length, never zero
+	return new(big.Int).SetBytes(b)
+}
+
+// Fingerprints returns the SHA-1 and SHA-256 fingerprints of a certificate.
+func Fingerprints(der []byte) (sha1hex, sha256hex string) {
+	s1 := sha1.Sum(der)
+	s2 := sha256.Sum256(der)
+	return hex.EncodeToString(s1[:]), hex.EncodeToString(s2[:])
+}
+
+func sha256Hex(der []byte) string {
+	_, h := Fingerprints(der)
+	return h
+}

@@ -1,0 +1,252 @@
+package ca
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/revocation"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
+)
+
+// Prepared is a certificate whose serial and to-be-signed form are durably
+// recorded. It can be signed once, by Issue.
+type Prepared struct {
+	ca       *CA
+	profile  *Profile
+	actor    sceau.Actor
+	tmpl     *x509.Certificate
+	pub      crypto.PublicKey
+	tbs      []byte // RawTBSCertificate of the linted copy
+	serial   string
+	used     atomic.Bool
+	Warnings []string // lint warnings (issuance goes on)
+}
+
+// Serial returns the reserved serial in lower-case hex.
+func (p *Prepared) Serial() string { return p.serial }
+
+// Issued is a signed and stored certificate.
+type Issued struct {
+	Serial string
+	DER    []byte
+	Cert   *x509.Certificate
+	Chain  []*x509.Certificate // issuer first, up to the root
+}
+
+// Prepare checks req against its CA and profile, builds and lints the
+// certificate, reserves its serial and commits the reservation with its
+// audit event (record before sign). For GenerateKey requests use IssueWithKey.
+func (a *Authority) Prepare(ctx context.Context, actor sceau.Actor, req Request) (*Prepared, error) {
+	const op = "ca: prepare"
+	c, err := a.CA(req.CA)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := c.Profile(req.Profile)
+	if !ok {
+		return nil, sceau.Errorf(sceau.NotFound, op, "CA %q has no profile %q", req.CA, req.Profile)
+	}
+	var sr subjectRequest
+	switch {
+	case req.CSR != nil && req.GenerateKey != "":
+		return nil, sceau.Errorf(sceau.Invalid, op, "give a CSR or ask for a generated key, not both")
+	case req.CSR != nil:
+		csr, err := ParseCSR(req.CSR)
+		if err != nil {
+			return nil, err
+		}
+		sr = subjectRequest{pub: csr.PublicKey, subject: cleanSubject(csr.Subject), dnsNames: csr.DNSNames,
+			emails: csr.EmailAddresses, ips: csr.IPAddresses}
+	default:
+		return nil, sceau.Errorf(sceau.Invalid, op, "a CSR is required")
+	}
+	return a.prepare(ctx, actor, c, p, req.Validity, &sr)
+}
+
+func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Profile, validity time.Duration, sr *subjectRequest) (*Prepared, error) {
+	const op = "ca: prepare"
+	start := time.Now()
+	if err := checkKey(sr.pub, p, c); err != nil {
+		a.observe("refused", start)
+		return nil, err
+	}
+	if err := checkNames(sr, p); err != nil {
+		a.observe("refused", start)
+		return nil, err
+	}
+	if validity == 0 {
+		validity = p.Validity
+	}
+	if validity < 0 || validity > p.MaxValidity {
+		a.observe("refused", start)
+		return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the profile's maximum %s", validity, p.MaxValidity)
+	}
+	now := a.clock.Now().UTC().Truncate(time.Second)
+	notAfter := now.Add(validity)
+	// KEY-7: no certificate outlives its issuer.
+	if notAfter.After(c.Cert.NotAfter) {
+		a.observe("refused", start)
+		return nil, sceau.Errorf(sceau.Invalid, op, "the certificate would end %s, after its issuer %q (%s)",
+			notAfter.Format(time.DateOnly), c.Spec.ID, c.Cert.NotAfter.Format(time.DateOnly))
+	}
+	if now.Before(c.Cert.NotBefore) {
+		a.observe("refused", start)
+		return nil, sceau.Errorf(sceau.Unavailable, op, "CA %q is not valid before %s", c.Spec.ID, c.Cert.NotBefore)
+	}
+	tmpl := &x509.Certificate{
+		Subject:               sr.subject,
+		NotBefore:             now,
+		NotAfter:              notAfter,
+		KeyUsage:              p.KeyUsage,
+		ExtKeyUsage:           p.ExtKeyUsage,
+		BasicConstraintsValid: true,
+		DNSNames:              sr.dnsNames,
+		EmailAddresses:        sr.emails,
+		IPAddresses:           sr.ips,
+		IssuingCertificateURL: []string{a.opts.URLs.CACert(c.Spec.ID)},
+		OCSPServer:            []string{a.opts.URLs.OCSP()},
+		SignatureAlgorithm:    c.Spec.KeyType.SignatureAlgorithm(),
+		SubjectKeyId:          subjectKeyID(marshalSPKI(sr.pub)),
+	}
+	if len(p.Policies) > 0 {
+		ext, err := policiesExtension(p.Policies)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "", err)
+		}
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
+	}
+
+	for attempt := 0; ; attempt++ {
+		tmpl.SerialNumber = randomSerial()
+		tmpl.CRLDistributionPoints = []string{a.opts.URLs.CRL(c.Spec.ID)}
+		if c.Spec.CRL.Shards > 0 {
+			tmpl.CRLDistributionPoints = []string{a.opts.URLs.CRLShard(c.Spec.ID, revocation.ShardOf(tmpl.SerialNumber, c.Spec.CRL.Shards))}
+		}
+		// CA-2: build and lint before the real signature; the copy is
+		// signed by the throwaway lint key, never by the CA.
+		lintDER, err := x509.CreateCertificate(rand.Reader, tmpl, c.lintParent, sr.pub, c.lintSigner)
+		if err != nil {
+			a.observe("refused", start)
+			return nil, sceau.E(sceau.Invalid, op, "the certificate cannot be built", err)
+		}
+		f, err := a.lint.lintCertificate(lintDER, p.Lints)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "", err)
+		}
+		if err := f.refuse(op); err != nil {
+			a.observe("lint_refused", start)
+			return nil, err
+		}
+		linted, err := x509.ParseCertificate(lintDER)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "", err)
+		}
+		serial := revocation.SerialHex(tmpl.SerialNumber)
+		err = a.committer.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, not_before, not_after, reserved_at)
+				VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`, serial, c.Spec.ID, p.Name, sr.subject.String(), lintDER,
+				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
+				return store.Classify(op, err)
+			}
+			return a.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
+				Details: map[string]any{"ca": c.Spec.ID, "profile": p.Name, "subject": sr.subject.String(),
+					"dns_names": sr.dnsNames, "emails": sr.emails, "not_after": tmpl.NotAfter}})
+		})
+		if errors.Is(err, sceau.ErrConflict) && attempt < 3 {
+			continue // a serial collision: draw again
+		}
+		if err != nil {
+			a.observe("error", start)
+			return nil, err
+		}
+		return &Prepared{ca: c, profile: p, actor: actor, tmpl: tmpl, pub: sr.pub, tbs: linted.RawTBSCertificate,
+			serial: serial, Warnings: f.Warnings}, nil
+	}
+}
+
+// Issue signs a prepared certificate with the CA key, at most once, then
+// stores it with its pre-signed OCSP response and its audit event. If
+// signing fails the reservation stays: the serial is treated as issued.
+func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
+	const op = "ca: issue"
+	start := time.Now()
+	if !p.used.CompareAndSwap(false, true) {
+		return nil, sceau.Errorf(sceau.Conflict, op, "certificate %s was signed already", p.serial)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, p.tmpl, p.ca.Cert, p.pub, p.ca.signer)
+	if err != nil {
+		a.observe("error", start)
+		if errors.Is(err, keys.ErrNotActivated) {
+			return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("the key of CA %q is not activated", p.ca.Spec.ID), err)
+		}
+		return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("CA %q cannot sign", p.ca.Spec.ID), err)
+	}
+	if a.opts.AfterSign != nil {
+		a.opts.AfterSign(p.serial)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, sceau.E(sceau.Internal, op, "", err)
+	}
+	if !bytes.Equal(cert.RawTBSCertificate, p.tbs) {
+		// Never happens unless crypto/x509 changes under us; the signed
+		// certificate is not the linted one, so it is not handed out.
+		return nil, sceau.Errorf(sceau.Internal, op, "certificate %s differs from its linted form", p.serial)
+	}
+	var ocspResp []byte
+	var ocspNext time.Time
+	if a.rev != nil {
+		if ocspResp, ocspNext, err = a.rev.SignGood(p.ca.Spec.ID, p.tmpl.SerialNumber); err != nil {
+			return nil, err
+		}
+	}
+	issuedAt := a.clock.Now()
+	err = a.committer.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var next any
+		if ocspResp != nil {
+			next = store.FormatTime(ocspNext)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'issued', cert_der = ?, issued_at = ?, ocsp_response = ?, ocsp_next_update = ?
+			WHERE serial = ? AND status = 'reserved' AND revoked_at IS NULL`, der, store.FormatTime(issuedAt), ocspResp, next, p.serial)
+		if err != nil {
+			return store.Classify(op, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return sceau.Errorf(sceau.Conflict, op, "certificate %s was revoked before it could be stored", p.serial)
+		}
+		_, fp := Fingerprints(der)
+		return a.journal.Append(ctx, tx, audit.Event{Actor: p.actor, Action: "certificate.issued", Object: "certificate:" + p.serial,
+			Details: map[string]any{"ca": p.ca.Spec.ID, "profile": p.profile.Name, "sha256": fp}})
+	})
+	if err != nil {
+		a.observe("error", start)
+		return nil, err
+	}
+	a.observe("issued", start)
+	return &Issued{Serial: p.serial, DER: der, Cert: cert, Chain: p.ca.Chain}, nil
+}
+
+// IssueCSR prepares and issues a certificate from a PKCS#10 request.
+func (a *Authority) IssueCSR(ctx context.Context, actor sceau.Actor, req Request) (*Issued, error) {
+	p, err := a.Prepare(ctx, actor, req)
+	if err != nil {
+		return nil, err
+	}
+	return a.Issue(ctx, p)
+}
+
+func (a *Authority) observe(outcome string, start time.Time) {
+	if a.opts.Observe != nil {
+		a.opts.Observe(outcome, time.Since(start))
+	}
+}

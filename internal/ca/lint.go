@@ -1,0 +1,127 @@
+package ca
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	zx509 "github.com/zmap/zcrypto/x509"
+	"github.com/zmap/zlint/v3"
+	"github.com/zmap/zlint/v3/lint"
+
+	"github.com/sceau/sceau/internal/sceau"
+)
+
+var lintSourceNames = map[string]lint.LintSource{
+	"rfc5280":    lint.RFC5280,
+	"etsi":       lint.EtsiEsi,
+	"cabf_br":    lint.CABFBaselineRequirements,
+	"cabf_smime": lint.CABFSMIMEBaselineRequirements,
+	"community":  lint.Community,
+}
+
+// linter holds one filtered zlint registry per set of sources: filtering
+// the global registry is costly, running a filtered one is cheap.
+type linter struct {
+	mu   sync.Mutex
+	regs map[string]lint.Registry
+}
+
+func (l *linter) registry(sources []string) (lint.Registry, error) {
+	key := strings.Join(sources, ",")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.regs[key]; ok {
+		return r, nil
+	}
+	var list lint.SourceList
+	for _, s := range sources {
+		src, ok := lintSourceNames[s]
+		if !ok {
+			return nil, fmt.Errorf("unknown lint source %q", s)
+		}
+		list = append(list, src)
+	}
+	r, err := lint.GlobalRegistry().Filter(lint.FilterOptions{IncludeSources: list})
+	if err != nil {
+		return nil, err
+	}
+	if l.regs == nil {
+		l.regs = map[string]lint.Registry{}
+	}
+	l.regs[key] = r
+	return r, nil
+}
+
+// LintFindings are the lints that did not pass, by level.
+type LintFindings struct {
+	Errors   []string // error and fatal: issuance is refused
+	Warnings []string
+}
+
+// lintCertificate runs the sources over a DER certificate. The certificate
+// may be signed by any key: zlint does not check the signature.
+func (l *linter) lintCertificate(der []byte, sources []string) (LintFindings, error) {
+	var f LintFindings
+	reg, err := l.registry(sources)
+	if err != nil {
+		return f, err
+	}
+	zc, err := zx509.ParseCertificate(der)
+	if err != nil {
+		return f, fmt.Errorf("zlint cannot parse the certificate: %w", err)
+	}
+	res := zlint.LintCertificateEx(zc, reg)
+	for name, r := range res.Results {
+		switch r.Status {
+		case lint.Error, lint.Fatal:
+			f.Errors = append(f.Errors, name)
+		case lint.Warn:
+			f.Warnings = append(f.Warnings, name)
+		}
+	}
+	sort.Strings(f.Errors)
+	sort.Strings(f.Warnings)
+	return f, nil
+}
+
+// refuse turns error-level findings into the issuance refusal (CA-2).
+func (f LintFindings) refuse(op string) error {
+	if len(f.Errors) == 0 {
+		return nil
+	}
+	return sceau.Errorf(sceau.Invalid, op, "the certificate fails lints: %s", strings.Join(f.Errors, ", "))
+}
+
+// LintCertificate lints a DER certificate with the given sources (rfc5280,
+// etsi, cabf_br, cabf_smime, community); for tests and `sceau check`.
+func LintCertificate(der []byte, sources ...string) (LintFindings, error) {
+	var l linter
+	return l.lintCertificate(der, sources)
+}
+
+// LintCRL lints a DER CRL with zlint's RFC 5280 lints.
+func LintCRL(der []byte) (LintFindings, error) {
+	var f LintFindings
+	crl, err := zx509.ParseRevocationList(der)
+	if err != nil {
+		return f, fmt.Errorf("zlint cannot parse the CRL: %w", err)
+	}
+	reg, err := lint.GlobalRegistry().Filter(lint.FilterOptions{IncludeSources: lint.SourceList{lint.RFC5280}})
+	if err != nil {
+		return f, err
+	}
+	res := zlint.LintRevocationListEx(crl, reg)
+	for name, r := range res.Results {
+		switch r.Status {
+		case lint.Error, lint.Fatal:
+			f.Errors = append(f.Errors, name)
+		case lint.Warn:
+			f.Warnings = append(f.Warnings, name)
+		}
+	}
+	sort.Strings(f.Errors)
+	sort.Strings(f.Warnings)
+	return f, nil
+}

@@ -1,0 +1,212 @@
+package ca
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/sceau"
+)
+
+// MaxCSRBytes caps a PKCS#10 request; real ones are well under 4 KiB.
+const MaxCSRBytes = 16 << 10
+
+// Request asks a CA for a certificate. Exactly one of CSR and GenerateKey
+// is set: a DER PKCS#10 request whose subject and names are used, or a key
+// type to generate for the holder (then Subject and the name fields say who
+// the certificate is for).
+type Request struct {
+	CA      string
+	Profile string
+	CSR     []byte
+	// GenerateKey asks Sceau to make the holder's key (PKCS#12 delivery).
+	GenerateKey keys.Type
+	Subject     pkix.Name
+	DNSNames    []string
+	Emails      []string
+	IPs         []net.IP
+	// Validity, if not zero, asks for a lifetime up to the profile's maximum.
+	Validity time.Duration
+}
+
+// subjectRequest is a checked request, ready to become a template.
+type subjectRequest struct {
+	pub      crypto.PublicKey
+	subject  pkix.Name
+	dnsNames []string
+	emails   []string
+	ips      []net.IP
+}
+
+// ParseCSR reads and checks a PKCS#10 request: size, DER, its signature.
+func ParseCSR(der []byte) (*x509.CertificateRequest, error) {
+	const op = "ca: csr"
+	if len(der) == 0 {
+		return nil, sceau.Errorf(sceau.Invalid, op, "the request is empty")
+	}
+	if len(der) > MaxCSRBytes {
+		return nil, sceau.Errorf(sceau.Invalid, op, "the request is %d bytes, more than %d", len(der), MaxCSRBytes)
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, sceau.E(sceau.Invalid, op, "not a DER PKCS#10 request", err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, sceau.E(sceau.Invalid, op, "the request's signature does not verify (proof of possession fails)", err)
+	}
+	return csr, nil
+}
+
+// checkKey refuses subject keys the profile does not allow and weak keys.
+func checkKey(pub crypto.PublicKey, p *Profile, issuer *CA) error {
+	const op = "ca: subject key"
+	t, err := keys.TypeOf(pub)
+	if err != nil {
+		return sceau.E(sceau.Invalid, op, "", err)
+	}
+	if !slices.Contains(p.KeyTypes, t) {
+		return sceau.Errorf(sceau.Invalid, op, "profile %q does not allow %s keys (allowed: %v)", p.Name, t, p.KeyTypes)
+	}
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.E != 65537 {
+			return sceau.Errorf(sceau.Invalid, op, "RSA public exponent %d is refused (want 65537)", k.E)
+		}
+		if k.N.Bit(0) == 0 {
+			return sceau.Errorf(sceau.Invalid, op, "RSA modulus is even")
+		}
+		m := new(big.Int)
+		for _, p := range smallPrimes {
+			if m.Mod(k.N, big.NewInt(p)).Sign() == 0 {
+				return sceau.Errorf(sceau.Invalid, op, "RSA modulus has a small factor (%d)", p)
+			}
+		}
+	case *ecdsa.PublicKey:
+		// crypto/x509 refuses points off the curve when parsing.
+	}
+	if eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); ok {
+		for _, c := range issuer.Chain {
+			if eq.Equal(c.PublicKey) {
+				return sceau.Errorf(sceau.Invalid, op, "the subject key is a CA's key")
+			}
+		}
+	}
+	return nil
+}
+
+// smallPrimes are the odd primes below 1000: a modulus with one of them as
+// a factor is broken or forged.
+var smallPrimes = func() []int64 {
+	var ps []int64
+	for n := int64(3); n < 1000; n += 2 {
+		prime := true
+		for _, p := range ps {
+			if p*p > n {
+				break
+			}
+			if n%p == 0 {
+				prime = false
+				break
+			}
+		}
+		if prime {
+			ps = append(ps, n)
+		}
+	}
+	return ps
+}()
+
+// checkNames applies the profile's rules on subject alternative names.
+func checkNames(r *subjectRequest, p *Profile) error {
+	const op = "ca: names"
+	if len(r.dnsNames) > 0 && !p.AllowDNS {
+		return sceau.Errorf(sceau.Invalid, op, "profile %q does not allow DNS names", p.Name)
+	}
+	if len(r.emails) > 0 && !p.AllowEmail {
+		return sceau.Errorf(sceau.Invalid, op, "profile %q does not allow email addresses", p.Name)
+	}
+	if len(r.ips) > 0 && !p.AllowIP {
+		return sceau.Errorf(sceau.Invalid, op, "profile %q does not allow IP addresses", p.Name)
+	}
+	n := len(r.dnsNames) + len(r.emails) + len(r.ips)
+	if p.RequireSAN && n == 0 {
+		return sceau.Errorf(sceau.Invalid, op, "profile %q requires a subject alternative name", p.Name)
+	}
+	if n > 100 {
+		return sceau.Errorf(sceau.Invalid, op, "%d names is more than 100", n)
+	}
+	for _, d := range r.dnsNames {
+		if !validDNSName(d) {
+			return sceau.Errorf(sceau.Invalid, op, "%q is not a valid DNS name", d)
+		}
+	}
+	for _, e := range r.emails {
+		local, domain, ok := strings.Cut(e, "@")
+		if !ok || local == "" || !validDNSName(domain) || strings.ContainsAny(e, " <>\"") {
+			return sceau.Errorf(sceau.Invalid, op, "%q is not a valid email address", e)
+		}
+	}
+	if r.subject.CommonName == "" && n == 0 {
+		return sceau.Errorf(sceau.Invalid, op, "the request names no subject: neither a common name nor an alternative name")
+	}
+	if len(r.subject.CommonName) > 64 {
+		return sceau.Errorf(sceau.Invalid, op, "the common name is longer than 64 characters")
+	}
+	for _, c := range r.subject.Country {
+		if len(c) != 2 {
+			return sceau.Errorf(sceau.Invalid, op, "country %q is not a two-letter code", c)
+		}
+	}
+	return nil
+}
+
+func validDNSName(s string) bool {
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for i, l := range labels {
+		if l == "*" && i == 0 {
+			continue
+		}
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// cleanSubject keeps the attributes Sceau puts in subject names, dropping
+// anything else a request carried.
+func cleanSubject(n pkix.Name) pkix.Name {
+	return pkix.Name{
+		CommonName:         n.CommonName,
+		Organization:       n.Organization,
+		OrganizationalUnit: n.OrganizationalUnit,
+		Country:            n.Country,
+		Locality:           n.Locality,
+		Province:           n.Province,
+		SerialNumber:       n.SerialNumber,
+	}
+}
+
+func (r *Request) String() string {
+	return fmt.Sprintf("ca=%s profile=%s", r.CA, r.Profile)
+}

@@ -1,0 +1,88 @@
+package ca
+
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"time"
+
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/revocation"
+)
+
+// MaxCAValidity is the policy's ceiling on CA key and certificate life (KEY-7).
+const MaxCAValidity = 10 * 365 * 24 * time.Hour
+
+// Spec declares one CA of the hierarchy.
+type Spec struct {
+	ID       string
+	Parent   string // "" for a self-signed root
+	Subject  pkix.Name
+	KeyType  keys.Type
+	Validity time.Duration
+	PathLen  int // -1: no limit
+	Policies []Policy
+	CRL      revocation.CRLSchedule
+	Profiles []Profile
+}
+
+// Policy is a certificate policy OID with an optional CPS URI qualifier.
+type Policy struct {
+	OID    asn1.ObjectIdentifier
+	CPSURI string
+}
+
+// Profile is one kind of end-entity certificate.
+type Profile struct {
+	Name        string
+	KeyUsage    x509.KeyUsage
+	ExtKeyUsage []x509.ExtKeyUsage
+	Policies    []Policy
+	KeyTypes    []keys.Type
+	Validity    time.Duration
+	MaxValidity time.Duration
+	AllowDNS    bool
+	AllowEmail  bool
+	AllowIP     bool
+	RequireSAN  bool
+	// Lints names the zlint sources run before signing.
+	Lints []string
+}
+
+// URLs builds the public URLs written into certificates; they must match
+// the routes of the public listener.
+type URLs struct {
+	Base string // e.g. http://127.0.0.1:8080, no trailing slash
+}
+
+// CACert is where the CA's certificate is published (AIA caIssuers).
+func (u URLs) CACert(id string) string { return u.Base + "/ca/" + id + ".der" }
+
+// CRL is where the CA's full CRL is published (CDP).
+func (u URLs) CRL(id string) string { return u.Base + "/crl/" + id + ".crl" }
+
+// CRLShard is where partition k of the CA's CRL is published.
+func (u URLs) CRLShard(id string, k int) string { return fmt.Sprintf("%s/crl/%s/%d.crl", u.Base, id, k) }
+
+// OCSP is the responder URL (AIA ocsp).
+func (u URLs) OCSP() string { return u.Base + "/ocsp" }
+
+// KeyUsageNames maps configuration names to key usages.
+var KeyUsageNames = map[string]x509.KeyUsage{
+	"digitalSignature":  x509.KeyUsageDigitalSignature,
+	"contentCommitment": x509.KeyUsageContentCommitment,
+	"keyEncipherment":   x509.KeyUsageKeyEncipherment,
+	"dataEncipherment":  x509.KeyUsageDataEncipherment,
+	"keyAgreement":      x509.KeyUsageKeyAgreement,
+}
+
+// ExtKeyUsageNames maps configuration names to extended key usages.
+var ExtKeyUsageNames = map[string]x509.ExtKeyUsage{
+	"serverAuth":      x509.ExtKeyUsageServerAuth,
+	"clientAuth":      x509.ExtKeyUsageClientAuth,
+	"emailProtection": x509.ExtKeyUsageEmailProtection,
+	"codeSigning":     x509.ExtKeyUsageCodeSigning,
+	"timeStamping":    x509.ExtKeyUsageTimeStamping,
+	"ocspSigning":     x509.ExtKeyUsageOCSPSigning,
+}

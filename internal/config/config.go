@@ -1,0 +1,421 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole of sceau.yaml.
+type Config struct {
+	// DataDir holds the database, keystore, published files and admin
+	// credentials. Relative paths elsewhere in the file are relative to it.
+	// A relative DataDir is relative to the configuration file's directory.
+	DataDir  string   `yaml:"data_dir"`
+	Database Database `yaml:"database"`
+	Keystore Keystore `yaml:"keystore"`
+	Public   Public   `yaml:"public"`
+	Admin    Admin    `yaml:"admin"`
+	Issuance Issuance `yaml:"issuance"`
+	OCSP     OCSP     `yaml:"ocsp"`
+	CAs      []CA     `yaml:"cas"`
+}
+
+// Database selects the store.
+type Database struct {
+	// Engine is sqlite (default, one file) or postgres (several nodes).
+	Engine string `yaml:"engine"`
+	// Path of the SQLite file. Default: sceau.db.
+	Path string `yaml:"path,omitempty"`
+	// DSNFile names a file holding the PostgreSQL connection string (it may
+	// hold a password, so it is never written inline).
+	DSNFile string `yaml:"dsn_file,omitempty"`
+}
+
+// Keystore is the encrypted software keystore (KEY-1 without a device).
+type Keystore struct {
+	// Dir holds the sealed key files. Default: keys.
+	Dir string `yaml:"dir"`
+	// SecretFile holds the activation secret. Without it, the CA keys must
+	// be activated by hand after each start. Default: none.
+	SecretFile string `yaml:"secret_file,omitempty"`
+}
+
+// Public is the read-only public listener (PUB-1, SYS-2).
+type Public struct {
+	// Listen is host:port. Default: 127.0.0.1:8080.
+	Listen string `yaml:"listen"`
+	// BaseURL is how the world reaches the listener; CRL distribution
+	// points, AIA and OCSP URLs in certificates are built from it.
+	// Default: http://<listen>.
+	BaseURL string `yaml:"base_url"`
+}
+
+// Admin is the administration listener: TLS 1.3 with client certificates (SYS-2).
+type Admin struct {
+	// Listen is host:port. Default: 127.0.0.1:8443.
+	Listen string `yaml:"listen"`
+	// Dir holds the admin TLS CA, server and operator credentials. Default: admin.
+	Dir string `yaml:"dir"`
+	// MaxBodyBytes caps request bodies. Default: 65536.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// Issuance tunes the durable issuance path.
+type Issuance struct {
+	// BatchMax is the most operations committed in one transaction (group
+	// commit). Default: 128.
+	BatchMax int `yaml:"batch_max"`
+	// BatchWait is how long the committer waits to fill a batch when there
+	// is no other work. Default: 0s (commit as soon as the previous commit ends).
+	BatchWait Duration `yaml:"batch_wait"`
+	// OrphanGrace: a serial reserved this long ago but never stored is an
+	// orphan of a crash and is revoked by the recovery sweep. Default: 5m.
+	OrphanGrace Duration `yaml:"orphan_grace"`
+}
+
+// OCSP tunes pre-signed OCSP responses (CA-3).
+type OCSP struct {
+	// Validity is nextUpdate - thisUpdate of every response. Default: 4d.
+	Validity Duration `yaml:"validity"`
+	// RefreshBefore: responses whose nextUpdate is nearer than this are
+	// signed again by the scheduler. Default: 2d.
+	RefreshBefore Duration `yaml:"refresh_before"`
+	// SignerValidity is the lifetime of each CA's delegated OCSP signing
+	// certificate. Default: 90d.
+	SignerValidity Duration `yaml:"signer_validity"`
+}
+
+// CA declares one certification authority of the hierarchy (CA-1).
+type CA struct {
+	// ID names the CA in URLs, commands and the database: [a-z0-9-].
+	ID string `yaml:"id"`
+	// Parent is the ID of the issuing CA; empty for a self-signed root.
+	Parent  string  `yaml:"parent,omitempty"`
+	Subject Subject `yaml:"subject"`
+	// KeyType: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096.
+	KeyType string `yaml:"key_type"`
+	// Validity of the CA certificate; at most 10y (KEY-7).
+	Validity Duration `yaml:"validity"`
+	// PathLen limits the CAs below this one; -1 means no limit. Default: 0
+	// for a CA with a parent, -1 for a root.
+	PathLen *int `yaml:"path_len,omitempty"`
+	// Policies are the certificate policy OIDs of the CA certificate
+	// itself (a subordinate's CP OIDs, or anyPolicy 2.5.29.32.0).
+	Policies []Policy `yaml:"policies,omitempty"`
+	CRL      CRL      `yaml:"crl"`
+	// Profiles are the kinds of certificates this CA issues.
+	Profiles []Profile `yaml:"profiles,omitempty"`
+}
+
+// Subject is a distinguished name.
+type Subject struct {
+	CommonName         string `yaml:"common_name"`
+	Organization       string `yaml:"organization,omitempty"`
+	OrganizationalUnit string `yaml:"organizational_unit,omitempty"`
+	// OrganizationIdentifier (2.5.4.97), e.g. NTRFR-123456789 (ETSI EN 319 412-1).
+	OrganizationIdentifier string `yaml:"organization_identifier,omitempty"`
+	Country                string `yaml:"country,omitempty"`
+}
+
+// Policy is a certificate policy with an optional CPS URI qualifier.
+type Policy struct {
+	OID    string `yaml:"oid"`
+	CPSURI string `yaml:"cps_uri,omitempty"`
+}
+
+// CRL sets a CA's CRL schedule.
+type CRL struct {
+	// Validity is nextUpdate - thisUpdate. Default: 7d for a root, 24h otherwise.
+	Validity Duration `yaml:"validity"`
+	// Refresh: a new CRL is issued when the current one is this old, and at
+	// every revocation. Default: half of Validity.
+	Refresh Duration `yaml:"refresh"`
+	// ShardSize: past this many revoked entries, the CA publishes sharded
+	// CRLs with an issuing distribution point each. 0 means never. Default: 0.
+	ShardSize int `yaml:"shard_size"`
+}
+
+// Profile is one kind of end-entity certificate a CA issues.
+type Profile struct {
+	Name string `yaml:"name"`
+	// KeyUsage: digitalSignature, contentCommitment, keyEncipherment,
+	// dataEncipherment, keyAgreement.
+	KeyUsage []string `yaml:"key_usage"`
+	// ExtKeyUsage: serverAuth, clientAuth, emailProtection, codeSigning,
+	// timeStamping, ocspSigning.
+	ExtKeyUsage []string `yaml:"ext_key_usage,omitempty"`
+	// Policies: the CP OID of the CA's policy, with its CPS URI.
+	Policies []Policy `yaml:"policies"`
+	// KeyTypes the subject key may have. Default: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096.
+	KeyTypes []string `yaml:"key_types,omitempty"`
+	// Validity is the default lifetime; MaxValidity the most a request may ask.
+	Validity    Duration `yaml:"validity"`
+	MaxValidity Duration `yaml:"max_validity,omitempty"`
+	// Subject rules: which SAN types a request may carry.
+	AllowDNSNames bool `yaml:"allow_dns_names,omitempty"`
+	AllowEmails   bool `yaml:"allow_emails,omitempty"`
+	AllowIPs      bool `yaml:"allow_ips,omitempty"`
+	// RequireSAN refuses requests without a subject alternative name.
+	RequireSAN bool `yaml:"require_san,omitempty"`
+	// Lints: the zlint sources run before signing: rfc5280, etsi, cabf_br,
+	// cabf_smime, community. Default: rfc5280, etsi.
+	Lints []string `yaml:"lints,omitempty"`
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+// MaxCAValidity is the policy's ceiling on CA key and certificate life (KEY-7).
+const MaxCAValidity = 10 * 365 * 24 * time.Hour
+
+// Load reads, decodes strictly and validates the file at path, and resolves
+// relative paths against the data directory.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if !filepath.IsAbs(c.DataDir) {
+		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), c.DataDir))
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		c.DataDir = abs
+	}
+	return c, nil
+}
+
+// Parse decodes b strictly over DefaultConfig's values and validates it.
+func Parse(b []byte) (*Config, error) {
+	c := DefaultConfig()
+	c.CAs = nil
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, err
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DefaultConfig is the configuration of a one-node installation on SQLite.
+func DefaultConfig() *Config {
+	return &Config{
+		DataDir:  ".",
+		Database: Database{Engine: "sqlite", Path: "sceau.db"},
+		Keystore: Keystore{Dir: "keys"},
+		Public:   Public{Listen: "127.0.0.1:8080"},
+		Admin:    Admin{Listen: "127.0.0.1:8443", Dir: "admin", MaxBodyBytes: 64 << 10},
+		Issuance: Issuance{BatchMax: 128, OrphanGrace: Duration{5 * time.Minute}},
+		OCSP: OCSP{Validity: Duration{4 * 24 * time.Hour}, RefreshBefore: Duration{2 * 24 * time.Hour},
+			SignerValidity: Duration{90 * 24 * time.Hour}},
+	}
+}
+
+func (c *Config) applyDefaults() {
+	if c.Public.BaseURL == "" {
+		c.Public.BaseURL = "http://" + c.Public.Listen
+	}
+	c.Public.BaseURL = strings.TrimRight(c.Public.BaseURL, "/")
+	for i := range c.CAs {
+		ca := &c.CAs[i]
+		if ca.CRL.Validity.Duration == 0 {
+			ca.CRL.Validity.Duration = 24 * time.Hour
+			if ca.Parent == "" {
+				ca.CRL.Validity.Duration = 7 * 24 * time.Hour
+			}
+		}
+		if ca.CRL.Refresh.Duration == 0 {
+			ca.CRL.Refresh.Duration = ca.CRL.Validity.Duration / 2
+		}
+		if ca.PathLen == nil {
+			v := 0
+			if ca.Parent == "" {
+				v = -1
+			}
+			ca.PathLen = &v
+		}
+		for j := range ca.Profiles {
+			p := &ca.Profiles[j]
+			if len(p.KeyTypes) == 0 {
+				p.KeyTypes = []string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096"}
+			}
+			if p.MaxValidity.Duration == 0 {
+				p.MaxValidity = p.Validity
+			}
+			if len(p.Lints) == 0 {
+				p.Lints = []string{"rfc5280", "etsi"}
+			}
+		}
+	}
+}
+
+// Validate reports every problem of c at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch c.Database.Engine {
+	case "sqlite":
+		if c.Database.Path == "" {
+			bad("database.path: required for sqlite")
+		}
+	case "postgres":
+		if c.Database.DSNFile == "" {
+			bad("database.dsn_file: required for postgres (a file holding the connection string)")
+		}
+	default:
+		bad("database.engine: %q is neither sqlite nor postgres", c.Database.Engine)
+	}
+	for name, addr := range map[string]string{"public.listen": c.Public.Listen, "admin.listen": c.Admin.Listen} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad("%s: %q is not host:port", name, addr)
+		}
+	}
+	if c.Public.Listen == c.Admin.Listen {
+		bad("admin.listen: must differ from public.listen (SYS-2)")
+	}
+	if u, err := url.Parse(c.Public.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("public.base_url: %q is not an http(s) URL", c.Public.BaseURL)
+	}
+	if c.Admin.MaxBodyBytes < 1024 {
+		bad("admin.max_body_bytes: %d is below 1024", c.Admin.MaxBodyBytes)
+	}
+	if c.Issuance.BatchMax < 1 || c.Issuance.BatchMax > 4096 {
+		bad("issuance.batch_max: %d is not within 1..4096", c.Issuance.BatchMax)
+	}
+	if c.OCSP.Validity.Duration <= c.OCSP.RefreshBefore.Duration || c.OCSP.RefreshBefore.Duration <= 0 {
+		bad("ocsp: refresh_before (%s) must be positive and shorter than validity (%s)", c.OCSP.RefreshBefore, c.OCSP.Validity)
+	}
+	if len(c.CAs) == 0 {
+		bad("cas: at least one CA must be declared")
+	}
+	seen := map[string]*CA{}
+	for i := range c.CAs {
+		ca := &c.CAs[i]
+		where := fmt.Sprintf("cas[%d] (%s)", i, ca.ID)
+		if !idPattern.MatchString(ca.ID) {
+			bad("%s: id must be 1-40 of [a-z0-9-]", where)
+		}
+		if seen[ca.ID] != nil {
+			bad("%s: id is declared twice", where)
+		}
+		if ca.Parent != "" {
+			p := seen[ca.Parent]
+			if p == nil {
+				bad("%s: parent %q must be declared before it", where, ca.Parent)
+			}
+		}
+		seen[ca.ID] = ca
+		if ca.Subject.CommonName == "" {
+			bad("%s: subject.common_name is required", where)
+		}
+		if ca.Subject.Country != "" && len(ca.Subject.Country) != 2 {
+			bad("%s: subject.country must be a two-letter code", where)
+		}
+		if err := checkKeyType(ca.KeyType); err != nil {
+			bad("%s: key_type: %v", where, err)
+		}
+		if ca.Validity.Duration <= 0 {
+			bad("%s: validity is required", where)
+		}
+		// KEY-7: no CA key pair or certificate lives more than 10 years.
+		if ca.Validity.Duration > MaxCAValidity {
+			bad("%s: validity %s exceeds the 10-year limit of the policy (KEY-7)", where, ca.Validity)
+		}
+		for _, p := range ca.Policies {
+			if !oidPattern.MatchString(p.OID) {
+				bad("%s: policy OID %q is malformed", where, p.OID)
+			}
+		}
+		if ca.CRL.ShardSize < 0 {
+			bad("%s: crl.shard_size must not be negative", where)
+		}
+		names := map[string]bool{}
+		for j, p := range ca.Profiles {
+			pw := fmt.Sprintf("%s.profiles[%d] (%s)", where, j, p.Name)
+			if !idPattern.MatchString(p.Name) || names[p.Name] {
+				bad("%s: name must be unique, 1-40 of [a-z0-9-]", pw)
+			}
+			names[p.Name] = true
+			for _, ku := range p.KeyUsage {
+				if _, ok := KeyUsages[ku]; !ok {
+					bad("%s: unknown key usage %q", pw, ku)
+				}
+			}
+			if len(p.KeyUsage) == 0 {
+				bad("%s: key_usage is required", pw)
+			}
+			for _, eku := range p.ExtKeyUsage {
+				if _, ok := ExtKeyUsages[eku]; !ok {
+					bad("%s: unknown extended key usage %q", pw, eku)
+				}
+			}
+			for _, kt := range p.KeyTypes {
+				if err := checkKeyType(kt); err != nil {
+					bad("%s: key_types: %v", pw, err)
+				}
+			}
+			if p.Validity.Duration <= 0 || p.MaxValidity.Duration < p.Validity.Duration {
+				bad("%s: validity must be positive and not above max_validity", pw)
+			}
+			if len(p.Policies) == 0 {
+				bad("%s: at least one certificate policy is required (the CP OID)", pw)
+			}
+			for _, pol := range p.Policies {
+				if !oidPattern.MatchString(pol.OID) {
+					bad("%s: policy OID %q is malformed", pw, pol.OID)
+				}
+			}
+			for _, l := range p.Lints {
+				if !lintSources[l] {
+					bad("%s: unknown lint source %q (rfc5280, etsi, cabf_br, cabf_smime, community)", pw, l)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]*))+$`)
+
+var lintSources = map[string]bool{"rfc5280": true, "etsi": true, "cabf_br": true, "cabf_smime": true, "community": true}
+
+// KeyUsages are the key usage names a profile may list.
+var KeyUsages = map[string]struct{}{"digitalSignature": {}, "contentCommitment": {}, "keyEncipherment": {},
+	"dataEncipherment": {}, "keyAgreement": {}}
+
+// ExtKeyUsages are the extended key usage names a profile may list.
+var ExtKeyUsages = map[string]struct{}{"serverAuth": {}, "clientAuth": {}, "emailProtection": {},
+	"codeSigning": {}, "timeStamping": {}, "ocspSigning": {}}
+
+func checkKeyType(s string) error {
+	switch s {
+	case "ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096":
+		return nil
+	}
+	return fmt.Errorf("%q is not one of ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096", s)
+}
+
+// Path resolves p against the data directory.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.DataDir, p)
+}

@@ -1,0 +1,277 @@
+package revocation
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/asn1"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
+)
+
+// FullCRL is the shard number of a CA's complete CRL; partitions are 1..n.
+const FullCRL = 0
+
+// CRL is a signed CRL as published.
+type CRL struct {
+	CAID       string
+	Shard      int
+	Number     int64
+	ThisUpdate time.Time
+	NextUpdate time.Time
+	Entries    int
+	DER        []byte
+}
+
+// Entry is one revoked certificate.
+type Entry struct {
+	Serial    *big.Int
+	RevokedAt time.Time
+	Reason    int
+}
+
+var oidIssuingDistributionPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
+
+// ShardOf returns the partition (1..shards) a serial belongs to; the
+// issuance path writes the matching URL into the certificate's CDP.
+func ShardOf(serial *big.Int, shards int) int {
+	if shards <= 0 {
+		return FullCRL
+	}
+	return int(new(big.Int).Mod(serial, big.NewInt(int64(shards))).Int64()) + 1
+}
+
+func (s *Service) crlLock(caID string) *sync.Mutex {
+	m, _ := s.crlMu.LoadOrStore(caID, &sync.Mutex{})
+	return m.(*sync.Mutex)
+}
+
+// IssueCRL builds, signs and stores a new CRL for the CA (and its partitions
+// when the CA is sharded). The CRL number is reserved and recorded with an
+// audit event before signing; the signed CRLs are stored with a second event.
+func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) ([]*CRL, error) {
+	const op = "revocation: issue crl"
+	iss, err := s.Issuer(caID)
+	if err != nil {
+		return nil, err
+	}
+	mu := s.crlLock(caID)
+	mu.Lock()
+	defer mu.Unlock()
+
+	entries, err := s.revokedEntries(ctx, caID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Second)
+	next := now.Add(iss.CRL.Validity)
+	if next.After(iss.Cert.NotAfter) {
+		next = iss.Cert.NotAfter
+	}
+	shards := []int{FullCRL}
+	for k := 1; k <= iss.CRL.Shards; k++ {
+		shards = append(shards, k)
+	}
+	parts := make(map[int][]x509.RevocationListEntry, len(shards))
+	parts[FullCRL] = entries
+	if iss.CRL.Shards > 0 {
+		for _, e := range entries {
+			k := ShardOf(e.SerialNumber, iss.CRL.Shards)
+			parts[k] = append(parts[k], e)
+		}
+	}
+
+	var number int64
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT last_number FROM crl_numbers WHERE ca_id = ?`, caID).Scan(&number)
+		switch {
+		case err == sql.ErrNoRows:
+			number = 1
+			_, err = tx.ExecContext(ctx, `INSERT INTO crl_numbers (ca_id, last_number) VALUES (?, ?)`, caID, number)
+		case err == nil:
+			number++
+			_, err = tx.ExecContext(ctx, `UPDATE crl_numbers SET last_number = ? WHERE ca_id = ?`, number, caID)
+		}
+		if err != nil {
+			return store.Classify(op, err)
+		}
+		for _, k := range shards {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO crls (ca_id, shard, number, this_update, next_update, entries)
+				VALUES (?, ?, ?, ?, ?, ?)`, caID, k, number, store.FormatTime(now), store.FormatTime(next), len(parts[k])); err != nil {
+				return store.Classify(op, err)
+			}
+		}
+		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "crl.prepared", Object: "ca:" + caID,
+			Details: map[string]any{"number": number, "entries": len(entries), "shards": iss.CRL.Shards,
+				"this_update": now, "next_update": next}})
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]*CRL, 0, len(shards))
+	for _, k := range shards {
+		tmpl := &x509.RevocationList{
+			Number:                    big.NewInt(number),
+			ThisUpdate:                now,
+			NextUpdate:                next,
+			RevokedCertificateEntries: parts[k],
+		}
+		if k != FullCRL {
+			idp, err := issuingDistributionPoint(iss.ShardURL(k))
+			if err != nil {
+				return nil, sceau.E(sceau.Internal, op, "", err)
+			}
+			tmpl.ExtraExtensions = []pkix.Extension{idp}
+		}
+		der, err := x509.CreateRevocationList(rand.Reader, tmpl, iss.Cert, iss.Signer)
+		if err != nil {
+			return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("CA %q cannot sign its CRL", caID), err)
+		}
+		out = append(out, &CRL{CAID: caID, Shard: k, Number: number, ThisUpdate: now, NextUpdate: next, Entries: len(parts[k]), DER: der})
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, c := range out {
+			if _, err := tx.ExecContext(ctx, `UPDATE crls SET der = ? WHERE ca_id = ? AND number = ? AND shard = ?`,
+				c.DER, caID, number, c.Shard); err != nil {
+				return store.Classify(op, err)
+			}
+		}
+		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "crl.issued", Object: "ca:" + caID,
+			Details: map[string]any{"number": number, "entries": len(entries), "crls": len(out)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// revokedEntries returns every revoked serial of the CA.
+func (s *Service) revokedEntries(ctx context.Context, caID string) ([]x509.RevocationListEntry, error) {
+	const op = "revocation: read revoked"
+	rows, err := s.db.QueryContext(ctx, `SELECT serial, revoked_at, revocation_reason FROM certificates
+		WHERE ca_id = ? AND revoked_at IS NOT NULL ORDER BY revoked_at`, caID)
+	if err != nil {
+		return nil, store.Classify(op, err)
+	}
+	defer rows.Close()
+	var out []x509.RevocationListEntry
+	for rows.Next() {
+		var (
+			sn, at string
+			reason sql.NullInt64
+		)
+		if err := rows.Scan(&sn, &at, &reason); err != nil {
+			return nil, store.Classify(op, err)
+		}
+		n, ok := new(big.Int).SetString(sn, 16)
+		if !ok {
+			return nil, sceau.Errorf(sceau.Internal, op, "stored serial %q is not hexadecimal", sn)
+		}
+		t, err := store.ParseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x509.RevocationListEntry{SerialNumber: n, RevocationTime: t, ReasonCode: int(reason.Int64)})
+	}
+	return out, store.Classify(op, rows.Err())
+}
+
+// Latest returns the newest signed CRL of the CA for the shard.
+func (s *Service) Latest(ctx context.Context, caID string, shard int) (*CRL, error) {
+	const op = "revocation: latest crl"
+	c := &CRL{CAID: caID, Shard: shard}
+	var this, next string
+	err := s.db.QueryRowContext(ctx, `SELECT number, this_update, next_update, entries, der FROM crls
+		WHERE ca_id = ? AND shard = ? AND der IS NOT NULL ORDER BY number DESC LIMIT 1`, caID, shard).
+		Scan(&c.Number, &this, &next, &c.Entries, &c.DER)
+	if err == sql.ErrNoRows {
+		return nil, sceau.Errorf(sceau.NotFound, op, "CA %q has no CRL yet", caID)
+	}
+	if err != nil {
+		return nil, store.Classify(op, err)
+	}
+	if c.ThisUpdate, err = store.ParseTime(this); err != nil {
+		return nil, err
+	}
+	if c.NextUpdate, err = store.ParseTime(next); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// issuingDistributionPoint encodes the RFC 5280 §5.2.5 extension naming the
+// partition's URL, with onlyContainsUserCerts.
+func issuingDistributionPoint(uri string) (pkix.Extension, error) {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { // distributionPoint
+			b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { // fullName
+				b.AddASN1(cbasn1.Tag(6).ContextSpecific(), func(b *cryptobyte.Builder) { // uniformResourceIdentifier
+					b.AddBytes([]byte(uri))
+				})
+			})
+		})
+		b.AddASN1(cbasn1.Tag(1).ContextSpecific(), func(b *cryptobyte.Builder) { // onlyContainsUserCerts
+			b.AddUint8(0xff)
+		})
+	})
+	der, err := b.Bytes()
+	return pkix.Extension{Id: oidIssuingDistributionPoint, Critical: true, Value: der}, err
+}
+
+// RunScheduler reissues each CA's CRL when it is older than its refresh
+// period or after a revocation (kick), and refreshes pre-signed OCSP
+// responses, until ctx ends.
+func (s *Service) RunScheduler(ctx context.Context, kick <-chan string, every time.Duration, logf func(msg string, args ...any)) {
+	actor := sceau.System("scheduler")
+	t := time.NewTicker(every)
+	defer t.Stop()
+	check := func() {
+		s.mu.RLock()
+		ids := make([]string, 0, len(s.issuers))
+		for id := range s.issuers {
+			ids = append(ids, id)
+		}
+		s.mu.RUnlock()
+		for _, id := range ids {
+			iss, _ := s.Issuer(id)
+			c, err := s.Latest(ctx, id, FullCRL)
+			if err == nil && s.clock.Now().Sub(c.ThisUpdate) < iss.CRL.Refresh {
+				continue
+			}
+			if _, err := s.IssueCRL(ctx, actor, id); err != nil && ctx.Err() == nil {
+				logf("crl issuance failed", "ca", id, "err", err)
+			}
+		}
+		if n, err := s.Refresh(ctx, 10000); err != nil && ctx.Err() == nil {
+			logf("ocsp refresh failed", "err", err)
+		} else if n > 0 {
+			logf("ocsp responses refreshed", "count", n)
+		}
+	}
+	check()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			check()
+		case id := <-kick:
+			if _, err := s.IssueCRL(ctx, actor, id); err != nil && ctx.Err() == nil {
+				logf("crl issuance failed", "ca", id, "err", err)
+			}
+		}
+	}
+}

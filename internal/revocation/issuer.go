@@ -1,0 +1,80 @@
+package revocation
+
+import (
+	"crypto"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"time"
+)
+
+// Issuer is what revocation needs of a CA: its certificate and key for CRLs,
+// its delegated OCSP responder, and its CRL schedule.
+type Issuer struct {
+	ID     string
+	Cert   *x509.Certificate
+	Signer crypto.Signer // the CA key; signs CRLs
+	// OCSPCert is the delegated responder certificate (id-kp-OCSPSigning,
+	// ocsp-nocheck) issued by Cert; OCSPSigner is its key.
+	OCSPCert   *x509.Certificate
+	OCSPSigner crypto.Signer
+	CRL        CRLSchedule
+	// CRLURL is where the CA's full CRL is published; shard k is at
+	// ShardURL(k).
+	CRLURL   string
+	ShardURL func(k int) string
+}
+
+// CRLSchedule is a CA's CRL policy.
+type CRLSchedule struct {
+	Validity time.Duration // nextUpdate - thisUpdate
+	Refresh  time.Duration // reissue when the current CRL is this old
+	Shards   int           // 0: one CRL; n > 0: also n partitioned CRLs
+}
+
+// certIDKey identifies an issuer in an OCSP CertID.
+type certIDKey struct {
+	hash     crypto.Hash
+	nameHash string
+	keyHash  string
+}
+
+func issuerKeys(cert *x509.Certificate) []certIDKey {
+	var spki struct {
+		Algorithm asn1.RawValue
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(cert.RawSubjectPublicKeyInfo, &spki); err != nil {
+		return nil
+	}
+	n1, k1 := sha1.Sum(cert.RawSubject), sha1.Sum(spki.PublicKey.RightAlign())
+	n2, k2 := sha256.Sum256(cert.RawSubject), sha256.Sum256(spki.PublicKey.RightAlign())
+	return []certIDKey{
+		{crypto.SHA1, string(n1[:]), string(k1[:])},
+		{crypto.SHA256, string(n2[:]), string(k2[:])},
+	}
+}
+
+// Reasons are the RFC 5280 CRLReason codes Sceau accepts, by name.
+var Reasons = map[string]int{
+	"unspecified":          0,
+	"keyCompromise":        1,
+	"cACompromise":         2,
+	"affiliationChanged":   3,
+	"superseded":           4,
+	"cessationOfOperation": 5,
+	"certificateHold":      6,
+	"privilegeWithdrawn":   9,
+	"aACompromise":         10,
+}
+
+// ReasonName returns the RFC 5280 name of a reason code.
+func ReasonName(code int) string {
+	for n, c := range Reasons {
+		if c == code {
+			return n
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,284 @@
+package revocation
+
+import (
+	"context"
+	"crypto"
+	"database/sql"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	Clock sceau.Clock
+	// OCSPValidity is nextUpdate - thisUpdate of OCSP responses.
+	OCSPValidity time.Duration
+	// OCSPRefreshBefore: Refresh re-signs responses whose nextUpdate is nearer.
+	OCSPRefreshBefore time.Duration
+	// OnRevoke is called after a revocation commits, with the CA's ID (the
+	// CRL scheduler uses it to reissue the CRL at once).
+	OnRevoke func(caID string)
+}
+
+// Service revokes certificates, signs CRLs and OCSP responses, and reads
+// certificate status.
+type Service struct {
+	db      *store.DB
+	journal audit.Appender
+	opts    Options
+	clock   sceau.Clock
+
+	mu      sync.RWMutex
+	issuers map[string]*Issuer
+	byKey   map[certIDKey]*Issuer
+
+	// onDemand bounds OCSP signatures made on the request path.
+	onDemand chan struct{}
+	crlMu    sync.Map // ca id -> *sync.Mutex: one CRL issuance per CA at a time
+}
+
+// New returns a Service over db.
+func New(db *store.DB, journal audit.Appender, opts Options) *Service {
+	if opts.OCSPValidity == 0 {
+		opts.OCSPValidity = 4 * 24 * time.Hour
+	}
+	if opts.OCSPRefreshBefore == 0 {
+		opts.OCSPRefreshBefore = opts.OCSPValidity / 2
+	}
+	return &Service{db: db, journal: journal, opts: opts, clock: sceau.ClockOr(opts.Clock),
+		issuers: map[string]*Issuer{}, byKey: map[certIDKey]*Issuer{}, onDemand: make(chan struct{}, 4)}
+}
+
+// AddIssuer makes a CA known to the service (CRLs, OCSP).
+func (s *Service) AddIssuer(iss *Issuer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.issuers[iss.ID] = iss
+	for _, k := range issuerKeys(iss.Cert) {
+		s.byKey[k] = iss
+	}
+}
+
+// Issuer returns the CA with the given ID.
+func (s *Service) Issuer(id string) (*Issuer, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	iss, ok := s.issuers[id]
+	if !ok {
+		return nil, sceau.Errorf(sceau.NotFound, "revocation", "unknown CA %q", id)
+	}
+	return iss, nil
+}
+
+func (s *Service) issuerByCertID(hash crypto.Hash, nameHash, keyHash []byte) *Issuer {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byKey[certIDKey{hash, string(nameHash), string(keyHash)}]
+}
+
+// Status is what is known of a serial.
+type Status struct {
+	Serial    string
+	CAID      string
+	Issued    bool // the signed certificate is stored
+	Revoked   bool
+	RevokedAt time.Time
+	Reason    int
+	NotAfter  time.Time
+	// Response is the pre-signed OCSP response (SHA-1 CertID, no nonce);
+	// nil when none is stored yet.
+	Response           []byte
+	ResponseNextUpdate time.Time
+}
+
+// SerialHex is how serials are written in the database and URLs.
+func SerialHex(n *big.Int) string { return fmt.Sprintf("%x", n) }
+
+// Lookup returns the status of serial (lower-case hex), sceau.NotFound if it
+// was never reserved.
+func (s *Service) Lookup(ctx context.Context, q store.Querier, serial string) (*Status, error) {
+	var (
+		st                    Status
+		status, notAfter      string
+		revokedAt, nextUpdate sql.NullString
+		reason                sql.NullInt64
+	)
+	err := q.QueryRowContext(ctx, `SELECT ca_id, status, not_after, revoked_at, revocation_reason, ocsp_response, ocsp_next_update
+		FROM certificates WHERE serial = ?`, serial).Scan(&st.CAID, &status, &notAfter, &revokedAt, &reason, &st.Response, &nextUpdate)
+	if err != nil {
+		if err == sql.ErrNoRows {
+			return nil, sceau.Errorf(sceau.NotFound, "revocation: lookup", "no certificate with serial %s", serial)
+		}
+		return nil, store.Classify("revocation: lookup", err)
+	}
+	st.Serial = serial
+	st.Issued = status == "issued"
+	st.Revoked = revokedAt.Valid
+	if st.NotAfter, err = store.ParseTime(notAfter); err != nil {
+		return nil, err
+	}
+	if st.RevokedAt, err = store.NullTime(revokedAt); err != nil {
+		return nil, err
+	}
+	st.Reason = int(reason.Int64)
+	if st.ResponseNextUpdate, err = store.NullTime(nextUpdate); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// SignOCSP signs a response for serial with the issuer's delegated
+// responder. hash selects the CertID hash; extra carries a nonce.
+func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto.Hash, extra ...ocspExtension) ([]byte, time.Time, error) {
+	now := s.clock.Now().UTC().Truncate(time.Second)
+	tmpl := ocsp.Response{
+		SerialNumber: serial,
+		ThisUpdate:   now.Add(-time.Minute), // tolerate client clock skew
+		NextUpdate:   now.Add(s.opts.OCSPValidity),
+		Certificate:  iss.OCSPCert,
+		IssuerHash:   hash,
+	}
+	switch {
+	case st == nil:
+		tmpl.Status = ocsp.Unknown
+	case st.Revoked:
+		tmpl.Status = ocsp.Revoked
+		tmpl.RevokedAt = st.RevokedAt.UTC().Truncate(time.Second)
+		tmpl.RevocationReason = st.Reason
+	case st.Issued:
+		tmpl.Status = ocsp.Good
+	default:
+		// Reserved but never stored: never good.
+		return nil, time.Time{}, sceau.Errorf(sceau.Unavailable, "revocation: ocsp", "serial %x is being issued", serial)
+	}
+	for _, e := range extra {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, e.Extension)
+	}
+	der, err := ocsp.CreateResponse(iss.Cert, iss.OCSPCert, tmpl, iss.OCSPSigner)
+	if err != nil {
+		return nil, time.Time{}, sceau.E(sceau.Unavailable, "revocation: sign ocsp", "the OCSP responder key cannot sign", err)
+	}
+	return der, tmpl.NextUpdate, nil
+}
+
+// SignGood pre-signs the "good" response of a freshly issued certificate.
+// The issuance path stores it with the certificate.
+func (s *Service) SignGood(caID string, serial *big.Int) ([]byte, time.Time, error) {
+	iss, err := s.Issuer(caID)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return s.SignOCSP(iss, serial, &Status{Issued: true}, crypto.SHA1)
+}
+
+// Revoke revokes the certificate with serial (lower-case hex) for reason.
+// The record, its pre-signed "revoked" response and the audit event commit
+// together; a second revocation is a Conflict. A reserved serial whose
+// certificate was never stored can be revoked too: it is treated as issued.
+func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, reason int) error {
+	const op = "revocation: revoke"
+	if ReasonName(reason) == "unknown" {
+		return sceau.Errorf(sceau.Invalid, op, "reason code %d is not an RFC 5280 reason Sceau accepts", reason)
+	}
+	n, ok := new(big.Int).SetString(serial, 16)
+	if !ok || n.Sign() <= 0 {
+		return sceau.Errorf(sceau.Invalid, op, "serial %q is not a positive hexadecimal number", serial)
+	}
+	serial = SerialHex(n)
+	var caID string
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		st, err := s.Lookup(ctx, tx, serial)
+		if err != nil {
+			return err
+		}
+		if st.Revoked {
+			return sceau.Errorf(sceau.Conflict, op, "certificate %s was revoked already on %s (%s)",
+				serial, st.RevokedAt.Format(time.RFC3339), ReasonName(st.Reason))
+		}
+		iss, err := s.Issuer(st.CAID)
+		if err != nil {
+			return err
+		}
+		caID = st.CAID
+		st.Revoked, st.RevokedAt, st.Reason = true, s.clock.Now().UTC().Truncate(time.Second), reason
+		resp, next, err := s.SignOCSP(iss, n, st, crypto.SHA1)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = ?, ocsp_next_update = ?
+			WHERE serial = ? AND revoked_at IS NULL`, store.FormatTime(st.RevokedAt), reason, resp, store.FormatTime(next), serial)
+		if err != nil {
+			return store.Classify(op, err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return sceau.Errorf(sceau.Conflict, op, "certificate %s changed during revocation; retry", serial)
+		}
+		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + serial,
+			Details: map[string]any{"ca": caID, "reason": ReasonName(reason), "reason_code": reason, "issued": st.Issued}})
+	})
+	if err != nil {
+		return err
+	}
+	if s.opts.OnRevoke != nil {
+		s.opts.OnRevoke(caID)
+	}
+	return nil
+}
+
+// Refresh re-signs the pre-signed OCSP responses that expire within the
+// refresh window (or were never signed) for issued or revoked
+// certificates, up to limit of them, and returns how many it signed.
+func (s *Service) Refresh(ctx context.Context, limit int) (int, error) {
+	const op = "revocation: refresh ocsp"
+	horizon := store.FormatTime(s.clock.Now().Add(s.opts.OCSPRefreshBefore))
+	rows, err := s.db.QueryContext(ctx, `SELECT serial FROM certificates
+		WHERE (ocsp_next_update IS NULL OR ocsp_next_update < ?) AND (status = 'issued' OR revoked_at IS NOT NULL)
+		LIMIT ?`, horizon, limit)
+	if err != nil {
+		return 0, store.Classify(op, err)
+	}
+	var serials []string
+	for rows.Next() {
+		var sn string
+		if err := rows.Scan(&sn); err != nil {
+			rows.Close()
+			return 0, store.Classify(op, err)
+		}
+		serials = append(serials, sn)
+	}
+	rows.Close()
+	done := 0
+	for _, sn := range serials {
+		st, err := s.Lookup(ctx, s.db, sn)
+		if err != nil {
+			return done, err
+		}
+		iss, err := s.Issuer(st.CAID)
+		if err != nil {
+			continue // a CA no longer loaded: nothing to sign with
+		}
+		n, _ := new(big.Int).SetString(sn, 16)
+		resp, next, err := s.SignOCSP(iss, n, st, crypto.SHA1)
+		if err != nil {
+			return done, err
+		}
+		// Only replace the response if the status did not change meanwhile.
+		q := `UPDATE certificates SET ocsp_response = ?, ocsp_next_update = ? WHERE serial = ? AND revoked_at IS NULL`
+		if st.Revoked {
+			q = `UPDATE certificates SET ocsp_response = ?, ocsp_next_update = ? WHERE serial = ? AND revoked_at IS NOT NULL`
+		}
+		if _, err := s.db.ExecContext(ctx, q, resp, store.FormatTime(next), sn); err != nil {
+			return done, store.Classify(op, err)
+		}
+		done++
+	}
+	return done, nil
+}

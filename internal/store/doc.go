@@ -1,0 +1,12 @@
+// Package store opens Sceau's database, SQLite (embedded default, pure Go) or
+// PostgreSQL (several nodes), applies the embedded numbered migrations of
+// the engine, and runs transactions.
+//
+// Domain packages write their SQL once with '?' placeholders against the
+// Querier interface; Tx and DB rebind them to '$n' for PostgreSQL. Times are
+// stored as fixed-width UTC text (see FormatTime) so that they sort and
+// compare the same on both engines.
+//
+// Invariant (AUD-7): every state change happens inside InTx together with its
+// audit event; the transaction commits both or neither.
+package store
