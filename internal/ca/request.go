@@ -174,9 +174,6 @@ func validDNSName(s string) bool {
 		return false
 	}
 	labels := strings.Split(s, ".")
-	if len(labels) < 2 {
-		return false
-	}
 	for i, l := range labels {
 		if l == "*" && i == 0 {
 			continue

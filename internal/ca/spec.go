@@ -63,7 +63,9 @@ func (u URLs) CACert(id string) string { return u.Base + "/ca/" + id + ".der" }
 func (u URLs) CRL(id string) string { return u.Base + "/crl/" + id + ".crl" }
 
 // CRLShard is where partition k of the CA's CRL is published.
-func (u URLs) CRLShard(id string, k int) string { return fmt.Sprintf("%s/crl/%s/%d.crl", u.Base, id, k) }
+func (u URLs) CRLShard(id string, k int) string {
+	return fmt.Sprintf("%s/crl/%s/%d.crl", u.Base, id, k)
+}
 
 // OCSP is the responder URL (AIA ocsp).
 func (u URLs) OCSP() string { return u.Base + "/ocsp" }

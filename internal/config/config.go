@@ -140,9 +140,9 @@ type CRL struct {
 	// Refresh: a new CRL is issued when the current one is this old, and at
 	// every revocation. Default: half of Validity.
 	Refresh Duration `yaml:"refresh"`
-	// ShardSize: past this many revoked entries, the CA publishes sharded
-	// CRLs with an issuing distribution point each. 0 means never. Default: 0.
-	ShardSize int `yaml:"shard_size"`
+	// Shards: when above 0, each certificate names one of this many partitioned
+	// CRLs in its CDP, and each partition is published with an issuing distribution point beside the full CRL. Default: 0.
+	Shards int `yaml:"shards"`
 }
 
 // Profile is one kind of end-entity certificate a CA issues.
@@ -343,8 +343,8 @@ func (c *Config) Validate() error {
 				bad("%s: policy OID %q is malformed", where, p.OID)
 			}
 		}
-		if ca.CRL.ShardSize < 0 {
-			bad("%s: crl.shard_size must not be negative", where)
+		if ca.CRL.Shards < 0 || ca.CRL.Shards > 1024 {
+			bad("%s: crl.shards must be within 0..1024", where)
 		}
 		names := map[string]bool{}
 		for j, p := range ca.Profiles {

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/ocsp"
-
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
@@ -136,37 +134,46 @@ func (s *Service) Lookup(ctx context.Context, q store.Querier, serial string) (*
 }
 
 // SignOCSP signs a response for serial with the issuer's delegated
-// responder. hash selects the CertID hash; extra carries a nonce.
+// responder. hash selects the CertID hash; extra goes into the response
+// extensions (the nonce).
 func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto.Hash, extra ...ocspExtension) ([]byte, time.Time, error) {
 	now := s.clock.Now().UTC().Truncate(time.Second)
-	tmpl := ocsp.Response{
-		SerialNumber: serial,
-		ThisUpdate:   now.Add(-time.Minute), // tolerate client clock skew
-		NextUpdate:   now.Add(s.opts.OCSPValidity),
-		Certificate:  iss.OCSPCert,
-		IssuerHash:   hash,
+	t := &responseTemplate{
+		hash:       hash,
+		serial:     serial,
+		producedAt: now,
+		thisUpdate: now.Add(-time.Minute), // tolerate client clock skew
+		nextUpdate: now.Add(s.opts.OCSPValidity),
+	}
+	for _, k := range issuerKeys(iss.Cert) {
+		if k.hash == hash {
+			t.nameHash, t.keyHash = []byte(k.nameHash), []byte(k.keyHash)
+		}
+	}
+	if t.nameHash == nil {
+		return nil, time.Time{}, sceau.Errorf(sceau.Invalid, "revocation: ocsp", "CertID hash %v is not supported", hash)
 	}
 	switch {
 	case st == nil:
-		tmpl.Status = ocsp.Unknown
+		t.status = 2
 	case st.Revoked:
-		tmpl.Status = ocsp.Revoked
-		tmpl.RevokedAt = st.RevokedAt.UTC().Truncate(time.Second)
-		tmpl.RevocationReason = st.Reason
+		t.status = 1
+		t.revokedAt = st.RevokedAt.UTC().Truncate(time.Second)
+		t.reason = st.Reason
 	case st.Issued:
-		tmpl.Status = ocsp.Good
+		t.status = 0
 	default:
 		// Reserved but never stored: never good.
 		return nil, time.Time{}, sceau.Errorf(sceau.Unavailable, "revocation: ocsp", "serial %x is being issued", serial)
 	}
 	for _, e := range extra {
-		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, e.Extension)
+		t.extensions = append(t.extensions, e.Extension)
 	}
-	der, err := ocsp.CreateResponse(iss.Cert, iss.OCSPCert, tmpl, iss.OCSPSigner)
+	der, err := signResponse(t, iss.OCSPCert, iss.OCSPSigner)
 	if err != nil {
 		return nil, time.Time{}, sceau.E(sceau.Unavailable, "revocation: sign ocsp", "the OCSP responder key cannot sign", err)
 	}
-	return der, tmpl.NextUpdate, nil
+	return der, t.nextUpdate, nil
 }
 
 // SignGood pre-signs the "good" response of a freshly issued certificate.

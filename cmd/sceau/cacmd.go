@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sceau/sceau/internal/server"
+)
+
+func newCACmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ca",
+		Short: "List and inspect the CAs, issue CRLs (through the admin API)",
+		Long: `The ca commands talk to the administration API of a running 'sceau serve' with
+the operator certificate in the admin directory of --config.`,
+	}
+	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print JSON")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the CAs of the hierarchy",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := loadClient(e)
+			if err != nil {
+				return err
+			}
+			var cas []server.CAInfo
+			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/cas", nil, &cas); err != nil {
+				return err
+			}
+			if e.jsonOut {
+				return printJSON(e.stdout, cas)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPARENT\tKEY\tNOT AFTER\tSUBJECT")
+			for _, ca := range cas {
+				parent := ca.Parent
+				if parent == "" {
+					parent = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ca.ID, parent, ca.KeyType, ca.NotAfter.Format(time.DateOnly), ca.Subject)
+			}
+			return tw.Flush()
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show CA",
+		Short: "Show a CA: subject, validity, fingerprints, profiles and its certificate (PEM)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := loadClient(e)
+			if err != nil {
+				return err
+			}
+			var ca server.CAInfo
+			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/cas/"+pathEscape(args[0]), nil, &ca); err != nil {
+				return err
+			}
+			if e.jsonOut {
+				return printJSON(e.stdout, ca)
+			}
+			fmt.Fprintf(e.stdout, "CA:        %s\nParent:    %s\nSubject:   %s\nKey:       %s\nValid:     %s to %s\nSHA-256:   %s\nSHA-1:     %s\nProfiles:  %v\n\n%s",
+				ca.ID, ca.Parent, ca.Subject, ca.KeyType, ca.NotBefore.Format(time.RFC3339), ca.NotAfter.Format(time.RFC3339),
+				ca.SHA256, ca.SHA1, ca.Profiles, ca.PEM)
+			return nil
+		},
+	}
+	crl := &cobra.Command{
+		Use:   "crl CA",
+		Short: "Issue a new CRL for the CA now (it is also reissued on schedule and after revocations)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := loadClient(e)
+			if err != nil {
+				return err
+			}
+			var crls []server.CRLInfo
+			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(args[0])+"/crl", struct{}{}, &crls); err != nil {
+				return err
+			}
+			if e.jsonOut {
+				return printJSON(e.stdout, crls)
+			}
+			for _, x := range crls {
+				fmt.Fprintf(e.stdout, "CRL %s shard %d number %d: %d entries, next update %s\n", x.CA, x.Shard, x.Number, x.Entries,
+					x.NextUpdate.Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(list, show, crl)
+	return cmd
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/server"
+)
+
+// apiClient calls the administration API with the operator's client certificate.
+type apiClient struct {
+	base string
+	http *http.Client
+}
+
+func newAPIClient(cfg *config.Config) (*apiClient, error) {
+	tlsCfg, err := access.ClientTLS(cfg.Path(cfg.Admin.Dir), access.OperatorCert, access.OperatorKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(cfg.Admin.Listen)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	tr := &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 64, ForceAttemptHTTP2: true}
+	return &apiClient{base: "https://" + net.JoinHostPort(host, port), http: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
+}
+
+func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return sceau.E(sceau.Unavailable, "admin API", "cannot reach "+c.base+" (is `sceau serve` running?)", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return sceau.E(sceau.Unavailable, "admin API", "", err)
+	}
+	if resp.StatusCode >= 300 {
+		var eb server.ErrorBody
+		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
+			return sceau.Errorf(kindOfStatus(resp.StatusCode), "admin API", "%s", eb.Error)
+		}
+		return sceau.Errorf(kindOfStatus(resp.StatusCode), "admin API", "%s", resp.Status)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return sceau.E(sceau.Internal, "admin API", "unexpected answer", err)
+		}
+	}
+	return nil
+}
+
+func kindOfStatus(code int) sceau.Kind {
+	switch code {
+	case http.StatusBadRequest:
+		return sceau.Invalid
+	case http.StatusNotFound:
+		return sceau.NotFound
+	case http.StatusConflict:
+		return sceau.Conflict
+	case http.StatusForbidden, http.StatusUnauthorized:
+		return sceau.Denied
+	case http.StatusServiceUnavailable:
+		return sceau.Unavailable
+	}
+	return sceau.Internal
+}
+
+func fingerprints(der []byte) (string, string) {
+	s1 := sha1.Sum(der)
+	s2 := sha256.Sum256(der)
+	return hex.EncodeToString(s1[:]), hex.EncodeToString(s2[:])
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func loadClient(e *env) (*config.Config, *apiClient, error) {
+	cfg, err := config.Load(e.configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := newAPIClient(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, c, nil
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/sceau"
+)
+
+func newInitCmd(e *env) *cobra.Command {
+	var (
+		dir  string
+		data = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
+	)
+	cmd := &cobra.Command{
+		Use:   "init --dir DIR",
+		Short: "Create a new installation: configuration, keystore, CA hierarchy, admin credentials",
+		Long: `init creates DIR with everything a one-node installation needs:
+
+  sceau.yaml                 the configuration, commented; edit it before creating
+                             more CAs (an existing CA is never re-created)
+  secrets/keystore.secret    the keystore's activation secret (mode 0600)
+  keys/                      the encrypted software keystore (CA and responder keys)
+  sceau.db                   the SQLite database (certificates, CRLs, audit journal)
+  admin/                     the admin CA, the admin listener's certificate, and the
+                             first operator's client certificate and key
+
+It creates the root and issuing CAs declared in the configuration, each CA's
+delegated OCSP responder, and a first CRL per CA. Every step is an audit event.
+init refuses a DIR that exists and is not empty.
+
+Then run: sceau serve --config DIR/sceau.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dir == "" {
+				return sceau.Errorf(sceau.Invalid, "init", "--dir is required")
+			}
+			data.BaseURL = "http://" + data.PublicListen
+			_, err := initialize(cmd.Context(), dir, data, e.stdout)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "directory to create (must not exist, or be empty)")
+	cmd.Flags().StringVar(&data.Org, "org", data.Org, "organization name in the CA subjects")
+	cmd.Flags().StringVar(&data.PublicListen, "public", data.PublicListen, "public listener address host:port")
+	cmd.Flags().StringVar(&data.AdminListen, "admin", data.AdminListen, "admin listener address host:port")
+	return cmd
+}
+
+// initialize creates an installation in dir and returns its config path.
+func initialize(ctx context.Context, dir string, data templateData, out io.Writer) (string, error) {
+	const op = "init"
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return "", sceau.Errorf(sceau.Conflict, op, "%s exists and is not empty: init never overwrites an installation", dir)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		return "", sceau.E(sceau.Unavailable, op, "cannot create "+dir, err)
+	}
+	cfgPath := filepath.Join(dir, "sceau.yaml")
+	if err := os.WriteFile(cfgPath, renderConfig(data), 0o644); err != nil {
+		return "", sceau.E(sceau.Unavailable, op, "cannot write the configuration", err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return "", err
+	}
+	enc := []byte(base64.RawStdEncoding.EncodeToString(secret) + "\n")
+	clear(secret)
+	err := os.WriteFile(filepath.Join(dir, "secrets", "keystore.secret"), enc, 0o600)
+	clear(enc)
+	if err != nil {
+		return "", sceau.E(sceau.Unavailable, op, "cannot write the keystore secret", err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(out, "Creating the CA hierarchy in %s …\n", dir)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := openNode(ctx, cfg, log, true)
+	if err != nil {
+		return "", err
+	}
+	defer n.Close()
+	host, _, _ := net.SplitHostPort(cfg.Admin.Listen)
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if host != "" && host != "localhost" && host != "127.0.0.1" {
+		hosts = append(hosts, host)
+	}
+	if err := access.CreateAdminPKI(cfg.Path(cfg.Admin.Dir), n.keys, hosts, "operator", nil); err != nil {
+		return "", err
+	}
+	for _, c := range n.auth.CAs() {
+		if _, err := n.rev.IssueCRL(ctx, sceau.System("init"), c.Spec.ID); err != nil {
+			return "", err
+		}
+		s1, s2 := fingerprints(c.Cert.Raw)
+		fmt.Fprintf(out, "  CA %-10s %s\n             SHA-256 %s\n             SHA-1   %s\n", c.Spec.ID, c.Cert.Subject, s2, s1)
+	}
+	fmt.Fprintf(out, "Admin credentials: %s (operator.pem, operator-key.pem)\n", cfg.Path(cfg.Admin.Dir))
+	return cfgPath, nil
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/revocation"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/server"
+	"github.com/sceau/sceau/internal/store"
+)
+
+// node is one running installation: the composition of every package.
+type node struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	db      *store.DB
+	keys    *keys.SoftStore
+	journal *audit.Journal
+	rev     *revocation.Service
+	auth    *ca.Authority
+	metrics *server.Metrics
+	kick    chan string // CA IDs whose CRL must be reissued now
+}
+
+// openNode opens the store, activates the keystore and loads (or, with
+// bootstrap, creates) the CAs of cfg.
+func openNode(ctx context.Context, cfg *config.Config, log *slog.Logger, bootstrap bool) (*node, error) {
+	specs, err := specsFrom(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var db *store.DB
+	switch cfg.Database.Engine {
+	case "postgres":
+		dsn, err := os.ReadFile(cfg.Path(cfg.Database.DSNFile))
+		if err != nil {
+			return nil, fmt.Errorf("database.dsn_file: %w", err)
+		}
+		db, err = store.Open(ctx, store.Postgres, strings.TrimSpace(string(dsn)))
+		if err != nil {
+			return nil, err
+		}
+	default:
+		db, err = store.Open(ctx, store.SQLite, cfg.Path(cfg.Database.Path))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	n := &node{cfg: cfg, log: log, db: db, journal: audit.NewJournal(nil), metrics: server.NewMetrics(), kick: make(chan string, 64)}
+	n.keys = keys.OpenSoftStore(cfg.Path(cfg.Keystore.Dir))
+	if err := n.activate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	n.rev = revocation.New(db, n.journal, revocation.Options{
+		OCSPValidity: cfg.OCSP.Validity.Duration, OCSPRefreshBefore: cfg.OCSP.RefreshBefore.Duration,
+		OnRevoke: func(id string) {
+			select {
+			case n.kick <- id:
+			default: // a reissue is pending already
+			}
+		}})
+	n.auth = ca.New(db, n.journal, n.keys, n.rev, ca.Options{
+		Logger: log, URLs: ca.URLs{Base: cfg.Public.BaseURL}, OCSPSignerValidity: cfg.OCSP.SignerValidity.Duration,
+		BatchMax: cfg.Issuance.BatchMax, BatchWait: cfg.Issuance.BatchWait.Duration, OrphanGrace: cfg.Issuance.OrphanGrace.Duration,
+		Observe: n.metrics.ObserveIssuance})
+	n.auth.Committer().Observe = n.metrics.ObserveBatch
+	if bootstrap {
+		err = n.auth.Bootstrap(ctx, sceau.System("init"), specs)
+	} else {
+		err = n.auth.Load(ctx, specs)
+	}
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// activate opens the keystore with the secret in keystore.secret_file.
+func (n *node) activate() error {
+	if n.cfg.Keystore.SecretFile == "" {
+		return sceau.Errorf(sceau.Unavailable, "sceau: keystore",
+			"keystore.secret_file is not set: this version needs it to activate the CA keys")
+	}
+	secret, err := os.ReadFile(n.cfg.Path(n.cfg.Keystore.SecretFile))
+	if err != nil {
+		return sceau.E(sceau.Unavailable, "sceau: keystore", "cannot read keystore.secret_file", err)
+	}
+	defer clear(secret)
+	secret = []byte(strings.TrimSpace(string(secret)))
+	if !n.keys.Exists() {
+		return n.keys.Init(secret)
+	}
+	return n.keys.Activate(secret)
+}
+
+// Close drops key handles (KEY-5) and closes the store.
+func (n *node) Close() {
+	if n.auth != nil {
+		n.auth.Close()
+	}
+	if n.keys != nil {
+		n.keys.Deactivate()
+	}
+	n.db.Close()
+}
+
+// specsFrom turns configuration into the CA package's declarations.
+func specsFrom(cfg *config.Config) ([]ca.Spec, error) {
+	var out []ca.Spec
+	for _, c := range cfg.CAs {
+		kt, err := keys.ParseType(c.KeyType)
+		if err != nil {
+			return nil, err
+		}
+		s := ca.Spec{ID: c.ID, Parent: c.Parent, KeyType: kt, Validity: c.Validity.Duration, PathLen: *c.PathLen,
+			Subject: subjectFrom(c.Subject),
+			CRL:     revocation.CRLSchedule{Validity: c.CRL.Validity.Duration, Refresh: c.CRL.Refresh.Duration, Shards: c.CRL.Shards}}
+		if s.Policies, err = policiesFrom(c.Policies); err != nil {
+			return nil, err
+		}
+		for _, p := range c.Profiles {
+			prof := ca.Profile{Name: p.Name, Validity: p.Validity.Duration, MaxValidity: p.MaxValidity.Duration,
+				AllowDNS: p.AllowDNSNames, AllowEmail: p.AllowEmails, AllowIP: p.AllowIPs, RequireSAN: p.RequireSAN, Lints: p.Lints}
+			for _, ku := range p.KeyUsage {
+				prof.KeyUsage |= ca.KeyUsageNames[ku]
+			}
+			for _, eku := range p.ExtKeyUsage {
+				prof.ExtKeyUsage = append(prof.ExtKeyUsage, ca.ExtKeyUsageNames[eku])
+			}
+			for _, t := range p.KeyTypes {
+				kt, err := keys.ParseType(t)
+				if err != nil {
+					return nil, err
+				}
+				prof.KeyTypes = append(prof.KeyTypes, kt)
+			}
+			if prof.Policies, err = policiesFrom(p.Policies); err != nil {
+				return nil, err
+			}
+			s.Profiles = append(s.Profiles, prof)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+var oidOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
+
+func subjectFrom(s config.Subject) pkix.Name {
+	n := pkix.Name{CommonName: s.CommonName}
+	if s.Country != "" {
+		n.Country = []string{s.Country}
+	}
+	if s.Organization != "" {
+		n.Organization = []string{s.Organization}
+	}
+	if s.OrganizationalUnit != "" {
+		n.OrganizationalUnit = []string{s.OrganizationalUnit}
+	}
+	if s.OrganizationIdentifier != "" {
+		n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: oidOrganizationIdentifier, Value: s.OrganizationIdentifier})
+	}
+	return n
+}
+
+func policiesFrom(ps []config.Policy) ([]ca.Policy, error) {
+	var out []ca.Policy
+	for _, p := range ps {
+		var oid asn1.ObjectIdentifier
+		for _, part := range strings.Split(p.OID, ".") {
+			v, err := strconv.Atoi(part)
+			if err != nil {
+				return nil, fmt.Errorf("policy OID %q: %w", p.OID, err)
+			}
+			oid = append(oid, v)
+		}
+		out = append(out, ca.Policy{OID: oid, CPSURI: p.CPSURI})
+	}
+	return out, nil
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"text/template"
+)
+
+// configTemplate is the commented sceau.yaml written by `sceau init` and
+// `sceau demo`. Every field says its unit and default.
+var configTemplate = template.Must(template.New("sceau.yaml").Parse(`# Sceau configuration{{if .Demo}} — DEMO INSTALLATION, NOT FOR PRODUCTION{{end}}
+# Decoded strictly: an unknown key is an error. Durations take Go forms
+# (90m, 36h) or days and years (397d, 10y = 3650 days).
+
+# Directory holding the database, keystore and admin credentials. Relative
+# paths below are relative to it; a relative data_dir is relative to this file.
+data_dir: .
+
+database:
+  # sqlite (one node, default) or postgres (several nodes).
+  engine: sqlite
+  # SQLite file (WAL, synchronous=FULL). Default: sceau.db
+  path: sceau.db
+  # For postgres: a file holding the connection string (never inline).
+  # dsn_file: secrets/postgres.dsn
+
+keystore:
+  # Encrypted software keystore (AES-256-GCM, Argon2id). Default: keys
+  dir: keys
+  # File holding the keystore's activation secret, mode 0600.
+  secret_file: secrets/keystore.secret
+
+public:
+  # Read-only public listener: CA certificates, CRLs, OCSP. Default: 127.0.0.1:8080
+  listen: {{.PublicListen}}
+  # URL the world uses to reach it; CDP, AIA and OCSP URLs in certificates
+  # are built from it. Default: http://<listen>
+  base_url: {{.BaseURL}}
+
+admin:
+  # Administration listener: TLS 1.3, client certificate required. Default: 127.0.0.1:8443
+  listen: {{.AdminListen}}
+  # Admin CA, listener certificate and operator credentials. Default: admin
+  dir: admin
+  # Largest accepted request body, bytes. Default: 65536
+  max_body_bytes: 65536
+
+issuance:
+  # Operations committed per transaction (group commit). Default: 128
+  batch_max: 128
+  # How long to wait to fill a batch when idle. Default: 0s
+  batch_wait: 0s
+  # A serial reserved this long ago whose certificate was never stored is
+  # an orphan of a crash and is revoked at start. Default: 5m
+  orphan_grace: 5m
+
+ocsp:
+  # nextUpdate - thisUpdate of OCSP responses. Default: 4d
+  validity: 4d
+  # Pre-signed responses are re-signed when they expire within this. Default: 2d
+  refresh_before: 2d
+  # Lifetime of each CA's delegated OCSP responder certificate. Default: 90d
+  signer_validity: 90d
+
+# The CA hierarchy (CA-1). Parents come before their children.
+cas:
+  - id: root
+    subject:
+      common_name: {{.Org}} Root CA{{if .Demo}} (demo){{end}}
+      organization: {{.Org}}
+      country: FR
+    key_type: ecdsa-p384
+    # At most 10y (KEY-7).
+    validity: 10y
+    crl:
+      # Default for a root: 7d; refresh: half the validity.
+      validity: 7d
+  - id: issuing
+    parent: root
+    subject:
+      common_name: {{.Org}} Issuing CA{{if .Demo}} (demo){{end}}
+      organization: {{.Org}}
+      country: FR
+    key_type: ecdsa-p256
+    # Must end before the parent: 5y is well inside the root's 10y.
+    validity: 5y
+    path_len: 0
+    policies:
+      - oid: 1.2.250.1.999.1.1
+    crl:
+      validity: 24h
+      refresh: 12h
+      # Partition the CRL in this many shards (each cert names its shard in its CDP). Default: 0
+      shards: 0
+    profiles:
+      - name: server
+        key_usage: [digitalSignature]
+        ext_key_usage: [serverAuth]
+        policies:
+          - oid: 1.2.250.1.999.1.1
+            cps_uri: {{.BaseURL}}/cps
+        key_types: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
+        validity: 397d
+        max_validity: 397d
+        allow_dns_names: true
+        allow_ips: true
+        require_san: true
+        lints: [rfc5280, etsi]
+      - name: person
+        key_usage: [digitalSignature, keyEncipherment]
+        ext_key_usage: [clientAuth, emailProtection]
+        policies:
+          - oid: 1.2.250.1.999.1.2
+            cps_uri: {{.BaseURL}}/cps
+        validity: 3y
+        max_validity: 3y
+        allow_emails: true
+        lints: [rfc5280, etsi]
+`))
+
+type templateData struct {
+	Demo         bool
+	Org          string
+	PublicListen string
+	AdminListen  string
+	BaseURL      string
+}
+
+func renderConfig(d templateData) []byte {
+	var b bytes.Buffer
+	if err := configTemplate.Execute(&b, d); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}

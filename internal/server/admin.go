@@ -1,0 +1,406 @@
+package server
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/revocation"
+	"github.com/sceau/sceau/internal/sceau"
+)
+
+// Admin serves the administration API. It must be served over TLS with a
+// verified client certificate (access.ServerTLS); a request without one is
+// refused before any handler runs.
+type Admin struct {
+	Authority    *ca.Authority
+	Revocation   *revocation.Service
+	Metrics      *Metrics
+	Log          *slog.Logger
+	MaxBodyBytes int64
+}
+
+// Handler returns the admin routes under /api/v1 and /metrics.
+func (a *Admin) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/cas", a.listCAs)
+	mux.HandleFunc("GET /api/v1/cas/{id}", a.showCA)
+	mux.HandleFunc("POST /api/v1/cas/{id}/crl", a.issueCRL)
+	mux.HandleFunc("POST /api/v1/certificates", a.issue)
+	mux.HandleFunc("POST /api/v1/certificates/pkcs12", a.issuePKCS12)
+	mux.HandleFunc("GET /api/v1/certificates", a.listCerts)
+	mux.HandleFunc("GET /api/v1/certificates/{serial}", a.showCert)
+	mux.HandleFunc("POST /api/v1/certificates/{serial}/revoke", a.revoke)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
+	return a.authenticate(mux)
+}
+
+// authenticate puts the operator named by the verified client certificate
+// into the request context, or refuses (SYS-2, ROLE-4).
+func (a *Admin) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		actor, err := access.ActorFromTLS(r.TLS)
+		if err != nil {
+			writeError(w, a.Log, err)
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r.WithContext(sceau.WithActor(r.Context(), actor)))
+	})
+}
+
+func actorOf(r *http.Request) sceau.Actor {
+	a, _ := sceau.ActorFrom(r.Context())
+	return a
+}
+
+// decode reads a JSON body strictly: unknown fields and trailing data are errors.
+func decode(r *http.Request, v any) error {
+	const op = "server: request"
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return sceau.Errorf(sceau.Invalid, op, "the body exceeds %d bytes", mbe.Limit)
+		}
+		return sceau.E(sceau.Invalid, op, "the body is not the expected JSON: "+err.Error(), nil)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return sceau.Errorf(sceau.Invalid, op, "the body holds data after the JSON object")
+	}
+	return nil
+}
+
+// CAInfo describes a CA in the API.
+type CAInfo struct {
+	ID        string    `json:"id"`
+	Parent    string    `json:"parent,omitempty"`
+	Subject   string    `json:"subject"`
+	KeyType   string    `json:"key_type"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	SHA1      string    `json:"sha1"`
+	SHA256    string    `json:"sha256"`
+	Profiles  []string  `json:"profiles"`
+	PEM       string    `json:"pem,omitempty"`
+}
+
+func caInfo(c *ca.CA, withPEM bool) CAInfo {
+	s1, s2 := ca.Fingerprints(c.Cert.Raw)
+	info := CAInfo{ID: c.Spec.ID, Parent: c.Spec.Parent, Subject: c.Cert.Subject.String(), KeyType: string(c.Spec.KeyType),
+		NotBefore: c.Cert.NotBefore, NotAfter: c.Cert.NotAfter, SHA1: s1, SHA256: s2, Profiles: []string{}}
+	for _, p := range c.Spec.Profiles {
+		info.Profiles = append(info.Profiles, p.Name)
+	}
+	if withPEM {
+		info.PEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw}))
+	}
+	return info
+}
+
+func (a *Admin) listCAs(w http.ResponseWriter, r *http.Request) {
+	out := []CAInfo{}
+	for _, c := range a.Authority.CAs() {
+		out = append(out, caInfo(c, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *Admin) showCA(w http.ResponseWriter, r *http.Request) {
+	c, err := a.Authority.CA(r.PathValue("id"))
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, caInfo(c, true))
+}
+
+// CRLInfo describes a signed CRL.
+type CRLInfo struct {
+	CA         string    `json:"ca"`
+	Shard      int       `json:"shard"`
+	Number     int64     `json:"number"`
+	ThisUpdate time.Time `json:"this_update"`
+	NextUpdate time.Time `json:"next_update"`
+	Entries    int       `json:"entries"`
+}
+
+func (a *Admin) issueCRL(w http.ResponseWriter, r *http.Request) {
+	crls, err := a.Revocation.IssueCRL(r.Context(), actorOf(r), r.PathValue("id"))
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	out := []CRLInfo{}
+	for _, c := range crls {
+		out = append(out, CRLInfo{CA: c.CAID, Shard: c.Shard, Number: c.Number, ThisUpdate: c.ThisUpdate, NextUpdate: c.NextUpdate, Entries: c.Entries})
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// IssueRequest asks for a certificate from a CSR.
+type IssueRequest struct {
+	CA      string `json:"ca"`
+	Profile string `json:"profile"`
+	// CSR is PEM, or base64 DER.
+	CSR string `json:"csr"`
+	// Validity, optional: a duration like "720h" up to the profile's maximum.
+	Validity string `json:"validity,omitempty"`
+}
+
+// IssueResponse carries an issued certificate.
+type IssueResponse struct {
+	Serial      string   `json:"serial"`
+	Certificate string   `json:"certificate"` // PEM
+	Chain       string   `json:"chain"`       // PEM, issuer first
+	Warnings    []string `json:"lint_warnings,omitempty"`
+}
+
+func parseCSRField(s string) ([]byte, error) {
+	const op = "server: csr"
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, sceau.Errorf(sceau.Invalid, op, "csr is required")
+	}
+	if strings.HasPrefix(s, "-----BEGIN") {
+		blk, _ := pem.Decode([]byte(s))
+		if blk == nil || (blk.Type != "CERTIFICATE REQUEST" && blk.Type != "NEW CERTIFICATE REQUEST") {
+			return nil, sceau.Errorf(sceau.Invalid, op, "csr is not a PEM CERTIFICATE REQUEST")
+		}
+		return blk.Bytes, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, sceau.Errorf(sceau.Invalid, op, "csr is neither PEM nor base64 DER")
+	}
+	return der, nil
+}
+
+func parseValidity(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, sceau.Errorf(sceau.Invalid, "server: validity", "%q is not a positive duration like 720h", s)
+	}
+	return d, nil
+}
+
+func (a *Admin) issue(w http.ResponseWriter, r *http.Request) {
+	var req IssueRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	der, err := parseCSRField(req.CSR)
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	validity, err := parseValidity(req.Validity)
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	p, err := a.Authority.Prepare(r.Context(), actorOf(r), ca.Request{CA: req.CA, Profile: req.Profile, CSR: der, Validity: validity})
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	iss, err := a.Authority.Issue(r.Context(), p)
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, IssueResponse{Serial: iss.Serial, Certificate: pemCert(iss.DER), Chain: pemChain(iss),
+		Warnings: p.Warnings})
+}
+
+// PKCS12Request asks for a certificate with a key generated by Sceau.
+type PKCS12Request struct {
+	CA      string   `json:"ca"`
+	Profile string   `json:"profile"`
+	KeyType string   `json:"key_type"`
+	Subject Subject  `json:"subject"`
+	DNS     []string `json:"dns_names,omitempty"`
+	Emails  []string `json:"emails,omitempty"`
+	IPs     []string `json:"ip_addresses,omitempty"`
+	// Password protects the PKCS#12; empty: Sceau chooses one and returns it once.
+	Password string `json:"password,omitempty"`
+	Validity string `json:"validity,omitempty"`
+}
+
+// Subject is a distinguished name in the API.
+type Subject struct {
+	CommonName         string `json:"common_name"`
+	Organization       string `json:"organization,omitempty"`
+	OrganizationalUnit string `json:"organizational_unit,omitempty"`
+	Country            string `json:"country,omitempty"`
+}
+
+// PKCS12Response carries the PKCS#12 (base64) and, when Sceau chose it, its password.
+type PKCS12Response struct {
+	Serial      string `json:"serial"`
+	Certificate string `json:"certificate"`
+	PKCS12      string `json:"pkcs12"`
+	Password    string `json:"password,omitempty"`
+}
+
+func (a *Admin) issuePKCS12(w http.ResponseWriter, r *http.Request) {
+	var req PKCS12Request
+	if err := decode(r, &req); err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	kt, err := keys.ParseType(req.KeyType)
+	if err != nil {
+		writeError(w, a.Log, sceau.E(sceau.Invalid, "server: key_type", err.Error(), nil))
+		return
+	}
+	validity, err := parseValidity(req.Validity)
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	cr := ca.Request{CA: req.CA, Profile: req.Profile, GenerateKey: kt, DNSNames: req.DNS, Emails: req.Emails, Validity: validity}
+	cr.Subject.CommonName = req.Subject.CommonName
+	if req.Subject.Organization != "" {
+		cr.Subject.Organization = []string{req.Subject.Organization}
+	}
+	if req.Subject.OrganizationalUnit != "" {
+		cr.Subject.OrganizationalUnit = []string{req.Subject.OrganizationalUnit}
+	}
+	if req.Subject.Country != "" {
+		cr.Subject.Country = []string{req.Subject.Country}
+	}
+	for _, s := range req.IPs {
+		ip := net.ParseIP(s)
+		if ip == nil {
+			writeError(w, a.Log, sceau.Errorf(sceau.Invalid, "server: ip_addresses", "%q is not an IP address", s))
+			return
+		}
+		cr.IPs = append(cr.IPs, ip)
+	}
+	d, err := a.Authority.IssueWithKey(r.Context(), actorOf(r), cr, req.Password)
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, PKCS12Response{Serial: d.Issued.Serial, Certificate: pemCert(d.Issued.DER),
+		PKCS12: base64.StdEncoding.EncodeToString(d.PKCS12), Password: d.Password})
+}
+
+// CertInfo is a certificate record in the API.
+type CertInfo struct {
+	*ca.Record
+	PEM string `json:"pem,omitempty"`
+}
+
+func (a *Admin) listCerts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 100
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			writeError(w, a.Log, sceau.Errorf(sceau.Invalid, "server: limit", "%q is not a positive number", s))
+			return
+		}
+		limit = n
+	}
+	recs, err := a.Authority.Certificates(r.Context(), ca.ListFilter{CA: q.Get("ca"), Status: q.Get("status"), Limit: limit, After: q.Get("after")})
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	out := []CertInfo{}
+	for _, rec := range recs {
+		out = append(out, CertInfo{Record: rec})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *Admin) showCert(w http.ResponseWriter, r *http.Request) {
+	rec, err := a.Authority.Certificate(r.Context(), r.PathValue("serial"))
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	info := CertInfo{Record: rec}
+	if rec.DER != nil {
+		info.PEM = pemCert(rec.DER)
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// RevokeRequest names the RFC 5280 reason.
+type RevokeRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (a *Admin) revoke(w http.ResponseWriter, r *http.Request) {
+	var req RevokeRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	if req.Reason == "" {
+		req.Reason = "unspecified"
+	}
+	code, ok := revocation.Reasons[req.Reason]
+	if !ok {
+		writeError(w, a.Log, sceau.Errorf(sceau.Invalid, "server: reason", "%q is not an RFC 5280 reason (%s)", req.Reason, reasonList()))
+		return
+	}
+	if err := a.Revocation.Revoke(r.Context(), actorOf(r), r.PathValue("serial"), code); err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	if a.Metrics != nil {
+		a.Metrics.ObserveRevocation()
+	}
+	rec, err := a.Authority.Certificate(r.Context(), r.PathValue("serial"))
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, CertInfo{Record: rec})
+}
+
+func reasonList() string {
+	names := make([]string, 0, len(revocation.Reasons))
+	for n := range revocation.Reasons {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+func pemCert(der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func pemChain(iss *ca.Issued) string {
+	var b strings.Builder
+	for _, c := range iss.Chain {
+		b.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+	}
+	return b.String()
+}
