@@ -195,3 +195,10 @@ func policiesFrom(ps []config.Policy) ([]ca.Policy, error) {
 	}
 	return out, nil
 }
+
+// record writes one journal event of the service itself.
+func (n *node) record(ctx context.Context, action string, details map[string]any) error {
+	return n.db.InTx(ctx, func(tx *store.Tx) error {
+		return n.journal.Append(ctx, tx, audit.Event{Actor: sceau.System("service"), Action: action, Object: "service:sceau", Details: details})
+	})
+}

@@ -59,6 +59,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		return err
 	}
 	defer n.Close()
+	// AUD-1: start and stop of the application are journal events; if the
+	// journal cannot be written, the service does not start (AUD-7).
+	if err := n.record(ctx, "service.started", map[string]any{"pid": os.Getpid(), "data_dir": cfg.DataDir,
+		"public": cfg.Public.Listen, "admin": cfg.Admin.Listen}); err != nil {
+		return err
+	}
+	defer func() {
+		if err := n.record(context.Background(), "service.stopped", map[string]any{"pid": os.Getpid()}); err != nil {
+			log.Error("cannot record the stop in the audit journal", "err", err)
+		}
+	}()
 	if k, err := n.auth.RecoverOrphans(ctx); err != nil {
 		return err
 	} else if k > 0 {
