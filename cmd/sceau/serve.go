@@ -91,6 +91,20 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		defer close(schedDone)
 		n.rev.RunScheduler(sctx, n.kick, time.Minute, func(msg string, args ...any) { log.Warn(msg, args...) })
 	}()
+	go func() {
+		t := time.NewTicker(24 * time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-sctx.Done():
+				return
+			case <-t.C:
+				if err := n.auth.RenewOCSPResponders(sctx); err != nil && sctx.Err() == nil {
+					log.Error("OCSP responder renewal failed", "err", err)
+				}
+			}
+		}
+	}()
 	log.Info("sceau started", "config", e2s(cfg), "pid", os.Getpid())
 	err = server.Listen(sctx, log, []server.Listener{
 		{Name: "public", Addr: cfg.Public.Listen, Handler: pub.Handler()},

@@ -338,6 +338,13 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 	if err != nil {
 		return err
 	}
+	// A responder certificate nearing its end is replaced at load, so a
+	// restarted or long-running service never answers with an expired one.
+	if a.clock.Now().Add(a.opts.OCSPSignerValidity / 3).After(ocspCert.NotAfter) {
+		if ocspCert, ocspRef, err = a.renewOCSPSigner(ctx, s, cert, signer); err != nil {
+			return err
+		}
+	}
 	ocspSigner, err := a.keys.Signer(ocspRef)
 	if err != nil {
 		return err
@@ -378,6 +385,41 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 		id := s.ID
 		a.rev.AddIssuer(&revocation.Issuer{ID: id, Cert: cert, Signer: signer, OCSPCert: ocspCert, OCSPSigner: ocspSigner,
 			CRL: s.CRL, CRLURL: a.opts.URLs.CRL(id), ShardURL: func(k int) string { return a.opts.URLs.CRLShard(id, k) }})
+	}
+	return nil
+}
+
+func (a *Authority) renewOCSPSigner(ctx context.Context, s Spec, caCert *x509.Certificate, caKey crypto.Signer) (*x509.Certificate, string, error) {
+	op := fmt.Sprintf("ca: renew OCSP responder of %q", s.ID)
+	der, label, err := a.newOCSPSigner(s.ID, caCert, caKey, s.KeyType)
+	if err != nil {
+		return nil, "", err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, "", sceau.E(sceau.Internal, op, "", err)
+	}
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE cas SET ocsp_key_ref = ?, ocsp_cert_der = ? WHERE id = ?`, label, der, s.ID); err != nil {
+			return store.Classify(op, err)
+		}
+		_, fp := Fingerprints(der)
+		return a.journal.Append(ctx, tx, audit.Event{Actor: sceau.System("ocsp"), Action: "ca.ocsp_responder_renewed", Object: "ca:" + s.ID,
+			Details: map[string]any{"key": label, "not_after": cert.NotAfter, "sha256": fp}})
+	})
+	return cert, label, err
+}
+
+// RenewOCSPResponders replaces every responder certificate that ends
+// within a third of its validity and reloads the CA. The scheduler calls it
+// daily.
+func (a *Authority) RenewOCSPResponders(ctx context.Context) error {
+	for _, c := range a.CAs() {
+		if a.clock.Now().Add(a.opts.OCSPSignerValidity / 3).After(c.OCSPCert.NotAfter) {
+			if err := a.load(ctx, c.Spec); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

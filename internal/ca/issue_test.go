@@ -323,3 +323,31 @@ func weakExponentCSR(t *testing.T) []byte {
 	}
 	return nil
 }
+
+func TestCA3_OCSPResponderRenewedBeforeExpiry(t *testing.T) {
+	ctx := context.Background()
+	clock := sceautest.NewClock(time.Now())
+	db := sceautest.OpenSQLite(t)
+	h := sceautest.NewHierarchy(t, db, sceautest.HierarchyOptions{Clock: clock})
+	c, _ := h.Authority.CA("issuing")
+	old := c.OCSPCert
+	clock.Advance(old.NotAfter.Sub(clock.Now()) - 10*24*time.Hour)
+	if err := h.Authority.RenewOCSPResponders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = h.Authority.CA("issuing")
+	if c.OCSPCert.SerialNumber.Cmp(old.SerialNumber) == 0 || !c.OCSPCert.NotAfter.After(old.NotAfter) {
+		t.Fatalf("responder not renewed: old ends %s, new ends %s", old.NotAfter, c.OCSPCert.NotAfter)
+	}
+	if err := c.OCSPCert.CheckSignatureFrom(c.Cert); err != nil {
+		t.Fatal(err)
+	}
+	iss, _ := h.Revocation.Issuer("issuing")
+	if iss.OCSPCert != c.OCSPCert {
+		t.Error("revocation still signs with the old responder")
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE action = 'ca.ocsp_responder_renewed' AND object = 'ca:issuing'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("renewal events: %d %v", n, err)
+	}
+}
