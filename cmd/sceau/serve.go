@@ -94,10 +94,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	go func() {
 		t := time.NewTicker(24 * time.Hour)
 		defer t.Stop()
+		orphans := time.NewTicker(time.Minute)
+		defer orphans.Stop()
 		for {
 			select {
 			case <-sctx.Done():
 				return
+			case <-orphans.C:
+				if k, err := n.auth.RecoverOrphans(sctx); err != nil && sctx.Err() == nil {
+					log.Error("orphan recovery failed", "err", err)
+				} else if k > 0 {
+					log.Warn("revoked serials left by interrupted issuances", "count", k)
+				}
 			case <-t.C:
 				if err := n.auth.RenewOCSPResponders(sctx); err != nil && sctx.Err() == nil {
 					log.Error("OCSP responder renewal failed", "err", err)
