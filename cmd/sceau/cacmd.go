@@ -15,8 +15,9 @@ func newCACmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ca",
 		Short: "List and inspect the CAs, issue CRLs (through the admin API)",
-		Long: `The ca commands talk to the administration API of a running 'sceau serve' with
-the operator certificate in the admin directory of --config.`,
+		Long: `list, show and crl talk to the administration API of a running 'sceau serve'
+with the operator certificate in the admin directory of --config; create works
+on the installation's files directly.`,
 	}
 	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print JSON")
 
@@ -93,6 +94,6 @@ the operator certificate in the admin directory of --config.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, crl)
+	cmd.AddCommand(list, show, crl, newCACreateCmd(e))
 	return cmd
 }

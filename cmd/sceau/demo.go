@@ -62,10 +62,10 @@ func runDemo(ctx context.Context, e *env, dir string, data templateData, noWait 
 		if err != nil || !strings.Contains(string(b), demoMarker) {
 			return sceau.Errorf(sceau.Conflict, op, "%s exists and is not a Sceau demo directory: remove it or pick another --dir", dir)
 		}
-		fmt.Fprintf(e.stdout, "Reusing the demo installation in %s (delete it for a fresh one).\n", dir)
+		fmt.Fprintf(e.stdout, "Reusing the demo installation in %s (delete it for a fresh one; its addresses are in its sceau.yaml).\n", dir)
 	} else {
 		data.BaseURL = "http://" + data.PublicListen
-		if _, err := initialize(ctx, dir, data, e.stdout); err != nil {
+		if _, err := initialize(ctx, dir, renderConfig(data), e.stdout); err != nil {
 			return err
 		}
 	}

@@ -20,8 +20,8 @@ import (
 
 func newInitCmd(e *env) *cobra.Command {
 	var (
-		dir  string
-		data = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
+		dir, from string
+		data      = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
 	)
 	cmd := &cobra.Command{
 		Use:   "init --dir DIR",
@@ -36,9 +36,14 @@ func newInitCmd(e *env) *cobra.Command {
   admin/                     the admin CA, the admin listener's certificate, and the
                              first operator's client certificate and key
 
-It creates the root and issuing CAs declared in the configuration, each CA's
-delegated OCSP responder, and a first CRL per CA. Every step is an audit event.
-init refuses a DIR that exists and is not empty.
+It creates the CAs declared in the configuration (by default a root and an
+issuing CA), each CA's delegated OCSP responder, and a first CRL per CA. Every
+step is an audit event. init refuses a DIR that exists and is not empty.
+
+To choose the hierarchy, the database (PostgreSQL) or the public URL first,
+write the configuration yourself (start from the one 'sceau demo' writes) and
+pass it with --from: it is validated, copied to DIR/sceau.yaml, and used.
+CAs declared later are created with 'sceau ca create'.
 
 Then run: sceau serve --config DIR/sceau.yaml`,
 		Args: cobra.NoArgs,
@@ -46,8 +51,21 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 			if dir == "" {
 				return sceau.Errorf(sceau.Invalid, "init", "--dir is required")
 			}
-			data.BaseURL = "http://" + data.PublicListen
-			_, err := initialize(cmd.Context(), dir, data, e.stdout)
+			if data.BaseURL == "" {
+				data.BaseURL = "http://" + data.PublicListen
+			}
+			cfg := renderConfig(data)
+			if from != "" {
+				b, err := os.ReadFile(from)
+				if err != nil {
+					return sceau.E(sceau.Invalid, "init", "cannot read --from", err)
+				}
+				if _, err := config.Parse(b); err != nil {
+					return fmt.Errorf("init: %s: %w", from, err)
+				}
+				cfg = b
+			}
+			_, err := initialize(cmd.Context(), dir, cfg, e.stdout)
 			return err
 		},
 	}
@@ -55,21 +73,37 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 	cmd.Flags().StringVar(&data.Org, "org", data.Org, "organization name in the CA subjects")
 	cmd.Flags().StringVar(&data.PublicListen, "public", data.PublicListen, "public listener address host:port")
 	cmd.Flags().StringVar(&data.AdminListen, "admin", data.AdminListen, "admin listener address host:port")
+	cmd.Flags().StringVar(&data.BaseURL, "base-url", "", "public URL written into certificates (default http://<public>)")
+	cmd.Flags().StringVar(&from, "from", "", "use this configuration file instead of the default template")
 	return cmd
 }
 
 // initialize creates an installation in dir and returns its config path.
-func initialize(ctx context.Context, dir string, data templateData, out io.Writer) (string, error) {
+func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer) (string, error) {
 	const op = "init"
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return "", sceau.Errorf(sceau.Conflict, op, "%s exists and is not empty: init never overwrites an installation", dir)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", sceau.E(sceau.Unavailable, op, "cannot create "+dir, err)
 	}
 	cfgPath := filepath.Join(dir, "sceau.yaml")
-	if err := os.WriteFile(cfgPath, renderConfig(data), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, cfgText, 0o644); err != nil {
 		return "", sceau.E(sceau.Unavailable, op, "cannot write the configuration", err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return "", err
+	}
+	if cfg.Keystore.SecretFile == "" {
+		return "", sceau.Errorf(sceau.Invalid, op, "keystore.secret_file must name the file for the keystore's activation secret")
+	}
+	secretPath := cfg.Path(cfg.Keystore.SecretFile)
+	if _, err := os.Stat(secretPath); err == nil {
+		return "", sceau.Errorf(sceau.Conflict, op, "%s exists already: init never reuses a keystore secret", secretPath)
+	}
+	if err := os.MkdirAll(filepath.Dir(secretPath), 0o700); err != nil {
+		return "", sceau.E(sceau.Unavailable, op, "cannot create the secrets directory", err)
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
@@ -77,14 +111,10 @@ func initialize(ctx context.Context, dir string, data templateData, out io.Write
 	}
 	enc := []byte(base64.RawStdEncoding.EncodeToString(secret) + "\n")
 	clear(secret)
-	err := os.WriteFile(filepath.Join(dir, "secrets", "keystore.secret"), enc, 0o600)
+	err = os.WriteFile(secretPath, enc, 0o600)
 	clear(enc)
 	if err != nil {
 		return "", sceau.E(sceau.Unavailable, op, "cannot write the keystore secret", err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return "", err
 	}
 	fmt.Fprintf(out, "Creating the CA hierarchy in %s …\n", dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -99,6 +129,9 @@ func initialize(ctx context.Context, dir string, data templateData, out io.Write
 		hosts = append(hosts, host)
 	}
 	if err := access.CreateAdminPKI(cfg.Path(cfg.Admin.Dir), n.keys, hosts, "operator", nil); err != nil {
+		return "", err
+	}
+	if err := n.record(ctx, "admin.pki_created", map[string]any{"dir": cfg.Path(cfg.Admin.Dir), "operator": "operator", "hosts": hosts}); err != nil {
 		return "", err
 	}
 	for _, c := range n.auth.CAs() {

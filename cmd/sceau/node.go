@@ -40,22 +40,9 @@ func openNode(ctx context.Context, cfg *config.Config, log *slog.Logger, bootstr
 	if err != nil {
 		return nil, err
 	}
-	var db *store.DB
-	switch cfg.Database.Engine {
-	case "postgres":
-		dsn, err := os.ReadFile(cfg.Path(cfg.Database.DSNFile))
-		if err != nil {
-			return nil, fmt.Errorf("database.dsn_file: %w", err)
-		}
-		db, err = store.Open(ctx, store.Postgres, strings.TrimSpace(string(dsn)))
-		if err != nil {
-			return nil, err
-		}
-	default:
-		db, err = store.Open(ctx, store.SQLite, cfg.Path(cfg.Database.Path))
-		if err != nil {
-			return nil, err
-		}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
@@ -64,6 +51,11 @@ func openNode(ctx context.Context, cfg *config.Config, log *slog.Logger, bootstr
 	n := &node{cfg: cfg, log: log, db: db, journal: audit.NewJournal(nil), metrics: server.NewMetrics(), kick: make(chan string, 64)}
 	n.keys = keys.OpenSoftStore(cfg.Path(cfg.Keystore.Dir))
 	if err := n.activate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := n.record(ctx, "keystore.activated", map[string]any{"dir": cfg.Path(cfg.Keystore.Dir), "method": "secret_file"}); err != nil {
+		n.keys.Deactivate()
 		db.Close()
 		return nil, err
 	}
@@ -201,4 +193,16 @@ func (n *node) record(ctx context.Context, action string, details map[string]any
 	return n.db.InTx(ctx, func(tx *store.Tx) error {
 		return n.journal.Append(ctx, tx, audit.Event{Actor: sceau.System("service"), Action: action, Object: "service:sceau", Details: details})
 	})
+}
+
+// openStore opens the database the configuration names.
+func openStore(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	if cfg.Database.Engine == "postgres" {
+		dsn, err := os.ReadFile(cfg.Path(cfg.Database.DSNFile))
+		if err != nil {
+			return nil, sceau.E(sceau.Unavailable, "database", "cannot read database.dsn_file", err)
+		}
+		return store.Open(ctx, store.Postgres, strings.TrimSpace(string(dsn)))
+	}
+	return store.Open(ctx, store.SQLite, cfg.Path(cfg.Database.Path))
 }

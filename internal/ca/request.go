@@ -71,7 +71,7 @@ func checkKey(pub crypto.PublicKey, p *Profile, issuer *CA) error {
 	const op = "ca: subject key"
 	t, err := keys.TypeOf(pub)
 	if err != nil {
-		return sceau.E(sceau.Invalid, op, "", err)
+		return sceau.E(sceau.Invalid, op, strings.TrimPrefix(err.Error(), "keys: "), err)
 	}
 	if !slices.Contains(p.KeyTypes, t) {
 		return sceau.Errorf(sceau.Invalid, op, "profile %q does not allow %s keys (allowed: %v)", p.Name, t, p.KeyTypes)

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
+)
+
+func newCACreateCmd(e *env) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "create --yes",
+		Short: "Create the CAs declared in the configuration that do not exist yet (local)",
+		Long: `create works on the installation's files directly, not through the API: it
+compares the CAs declared in --config with those in the database and creates
+the missing ones (key in the keystore, certificate signed by the parent,
+delegated OCSP responder, first CRL), each with its audit event. Existing CAs
+are never touched. Without --yes it only lists what it would create.
+Restart 'sceau serve' afterwards so that it loads the new CAs.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(e.configPath)
+			if err != nil {
+				return err
+			}
+			missing, err := missingCAs(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if len(missing) == 0 {
+				fmt.Fprintln(e.stdout, "every declared CA exists; nothing to create")
+				return nil
+			}
+			if !yes {
+				fmt.Fprintf(e.stdout, "would create: %v; add --yes to do it\n", missing)
+				return nil
+			}
+			n, err := openNode(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			for _, id := range missing {
+				if _, err := n.rev.IssueCRL(cmd.Context(), sceau.System("ca-create"), id); err != nil {
+					return err
+				}
+				c, _ := n.auth.CA(id)
+				_, s2 := fingerprints(c.Cert.Raw)
+				fmt.Fprintf(e.stdout, "created CA %s: %s\n  SHA-256 %s\n", id, c.Cert.Subject, s2)
+			}
+			fmt.Fprintln(e.stdout, "restart 'sceau serve' to serve the new CAs")
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "really create")
+	return cmd
+}
+
+// missingCAs lists the declared CAs absent from the database, in order.
+func missingCAs(ctx context.Context, cfg *config.Config) ([]string, error) {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	defer db.Close()
+	var out []string
+	for _, c := range cfg.CAs {
+		var k int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cas WHERE id = ?`, c.ID).Scan(&k); err != nil {
+			return nil, store.Classify("ca create", err)
+		}
+		if k == 0 {
+			out = append(out, c.ID)
+		}
+	}
+	return out, nil
+}
