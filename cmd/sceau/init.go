@@ -84,9 +84,22 @@ func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer) 
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return "", sceau.Errorf(sceau.Conflict, op, "%s exists and is not empty: init never overwrites an installation", dir)
 	}
+	if _, err := config.Parse(cfgText); err != nil {
+		return "", sceau.E(sceau.Invalid, op, "the configuration is not valid", err)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", sceau.E(sceau.Unavailable, op, "cannot create "+dir, err)
 	}
+	// A failed init leaves nothing half-made behind: DIR was empty or absent.
+	ok := false
+	defer func() {
+		if !ok {
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+	}()
 	cfgPath := filepath.Join(dir, "sceau.yaml")
 	if err := os.WriteFile(cfgPath, cfgText, 0o644); err != nil {
 		return "", sceau.E(sceau.Unavailable, op, "cannot write the configuration", err)
@@ -142,5 +155,6 @@ func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer) 
 		fmt.Fprintf(out, "  CA %-10s %s\n             SHA-256 %s\n             SHA-1   %s\n", c.Spec.ID, c.Cert.Subject, s2, s1)
 	}
 	fmt.Fprintf(out, "Admin credentials: %s (operator.pem, operator-key.pem)\n", cfg.Path(cfg.Admin.Dir))
+	ok = true
 	return cfgPath, nil
 }

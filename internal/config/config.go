@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sceau/sceau/internal/sceau"
 )
 
 // Config is the whole of sceau.yaml.
@@ -182,11 +184,11 @@ const MaxCAValidity = 10 * 365 * 24 * time.Hour
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, sceau.E(sceau.Invalid, "config", "cannot read "+path, err)
 	}
 	c, err := Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, sceau.E(sceau.Invalid, "config "+path, "", err)
 	}
 	if !filepath.IsAbs(c.DataDir) {
 		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), c.DataDir))
@@ -319,6 +321,9 @@ func (c *Config) Validate() error {
 			p := seen[ca.Parent]
 			if p == nil {
 				bad("%s: parent %q must be declared before it", where, ca.Parent)
+			} else if ca.Validity.Duration > p.Validity.Duration {
+				// KEY-7: no certificate outlives its issuer.
+				bad("%s: validity %s is longer than its parent's %s (KEY-7)", where, ca.Validity, p.Validity)
 			}
 		}
 		seen[ca.ID] = ca

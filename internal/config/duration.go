@@ -53,3 +53,6 @@ func FormatDuration(d time.Duration) string {
 	}
 	return d.String()
 }
+
+// String writes d as configuration does.
+func (d Duration) String() string { return FormatDuration(d.Duration) }
