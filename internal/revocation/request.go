@@ -85,8 +85,18 @@ func ParseRequest(der []byte) (*Request, error) {
 		return nil, fmt.Errorf("%w: serial number out of range", ErrMalformed)
 	}
 	req := &Request{Hash: h, NameHash: id.NameHash, KeyHash: id.KeyHash, Serial: id.Serial}
+	seen := map[string]bool{}
 	for _, e := range r.TBS.Extensions {
+		// RFC 5280 §4.2: an extension appears at most once; RFC 6960 §4.4:
+		// only non-critical unknown extensions may be ignored.
+		if seen[e.Id.String()] {
+			return nil, fmt.Errorf("%w: extension %s appears twice", ErrMalformed, e.Id)
+		}
+		seen[e.Id.String()] = true
 		if !e.Id.Equal(oidNonce) {
+			if e.Critical {
+				return nil, fmt.Errorf("%w: unknown critical extension %s", ErrMalformed, e.Id)
+			}
 			continue
 		}
 		var nonce []byte

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"time"
 
@@ -246,9 +247,23 @@ func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, 
 func (s *Service) Refresh(ctx context.Context, limit int) (int, error) {
 	const op = "revocation: refresh ocsp"
 	horizon := store.FormatTime(s.clock.Now().Add(s.opts.OCSPRefreshBefore))
+	// Only CAs loaded here can sign; the most urgent responses first.
+	s.mu.RLock()
+	args := []any{horizon}
+	marks := make([]string, 0, len(s.issuers))
+	for id := range s.issuers {
+		args = append(args, id)
+		marks = append(marks, "?")
+	}
+	s.mu.RUnlock()
+	if len(marks) == 0 {
+		return 0, nil
+	}
+	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, `SELECT serial FROM certificates
 		WHERE (ocsp_next_update IS NULL OR ocsp_next_update < ?) AND (status = 'issued' OR revoked_at IS NOT NULL)
-		LIMIT ?`, horizon, limit)
+		AND ca_id IN (`+strings.Join(marks, ", ")+`)
+		ORDER BY COALESCE(ocsp_next_update, '') LIMIT ?`, args...)
 	if err != nil {
 		return 0, store.Classify(op, err)
 	}
