@@ -179,4 +179,3 @@ func (h Holder) usable() error {
 	}
 	return nil
 }
-
