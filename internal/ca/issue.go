@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/revocation"
@@ -27,6 +30,7 @@ type Prepared struct {
 	tmpl     *x509.Certificate
 	pub      crypto.PublicKey
 	tbs      []byte // RawTBSCertificate of the linted copy
+	sigAlg   []byte // its DER signatureAlgorithm
 	serial   string
 	used     atomic.Bool
 	Warnings []string // lint warnings (issuance goes on)
@@ -64,6 +68,9 @@ func (a *Authority) Prepare(ctx context.Context, actor sceau.Actor, req Request)
 		csr, err := ParseCSR(req.CSR)
 		if err != nil {
 			return nil, err
+		}
+		if len(csr.URIs) > 0 {
+			return nil, sceau.Errorf(sceau.Invalid, op, "the request names URIs; Sceau profiles carry DNS names, email and IP addresses only")
 		}
 		sr = subjectRequest{pub: csr.PublicKey, subject: cleanSubject(csr.Subject), dnsNames: csr.DNSNames,
 			emails: csr.EmailAddresses, ips: csr.IPAddresses}
@@ -147,21 +154,22 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 			a.observe("lint_refused", start)
 			return nil, err
 		}
-		linted, err := x509.ParseCertificate(lintDER)
+		tbs, sigAlg, err := splitCertificate(lintDER)
 		if err != nil {
 			return nil, sceau.E(sceau.Internal, op, "", err)
 		}
 		serial := revocation.SerialHex(tmpl.SerialNumber)
-		err = a.committer.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
+		subject := sr.subject.String()
+		err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, not_before, not_after, reserved_at)
-				VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`, serial, c.Spec.ID, p.Name, sr.subject.String(), lintDER,
+				VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`, serial, c.Spec.ID, p.Name, subject, lintDER,
 				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
-				return store.Classify(op, err)
+				return audit.Event{}, store.Classify(op, err)
 			}
-			return a.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
-				Details: map[string]any{"ca": c.Spec.ID, "profile": p.Name, "subject": sr.subject.String(),
-					"dns_names": sr.dnsNames, "emails": sr.emails, "not_after": tmpl.NotAfter}})
-		})
+			return audit.Event{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
+				Details: preparedDetails{CA: c.Spec.ID, DNSNames: sr.dnsNames, Emails: sr.emails, NotAfter: tmpl.NotAfter,
+					Profile: p.Name, Subject: subject}}, nil
+		}, a.appendEvents)
 		if errors.Is(err, sceau.ErrConflict) && attempt < 3 {
 			continue // a serial collision: draw again
 		}
@@ -169,8 +177,8 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 			a.observe("error", start)
 			return nil, err
 		}
-		return &Prepared{ca: c, profile: p, actor: actor, tmpl: tmpl, pub: sr.pub, tbs: linted.RawTBSCertificate,
-			serial: serial, Warnings: f.Warnings}, nil
+		return &Prepared{ca: c, profile: p, actor: actor, tmpl: tmpl, pub: sr.pub, tbs: tbs,
+			sigAlg: sigAlg, serial: serial, Warnings: f.Warnings}, nil
 	}
 }
 
@@ -183,7 +191,7 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 	if !p.used.CompareAndSwap(false, true) {
 		return nil, sceau.Errorf(sceau.Conflict, op, "certificate %s was signed already", p.serial)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, p.tmpl, p.ca.Cert, p.pub, p.ca.signer)
+	der, cert, err := p.sign()
 	if err != nil {
 		a.observe("error", start)
 		if errors.Is(err, keys.ErrNotActivated) {
@@ -193,10 +201,6 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 	}
 	if a.opts.AfterSign != nil {
 		a.opts.AfterSign(p.serial)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, sceau.E(sceau.Internal, op, "", err)
 	}
 	if !bytes.Equal(cert.RawTBSCertificate, p.tbs) {
 		// Never happens unless crypto/x509 changes under us; the signed
@@ -211,7 +215,8 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 		}
 	}
 	issuedAt := a.clock.Now()
-	err = a.committer.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
+	fp := sha256Hex(der)
+	err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
 		var next any
 		if ocspResp != nil {
 			next = store.FormatTime(ocspNext)
@@ -219,21 +224,101 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'issued', cert_der = ?, issued_at = ?, ocsp_response = ?, ocsp_next_update = ?
 			WHERE serial = ? AND status = 'reserved' AND revoked_at IS NULL`, der, store.FormatTime(issuedAt), ocspResp, next, p.serial)
 		if err != nil {
-			return store.Classify(op, err)
+			return audit.Event{}, store.Classify(op, err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return sceau.Errorf(sceau.Conflict, op, "certificate %s was revoked before it could be stored", p.serial)
+			return audit.Event{}, sceau.Errorf(sceau.Conflict, op, "certificate %s was revoked before it could be stored", p.serial)
 		}
-		_, fp := Fingerprints(der)
-		return a.journal.Append(ctx, tx, audit.Event{Actor: p.actor, Action: "certificate.issued", Object: "certificate:" + p.serial,
-			Details: map[string]any{"ca": p.ca.Spec.ID, "profile": p.profile.Name, "sha256": fp}})
-	})
+		return audit.Event{Actor: p.actor, Action: "certificate.issued", Object: "certificate:" + p.serial,
+			Details: issuedDetails{CA: p.ca.Spec.ID, Profile: p.profile.Name, SHA256: fp}}, nil
+	}, a.appendEvents)
 	if err != nil {
 		a.observe("error", start)
 		return nil, err
 	}
 	a.observe("issued", start)
 	return &Issued{Serial: p.serial, DER: der, Cert: cert, Chain: p.ca.Chain}, nil
+}
+
+// appendEvents appends the audit events of a group-committed batch of
+// issuance steps in the batch's transaction (AUD-7: each commits with its
+// state change).
+func (a *Authority) appendEvents(ctx context.Context, tx *store.Tx, evs []audit.Event) error {
+	return a.journal.Append(ctx, tx, evs...)
+}
+
+// sign signs the linted to-be-signed bytes themselves with the CA key, so
+// the certificate handed out is byte for byte the one that was linted,
+// and checks the signature against the CA certificate before anything
+// else sees it (as x509.CreateCertificate does, against faulty signers).
+// An algorithm it does not know goes through x509.CreateCertificate.
+func (p *Prepared) sign() ([]byte, *x509.Certificate, error) {
+	var h crypto.Hash
+	switch p.tmpl.SignatureAlgorithm {
+	case x509.ECDSAWithSHA256, x509.SHA256WithRSA:
+		h = crypto.SHA256
+	case x509.ECDSAWithSHA384, x509.SHA384WithRSA:
+		h = crypto.SHA384
+	default:
+		der, err := x509.CreateCertificate(rand.Reader, p.tmpl, p.ca.Cert, p.pub, p.ca.signer)
+		if err != nil {
+			return nil, nil, err
+		}
+		cert, err := x509.ParseCertificate(der)
+		return der, cert, err
+	}
+	sig, err := crypto.SignMessage(p.ca.signer, rand.Reader, p.tbs, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(p.tbs)
+		b.AddBytes(p.sigAlg)
+		b.AddASN1BitString(sig)
+	})
+	der, err := b.Bytes()
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.ca.Cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
+		return nil, nil, fmt.Errorf("the signature returned by the CA key is invalid: %w", err)
+	}
+	return der, cert, nil
+}
+
+// splitCertificate returns the DER tbsCertificate and signatureAlgorithm
+// of a DER certificate.
+func splitCertificate(der []byte) (tbs, sigAlg []byte, err error) {
+	in := cryptobyte.String(der)
+	var cert cryptobyte.String
+	var t, a cryptobyte.String
+	if !in.ReadASN1(&cert, cbasn1.SEQUENCE) || !in.Empty() ||
+		!cert.ReadASN1Element(&t, cbasn1.SEQUENCE) || !cert.ReadASN1Element(&a, cbasn1.SEQUENCE) {
+		return nil, nil, errors.New("ca: malformed certificate")
+	}
+	return t, a, nil
+}
+
+// preparedDetails and issuedDetails are the audit details of issuance;
+// fields in name order, as a map would be encoded.
+type preparedDetails struct {
+	CA       string    `json:"ca"`
+	DNSNames []string  `json:"dns_names"`
+	Emails   []string  `json:"emails"`
+	NotAfter time.Time `json:"not_after"`
+	Profile  string    `json:"profile"`
+	Subject  string    `json:"subject"`
+}
+
+type issuedDetails struct {
+	CA      string `json:"ca"`
+	Profile string `json:"profile"`
+	SHA256  string `json:"sha256"`
 }
 
 // IssueCSR prepares and issues a certificate from a PKCS#10 request.

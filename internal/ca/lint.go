@@ -21,19 +21,28 @@ var lintSourceNames = map[string]lint.LintSource{
 	"community":  lint.Community,
 }
 
-// linter holds one filtered zlint registry per set of sources: filtering
-// the global registry is costly, running a filtered one is cheap.
+// linter holds the lints of one filtered zlint registry per set of
+// sources: filtering the global registry is costly, running a filtered one
+// is cheap.
 type linter struct {
-	mu   sync.Mutex
-	regs map[string]lint.Registry
+	mu   sync.RWMutex
+	sets map[string]*lintSet
 }
 
-func (l *linter) registry(sources []string) (lint.Registry, error) {
+// lintSet is a filtered registry ready to run: its certificate lints, in
+// registry order, and its configuration.
+type lintSet struct {
+	lints  []*lint.CertificateLint
+	config lint.Configuration
+}
+
+func (l *linter) registry(sources []string) (*lintSet, error) {
 	key := strings.Join(sources, ",")
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if r, ok := l.regs[key]; ok {
-		return r, nil
+	l.mu.RLock()
+	set, ok := l.sets[key]
+	l.mu.RUnlock()
+	if ok {
+		return set, nil
 	}
 	var list lint.SourceList
 	for _, s := range sources {
@@ -47,11 +56,14 @@ func (l *linter) registry(sources []string) (lint.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l.regs == nil {
-		l.regs = map[string]lint.Registry{}
+	set = &lintSet{lints: r.CertificateLints().Lints(), config: r.GetConfiguration()}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sets == nil {
+		l.sets = map[string]*lintSet{}
 	}
-	l.regs[key] = r
-	return r, nil
+	l.sets[key] = set
+	return set, nil
 }
 
 // LintFindings are the lints that did not pass, by level.
@@ -64,7 +76,7 @@ type LintFindings struct {
 // may be signed by any key: zlint does not check the signature.
 func (l *linter) lintCertificate(der []byte, sources []string) (LintFindings, error) {
 	var f LintFindings
-	reg, err := l.registry(sources)
+	set, err := l.registry(sources)
 	if err != nil {
 		return f, err
 	}
@@ -72,13 +84,14 @@ func (l *linter) lintCertificate(der []byte, sources []string) (LintFindings, er
 	if err != nil {
 		return f, fmt.Errorf("zlint cannot parse the certificate: %w", err)
 	}
-	res := zlint.LintCertificateEx(zc, reg)
-	for name, r := range res.Results {
-		switch r.Status {
+	// What zlint.LintCertificateEx does, without building its result map
+	// and sorting every lint name of the registry on each certificate.
+	for _, cl := range set.lints {
+		switch r := cl.Execute(zc, set.config); r.Status {
 		case lint.Error, lint.Fatal:
-			f.Errors = append(f.Errors, name)
+			f.Errors = append(f.Errors, cl.Name)
 		case lint.Warn:
-			f.Warnings = append(f.Warnings, name)
+			f.Warnings = append(f.Warnings, cl.Name)
 		}
 	}
 	sort.Strings(f.Errors)
@@ -94,11 +107,14 @@ func (f LintFindings) refuse(op string) error {
 	return sceau.Errorf(sceau.Invalid, op, "the certificate fails lints: %s", strings.Join(f.Errors, ", "))
 }
 
+// sharedLinter keeps the filtered registries of LintCertificate.
+var sharedLinter linter
+
 // LintCertificate lints a DER certificate with the given sources (rfc5280,
-// etsi, cabf_br, cabf_smime, community); for tests and `sceau check`.
+// etsi, cabf_br, cabf_smime, community; none: zlint's whole registry); for
+// tests and `sceau check`.
 func LintCertificate(der []byte, sources ...string) (LintFindings, error) {
-	var l linter
-	return l.lintCertificate(der, sources)
+	return sharedLinter.lintCertificate(der, sources)
 }
 
 // LintCRL lints a DER CRL with zlint's RFC 5280 lints.
