@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -139,9 +141,9 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		if c.Spec.CRL.Shards > 0 {
 			tmpl.CRLDistributionPoints = []string{a.opts.URLs.CRLShard(c.Spec.ID, revocation.ShardOf(tmpl.SerialNumber, c.Spec.CRL.Shards))}
 		}
-		// CA-2: build and lint before the real signature; the copy is
-		// signed by the throwaway lint key, never by the CA.
-		lintDER, err := x509.CreateCertificate(rand.Reader, tmpl, c.lintParent, sr.pub, c.lintSigner)
+		// CA-2: build and lint before the real signature. The linted copy
+		// carries the exact TBS the CA will sign and a placeholder signature.
+		lintDER, tbs, sigAlg, err := c.lintCopy(tmpl, sr.pub)
 		if err != nil {
 			a.observe("refused", start)
 			return nil, sceau.E(sceau.Invalid, op, "the certificate cannot be built", err)
@@ -153,10 +155,6 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		if err := f.refuse(op); err != nil {
 			a.observe("lint_refused", start)
 			return nil, err
-		}
-		tbs, sigAlg, err := splitCertificate(lintDER)
-		if err != nil {
-			return nil, sceau.E(sceau.Internal, op, "", err)
 		}
 		serial := revocation.SerialHex(tmpl.SerialNumber)
 		subject := sr.subject.String()
@@ -289,6 +287,51 @@ func (p *Prepared) sign() ([]byte, *x509.Certificate, error) {
 		return nil, nil, fmt.Errorf("the signature returned by the CA key is invalid: %w", err)
 	}
 	return der, cert, nil
+}
+
+// lintCopy builds the certificate to lint: Sceau's own TBS encoding with a
+// placeholder signature (zlint never checks signatures), or, for a
+// template that encoder does not cover, a copy signed by the throwaway lint
+// key through x509.CreateCertificate.
+func (c *CA) lintCopy(tmpl *x509.Certificate, pub crypto.PublicKey) (der, tbs, sigAlg []byte, err error) {
+	tbs, err = encodeTBS(tmpl, c.Cert, pub)
+	if err == nil {
+		if sigAlg, _, err = signatureAlgorithm(tmpl.SignatureAlgorithm); err != nil {
+			return nil, nil, nil, err
+		}
+		der, err = certificateDER(tbs, sigAlg, placeholderSignature(c.Cert.PublicKey))
+		return der, tbs, sigAlg, err
+	}
+	if !errors.Is(err, errUnsupportedTemplate) {
+		return nil, nil, nil, err
+	}
+	if der, err = x509.CreateCertificate(rand.Reader, tmpl, c.lintParent, pub, c.lintSigner); err != nil {
+		return nil, nil, nil, err
+	}
+	tbs, sigAlg, err = splitCertificate(der)
+	return der, tbs, sigAlg, err
+}
+
+// placeholderSignature has the size and shape of a real signature by key.
+func placeholderSignature(key crypto.PublicKey) []byte {
+	if k, ok := key.(*rsa.PublicKey); ok {
+		return make([]byte, k.Size())
+	}
+	size := 32
+	if k, ok := key.(*ecdsa.PublicKey); ok {
+		size = (k.Curve.Params().BitSize + 7) / 8
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		for i := 0; i < 2; i++ {
+			b.AddASN1(cbasn1.INTEGER, func(b *cryptobyte.Builder) {
+				b.AddUint8(0x7f)
+				b.AddBytes(make([]byte, size-1))
+			})
+		}
+	})
+	sig, _ := b.Bytes()
+	return sig
 }
 
 // splitCertificate returns the DER tbsCertificate and signatureAlgorithm

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -14,13 +13,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/sceau/sceau/internal/sceau"
-	"github.com/sceau/sceau/internal/store"
 )
 
 // maxOCSPRequest caps request bodies; real requests are a few hundred bytes.
@@ -31,7 +28,6 @@ const maxOCSPRequest = 8 << 10
 type Responder struct {
 	svc *Service
 	log *slog.Logger
-	db  store.Querier // svc.db, its lookups prepared once on SQLite
 	// Observe, if set, is told of every answer: its status and how long it took.
 	Observe func(status string, d time.Duration)
 }
@@ -41,40 +37,7 @@ func (s *Service) NewResponder(log *slog.Logger) *Responder {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Responder{svc: s, log: log, db: newPreparedReader(s.db)}
-}
-
-// preparedReader runs one-row reads through statements prepared once per
-// query text and connection. The responder asks the same lookup for every
-// request; on SQLite, parsing the statement each time costs about as much
-// as running it. Other engines, and every other method, go to the
-// database as they are (pgx keeps its own statement cache).
-type preparedReader struct {
-	*store.DB
-	stmts sync.Map // query text -> *sql.Stmt
-}
-
-func newPreparedReader(db *store.DB) store.Querier {
-	if db.Engine() != store.SQLite {
-		return db
-	}
-	return &preparedReader{DB: db}
-}
-
-// QueryRowContext runs q through its prepared statement; if it cannot be
-// prepared, as the database would run it.
-func (p *preparedReader) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	st, ok := p.stmts.Load(q)
-	if !ok {
-		prepared, err := p.SQL().PrepareContext(ctx, q)
-		if err != nil {
-			return p.DB.QueryRowContext(ctx, q, args...)
-		}
-		if st, ok = p.stmts.LoadOrStore(q, prepared); ok {
-			prepared.Close() // prepared meanwhile by another request
-		}
-	}
-	return st.(*sql.Stmt).QueryRowContext(ctx, args...)
+	return &Responder{svc: s, log: log}
 }
 
 func (rs *Responder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +93,7 @@ func (rs *Responder) Respond(ctx context.Context, der []byte) ([]byte, string) {
 		return ocsp.UnauthorizedErrorResponse, "unauthorized"
 	}
 	serial := SerialHex(req.Serial)
-	st, err := rs.svc.Lookup(ctx, rs.db, serial)
+	st, err := rs.svc.Lookup(ctx, rs.svc.db, serial)
 	switch {
 	case errors.Is(err, sceau.ErrNotFound):
 		st = nil // never reserved: unknown, never good

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,6 +43,38 @@ type Querier interface {
 type DB struct {
 	sql    *sql.DB
 	engine Engine
+	// stmts caches prepared statements by query text on SQLite, where
+	// parsing a statement costs about as much as running it. pgx keeps its
+	// own per-connection cache, so PostgreSQL needs none.
+	stmts  sync.Map // string -> *sql.Stmt
+	nstmts atomic.Int32
+}
+
+// maxCachedStatements bounds the cache; queries built with a variable
+// number of rows (multi-row INSERTs) stay few in practice.
+const maxCachedStatements = 512
+
+// stmt returns the cached prepared statement of q, or nil to run q as is.
+func (db *DB) stmt(ctx context.Context, q string) *sql.Stmt {
+	if db.engine != SQLite {
+		return nil
+	}
+	if st, ok := db.stmts.Load(q); ok {
+		return st.(*sql.Stmt)
+	}
+	if db.nstmts.Load() >= maxCachedStatements {
+		return nil
+	}
+	prepared, err := db.sql.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // the caller runs q directly and gets the error there
+	}
+	if st, loaded := db.stmts.LoadOrStore(q, prepared); loaded {
+		prepared.Close()
+		return st.(*sql.Stmt)
+	}
+	db.nstmts.Add(1)
+	return prepared
 }
 
 var (
@@ -106,23 +139,38 @@ func Open(ctx context.Context, engine Engine, dsn string) (*DB, error) {
 func (db *DB) Engine() Engine { return db.engine }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return db.sql.Close()
+}
 
 // SQL returns the underlying handle, for tests and tools that need it.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
 // ExecContext runs a statement outside any transaction.
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := db.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.sql.ExecContext(ctx, db.rebind(q), args...)
 }
 
 // QueryContext runs a query outside any transaction.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.sql.QueryContext(ctx, db.rebind(q), args...)
 }
 
 // QueryRowContext runs a one-row query outside any transaction.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.sql.QueryRowContext(ctx, db.rebind(q), args...)
 }
 
@@ -130,6 +178,7 @@ func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 type Tx struct {
 	tx     *sql.Tx
 	engine Engine
+	db     *DB
 }
 
 // Engine returns the engine of the transaction's database.
@@ -137,16 +186,25 @@ func (tx *Tx) Engine() Engine { return tx.engine }
 
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := tx.db.stmt(ctx, q); st != nil {
+		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return tx.tx.ExecContext(ctx, rebind(tx.engine, q), args...)
 }
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := tx.db.stmt(ctx, q); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return tx.tx.QueryContext(ctx, rebind(tx.engine, q), args...)
 }
 
 // QueryRowContext runs a one-row query in the transaction.
 func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := tx.db.stmt(ctx, q); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return tx.tx.QueryRowContext(ctx, rebind(tx.engine, q), args...)
 }
 
@@ -158,7 +216,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return Classify("store: begin", err)
 	}
-	tx := &Tx{tx: stx, engine: db.engine}
+	tx := &Tx{tx: stx, engine: db.engine, db: db}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return err
