@@ -46,8 +46,9 @@ type DB struct {
 	// stmts caches prepared statements by query text on SQLite, where
 	// parsing a statement costs about as much as running it. pgx keeps its
 	// own per-connection cache, so PostgreSQL needs none.
-	stmts  sync.Map // string -> *sql.Stmt
-	nstmts atomic.Int32
+	stmts     sync.Map // string -> *sql.Stmt
+	nstmts    atomic.Int32
+	preparing sync.Map // string -> true while prepared in the background
 }
 
 // maxCachedStatements bounds the cache; queries built with a variable
@@ -55,6 +56,7 @@ type DB struct {
 const maxCachedStatements = 512
 
 // stmt returns the cached prepared statement of q, or nil to run q as is.
+// Outside a transaction it prepares q on first use.
 func (db *DB) stmt(ctx context.Context, q string) *sql.Stmt {
 	if db.engine != SQLite {
 		return nil
@@ -62,6 +64,32 @@ func (db *DB) stmt(ctx context.Context, q string) *sql.Stmt {
 	if st, ok := db.stmts.Load(q); ok {
 		return st.(*sql.Stmt)
 	}
+	return db.prepare(ctx, q)
+}
+
+// txStmt is stmt for a transaction: a query not yet prepared runs as is
+// and is prepared in the background. Preparing it here would need a second
+// connection while the transaction holds one, and with every connection
+// held by writers waiting for the lock, that would deadlock.
+func (db *DB) txStmt(q string) *sql.Stmt {
+	if db.engine != SQLite {
+		return nil
+	}
+	if st, ok := db.stmts.Load(q); ok {
+		return st.(*sql.Stmt)
+	}
+	if _, busy := db.preparing.LoadOrStore(q, true); !busy {
+		go func() {
+			defer db.preparing.Delete(q)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			db.prepare(ctx, q)
+		}()
+	}
+	return nil
+}
+
+func (db *DB) prepare(ctx context.Context, q string) *sql.Stmt {
 	if db.nstmts.Load() >= maxCachedStatements {
 		return nil
 	}
@@ -76,11 +104,6 @@ func (db *DB) stmt(ctx context.Context, q string) *sql.Stmt {
 	db.nstmts.Add(1)
 	return prepared
 }
-
-var (
-	_ Querier = (*DB)(nil)
-	_ Querier = (*Tx)(nil)
-)
 
 // Open opens the database. For SQLite, dsn is a file path; the file is created
 // with WAL journaling and synchronous=FULL so that a committed transaction
@@ -186,7 +209,7 @@ func (tx *Tx) Engine() Engine { return tx.engine }
 
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if st := tx.db.stmt(ctx, q); st != nil {
+	if st := tx.db.txStmt(q); st != nil {
 		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return tx.tx.ExecContext(ctx, rebind(tx.engine, q), args...)
@@ -194,7 +217,7 @@ func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Resul
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := tx.db.stmt(ctx, q); st != nil {
+	if st := tx.db.txStmt(q); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
 	return tx.tx.QueryContext(ctx, rebind(tx.engine, q), args...)
@@ -202,7 +225,7 @@ func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Row
 
 // QueryRowContext runs a one-row query in the transaction.
 func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := tx.db.stmt(ctx, q); st != nil {
+	if st := tx.db.txStmt(q); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return tx.tx.QueryRowContext(ctx, rebind(tx.engine, q), args...)
