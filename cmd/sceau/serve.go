@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,6 +55,15 @@ func newLogger(e *env, asJSON bool) *slog.Logger {
 // serve runs an installation until ctx ends; ready is called once the
 // listeners are bound.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(*node)) error {
+	// Issuance allocates briskly and the heap stays small (tens of MiB):
+	// collecting less often buys about 7% of issuance throughput. GOGC and
+	// GOMEMLIMIT in the environment take precedence.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
+	}
 	n, err := openNode(ctx, cfg, log, false)
 	if err != nil {
 		return err
