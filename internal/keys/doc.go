@@ -2,10 +2,15 @@
 // crypto.Signer values: key material never leaves this package (KEY-3), and
 // there is no function that exports a private key in clear.
 //
-// This version provides the encrypted software keystore (KEY-1 for
-// installations without a device, KEY-4 for its protection): each key is a
-// file sealed with AES-256-GCM under a key derived with Argon2id from the
-// store's activation secret. A signer from a store that is not activated
-// answers ErrNotActivated (KEY-5). The PKCS#11 provider and m-of-n
-// activation come behind the same crypto.Signer.
+// Two providers hand out the same crypto.Signer:
+//   - PKCS11Store (KEY-1): keys generated and used inside a PKCS#11 token,
+//     sensitive and never extractable; built with cgo, tested against
+//     SoftHSM2. Without cgo it says that support is not compiled in.
+//   - SoftStore, for installations without a device (KEY-1, KEY-4): each
+//     key a file sealed with AES-256-GCM under a key derived with Argon2id
+//     from the store's activation secret.
+//
+// A signer from a store that is not activated answers ErrNotActivated
+// (KEY-5); deactivation drops every handle, and a restarted process signs
+// nothing until activated again.
 package keys
