@@ -99,7 +99,7 @@ func encodeTBS(t *x509.Certificate, issuer *x509.Certificate, pub any) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	var b cryptobyte.Builder
+	b := cryptobyte.NewBuilder(make([]byte, 0, 1024+len(spki)+len(subject)))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
 			b.AddASN1Int64(2) // v3
@@ -146,9 +146,10 @@ func addTime(b *cryptobyte.Builder, t time.Time) {
 // the template's extra extensions.
 func endEntityExtensions(t *x509.Certificate, issuer *x509.Certificate, subjectEmpty bool) ([]pkix.Extension, error) {
 	var exts []pkix.Extension
+	exts = make([]pkix.Extension, 0, 8+len(t.ExtraExtensions))
 	add := func(id asn1.ObjectIdentifier, critical bool, build func(b *cryptobyte.Builder)) error {
-		var b cryptobyte.Builder
-		build(&b)
+		b := cryptobyte.NewBuilder(make([]byte, 0, 128))
+		build(b)
 		v, err := b.Bytes()
 		if err != nil {
 			return err
@@ -278,7 +279,7 @@ func addKeyUsage(b *cryptobyte.Builder, ku x509.KeyUsage) {
 
 // certificateDER assembles a certificate from its parts.
 func certificateDER(tbs, sigAlg, sig []byte) ([]byte, error) {
-	var b cryptobyte.Builder
+	b := cryptobyte.NewBuilder(make([]byte, 0, len(tbs)+len(sigAlg)+len(sig)+16))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddBytes(tbs)
 		b.AddBytes(sigAlg)

@@ -24,6 +24,11 @@ type Issuer struct {
 	// ShardURL(k).
 	CRLURL   string
 	ShardURL func(k int) string
+
+	// Computed once by AddIssuer: the CertID hashes of Cert and the
+	// responder's key hash (its ResponderID).
+	certIDs     []certIDKey
+	responderID []byte
 }
 
 // CRLSchedule is a CA's CRL policy.
@@ -38,6 +43,19 @@ type certIDKey struct {
 	hash     crypto.Hash
 	nameHash string
 	keyHash  string
+}
+
+// keyHash is the SHA-1 of a certificate's public key bits (RFC 6960 KeyHash).
+func keyHash(cert *x509.Certificate) []byte {
+	var spki struct {
+		Algorithm asn1.RawValue
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(cert.RawSubjectPublicKeyInfo, &spki); err != nil {
+		return nil
+	}
+	sum := sha1.Sum(spki.PublicKey.RightAlign())
+	return sum[:]
 }
 
 func issuerKeys(cert *x509.Certificate) []certIDKey {

@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -47,24 +46,18 @@ var (
 
 // signResponse encodes and signs a successful OCSP response with a
 // delegated responder (identified by key hash, its certificate included).
-func signResponse(t *responseTemplate, responder *x509.Certificate, key crypto.Signer) ([]byte, error) {
+func signResponse(t *responseTemplate, responder *x509.Certificate, responderID []byte, key crypto.Signer) ([]byte, error) {
 	hashOID := oidSHA1
 	if t.hash == crypto.SHA256 {
 		hashOID = oidSHA256
 	}
-	var spki struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
+	if len(responderID) == 0 {
+		return nil, fmt.Errorf("revocation: no responder key hash")
 	}
-	if _, err := asn1.Unmarshal(responder.RawSubjectPublicKeyInfo, &spki); err != nil {
-		return nil, err
-	}
-	keyID := sha1.Sum(spki.PublicKey.RightAlign())
-
-	var tbs cryptobyte.Builder
+	tbs := cryptobyte.NewBuilder(make([]byte, 0, 256))
 	tbs.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ResponseData
 		b.AddASN1(cbasn1.Tag(2).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { // byKey
-			b.AddASN1OctetString(keyID[:])
+			b.AddASN1OctetString(responderID)
 		})
 		b.AddASN1GeneralizedTime(t.producedAt.UTC())
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // responses
@@ -144,7 +137,7 @@ func signResponse(t *responseTemplate, responder *x509.Certificate, key crypto.S
 		return nil, err
 	}
 
-	var basic cryptobyte.Builder
+	basic := cryptobyte.NewBuilder(make([]byte, 0, len(tbsDER)+len(responder.Raw)+128))
 	basic.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddBytes(tbsDER)
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -162,7 +155,7 @@ func signResponse(t *responseTemplate, responder *x509.Certificate, key crypto.S
 	if err != nil {
 		return nil, err
 	}
-	var out cryptobyte.Builder
+	out := cryptobyte.NewBuilder(make([]byte, 0, len(basicDER)+32))
 	out.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Enum(0) // successful
 		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {

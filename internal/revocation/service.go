@@ -60,8 +60,10 @@ func New(db *store.DB, journal audit.Appender, opts Options) *Service {
 func (s *Service) AddIssuer(iss *Issuer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	iss.certIDs = issuerKeys(iss.Cert)
+	iss.responderID = keyHash(iss.OCSPCert)
 	s.issuers[iss.ID] = iss
-	for _, k := range issuerKeys(iss.Cert) {
+	for _, k := range iss.certIDs {
 		s.byKey[k] = iss
 	}
 }
@@ -146,7 +148,7 @@ func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto
 		thisUpdate: now.Add(-time.Minute), // tolerate client clock skew
 		nextUpdate: now.Add(s.opts.OCSPValidity),
 	}
-	for _, k := range issuerKeys(iss.Cert) {
+	for _, k := range iss.certIDs {
 		if k.hash == hash {
 			t.nameHash, t.keyHash = []byte(k.nameHash), []byte(k.keyHash)
 		}
@@ -170,7 +172,7 @@ func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto
 	for _, e := range extra {
 		t.extensions = append(t.extensions, e.Extension)
 	}
-	der, err := signResponse(t, iss.OCSPCert, iss.OCSPSigner)
+	der, err := signResponse(t, iss.OCSPCert, iss.responderID, iss.OCSPSigner)
 	if err != nil {
 		return nil, time.Time{}, sceau.E(sceau.Unavailable, "revocation: sign ocsp", "the OCSP responder key cannot sign", err)
 	}
