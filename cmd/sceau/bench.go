@@ -164,7 +164,7 @@ func startBench(ctx context.Context, e *env) (*benchInstallation, error) {
 	}
 	data := templateData{Org: "Sceau Bench", PublicListen: ports[0], AdminListen: ports[1], BaseURL: "http://" + ports[0]}
 	progress(e, "creating a temporary installation in %s …", dir)
-	cfgPath, err := initialize(ctx, dir, renderConfig(data), io.Discard)
+	cfgPath, err := initialize(ctx, dir, renderConfig(data), io.Discard, nil)
 	if err != nil {
 		return fail(err)
 	}

@@ -14,7 +14,10 @@ import (
 )
 
 func newCACreateCmd(e *env) *cobra.Command {
-	var yes bool
+	var (
+		yes    bool
+		pinDir string
+	)
 	cmd := &cobra.Command{
 		Use:   "create --yes",
 		Short: "Create the CAs declared in the configuration that do not exist yet (local)",
@@ -42,7 +45,11 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 				fmt.Fprintf(e.stdout, "would create: %v; add --yes to do it\n", missing)
 				return nil
 			}
-			n, err := openNode(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
+			pins := promptPINs(e.stdout)
+			if pinDir != "" {
+				pins = pinsFromDir(pinDir)
+			}
+			n, err := openNodeWith(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nodeOptions{bootstrap: true, pins: pins})
 			if err != nil {
 				return err
 			}
@@ -60,6 +67,7 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "really create")
+	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin instead of asking each holder")
 	return cmd
 }
 

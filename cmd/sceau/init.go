@@ -20,8 +20,8 @@ import (
 
 func newInitCmd(e *env) *cobra.Command {
 	var (
-		dir, from string
-		data      = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
+		dir, from, pinDir string
+		data              = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
 	)
 	cmd := &cobra.Command{
 		Use:   "init --dir DIR",
@@ -45,6 +45,12 @@ write the configuration yourself (start from the one 'sceau demo' writes) and
 pass it with --from: it is validated, copied to DIR/sceau.yaml, and used.
 CAs declared later are created with 'sceau ca create'.
 
+A CA with an 'activation' section (m of n key share holders, KEY-2) gets a
+keystore of its own whose secret is split among the holders: each holder
+chooses a PIN (asked here, twice, or read with --pins), and their share is
+sealed under it in DIR/shares/<ca>/<holder>.share, to be handed over. That CA
+signs only after m holders have presented their shares ('sceau ca activate').
+
 Then run: sceau serve --config DIR/sceau.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,7 +71,11 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 				}
 				cfg = b
 			}
-			_, err := initialize(cmd.Context(), dir, cfg, e.stdout)
+			pins := promptPINs(e.stdout)
+			if pinDir != "" {
+				pins = pinsFromDir(pinDir)
+			}
+			_, err := initialize(cmd.Context(), dir, cfg, e.stdout, pins)
 			return err
 		},
 	}
@@ -75,11 +85,12 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 	cmd.Flags().StringVar(&data.AdminListen, "admin", data.AdminListen, "admin listener address host:port")
 	cmd.Flags().StringVar(&data.BaseURL, "base-url", "", "public URL written into certificates (default http://<public>)")
 	cmd.Flags().StringVar(&from, "from", "", "use this configuration file instead of the default template")
+	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin (or DIR/<ca>/<holder>.pin) instead of asking each holder")
 	return cmd
 }
 
 // initialize creates an installation in dir and returns its config path.
-func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer) (string, error) {
+func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer, pins pinSource) (string, error) {
 	const op = "init"
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return "", sceau.Errorf(sceau.Conflict, op, "%s exists and is not empty: init never overwrites an installation", dir)
@@ -131,7 +142,7 @@ func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer) 
 	}
 	fmt.Fprintf(out, "Creating the CA hierarchy in %s …\n", dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := openNode(ctx, cfg, log, true)
+	n, err := openNodeWith(ctx, cfg, log, nodeOptions{bootstrap: true, pins: pins})
 	if err != nil {
 		return "", err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
@@ -25,17 +26,32 @@ type node struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	db      *store.DB
-	keys    *keys.SoftStore
+	keys    *keys.SoftStore // the service store: OCSP responders, admin TLS, CAs without an activation policy
+	ring    *keys.Ring      // routes each key to its store
 	journal *audit.Journal
-	rev     *revocation.Service
-	auth    *ca.Authority
-	metrics *server.Metrics
-	kick    chan string // CA IDs whose CRL must be reissued now
+
+	registry *quorum.Registry // splits of activation secrets (KEY-2)
+	sessions *quorum.Sessions // activations in progress
+	rev      *revocation.Service
+	auth     *ca.Authority
+	metrics  *server.Metrics
+	kick     chan string // CA IDs whose CRL must be reissued now
+}
+
+// nodeOptions say how a node opens.
+type nodeOptions struct {
+	bootstrap bool      // create the declared CAs that do not exist
+	pins      pinSource // PINs for the shares of new CAs with an activation policy
 }
 
 // openNode opens the store, activates the keystore and loads (or, with
 // bootstrap, creates) the CAs of cfg.
 func openNode(ctx context.Context, cfg *config.Config, log *slog.Logger, bootstrap bool) (*node, error) {
+	return openNodeWith(ctx, cfg, log, nodeOptions{bootstrap: bootstrap})
+}
+
+func openNodeWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o nodeOptions) (*node, error) {
+	bootstrap := o.bootstrap
 	specs, err := specsFrom(cfg)
 	if err != nil {
 		return nil, err
@@ -59,6 +75,17 @@ func openNode(ctx context.Context, cfg *config.Config, log *slog.Logger, bootstr
 		db.Close()
 		return nil, err
 	}
+	n.ring = keys.NewRing(n.keys)
+	n.openCAStores()
+	n.registry = quorum.NewRegistry(db, n.journal, nil)
+	n.sessions = quorum.NewSessions(n.registry)
+	if bootstrap {
+		if err := n.prepareNewCAStores(ctx, o.pins); err != nil {
+			n.ring.Deactivate()
+			db.Close()
+			return nil, err
+		}
+	}
 	n.rev = revocation.New(db, n.journal, revocation.Options{
 		OCSPValidity: cfg.OCSP.Validity.Duration, OCSPRefreshBefore: cfg.OCSP.RefreshBefore.Duration,
 		OnRevoke: func(id string) {
@@ -67,8 +94,9 @@ func openNode(ctx context.Context, cfg *config.Config, log *slog.Logger, bootstr
 			default: // a reissue is pending already
 			}
 		}})
-	n.auth = ca.New(db, n.journal, n.keys, n.rev, ca.Options{
-		Logger: log, URLs: ca.URLs{Base: cfg.Public.BaseURL}, OCSPSignerValidity: cfg.OCSP.SignerValidity.Duration,
+	n.auth = ca.New(db, n.journal, n.ring, n.rev, ca.Options{
+		ActivationHint: n.activationHint,
+		Logger:         log, URLs: ca.URLs{Base: cfg.Public.BaseURL}, OCSPSignerValidity: cfg.OCSP.SignerValidity.Duration,
 		BatchMax: cfg.Issuance.BatchMax, BatchWait: cfg.Issuance.BatchWait.Duration, OrphanGrace: cfg.Issuance.OrphanGrace.Duration,
 		Observe: n.metrics.ObserveIssuance})
 	n.auth.Committer().Observe = n.metrics.ObserveBatch
@@ -107,7 +135,9 @@ func (n *node) Close() {
 	if n.auth != nil {
 		n.auth.Close()
 	}
-	if n.keys != nil {
+	if n.ring != nil {
+		n.ring.Deactivate()
+	} else if n.keys != nil {
 		n.keys.Deactivate()
 	}
 	n.db.Close()

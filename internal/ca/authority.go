@@ -46,6 +46,9 @@ type Options struct {
 	// AfterSign, if set, is called right after each certificate signature,
 	// before it is stored (crash tests use it to record what was signed).
 	AfterSign func(serial string)
+	// ActivationHint, if set, tells how a CA whose key is not activated can
+	// be activated ("3 of 5 key share holders: sceau ca activate issuing").
+	ActivationHint func(caID string) string
 	// Observe, if set, is told of each issuance outcome and its duration.
 	Observe func(outcome string, d time.Duration)
 }
@@ -340,7 +343,7 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 	}
 	// A responder certificate nearing its end is replaced at load, so a
 	// restarted or long-running service never answers with an expired one.
-	if a.clock.Now().Add(a.opts.OCSPSignerValidity / 3).After(ocspCert.NotAfter) {
+	if a.clock.Now().Add(a.opts.OCSPSignerValidity/3).After(ocspCert.NotAfter) && Activated(signer) {
 		if ocspCert, ocspRef, err = a.renewOCSPSigner(ctx, s, cert, signer); err != nil {
 			return err
 		}
@@ -408,6 +411,36 @@ func (a *Authority) renewOCSPSigner(ctx context.Context, s Spec, caCert *x509.Ce
 			Details: map[string]any{"key": label, "not_after": cert.NotAfter, "sha256": fp}})
 	})
 	return cert, label, err
+}
+
+// Activated reports whether a signer can sign now: false for a key whose
+// store is not activated (KEY-5). Signers that cannot tell are taken as
+// activated; their Sign says otherwise.
+func Activated(s crypto.Signer) bool {
+	if a, ok := s.(interface{ Active() bool }); ok {
+		return a.Active()
+	}
+	return true
+}
+
+// NotActivated is the refusal of a CA whose key is not activated.
+func (a *Authority) NotActivated(op, caID string, cause error) error {
+	msg := fmt.Sprintf("the key of CA %q is not activated", caID)
+	if a.opts.ActivationHint != nil {
+		if h := a.opts.ActivationHint(caID); h != "" {
+			msg += ": " + h
+		}
+	}
+	if cause == nil {
+		cause = keys.ErrNotActivated
+	}
+	return sceau.E(sceau.Unavailable, op, msg, cause)
+}
+
+// Activated reports whether CA id can sign now.
+func (a *Authority) Activated(id string) bool {
+	c, err := a.CA(id)
+	return err == nil && Activated(c.signer)
 }
 
 // RenewOCSPResponders replaces every responder certificate that ends

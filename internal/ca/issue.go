@@ -85,6 +85,11 @@ func (a *Authority) Prepare(ctx context.Context, actor sceau.Actor, req Request)
 func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Profile, validity time.Duration, sr *subjectRequest) (*Prepared, error) {
 	const op = "ca: prepare"
 	start := time.Now()
+	// KEY-5: a CA that cannot sign reserves no serial.
+	if !Activated(c.signer) {
+		a.observe("refused", start)
+		return nil, a.NotActivated(op, c.Spec.ID, nil)
+	}
 	if err := checkKey(sr.pub, p, c); err != nil {
 		a.observe("refused", start)
 		return nil, err
@@ -193,7 +198,7 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 	if err != nil {
 		a.observe("error", start)
 		if errors.Is(err, keys.ErrNotActivated) {
-			return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("the key of CA %q is not activated", p.ca.Spec.ID), err)
+			return nil, a.NotActivated(op, p.ca.Spec.ID, err)
 		}
 		return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("CA %q cannot sign", p.ca.Spec.ID), err)
 	}

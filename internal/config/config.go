@@ -115,8 +115,24 @@ type CA struct {
 	// itself (a subordinate's CP OIDs, or anyPolicy 2.5.29.32.0).
 	Policies []Policy `yaml:"policies,omitempty"`
 	CRL      CRL      `yaml:"crl"`
+	// Activation, when set, gives the CA key a store of its own whose
+	// secret is split among key share holders: the CA signs only after m of
+	// them have presented their shares (KEY-2). Without it the key is in
+	// the service keystore, activated from keystore.secret_file: for
+	// demonstrations and tests, not for production.
+	Activation *Activation `yaml:"activation,omitempty"`
 	// Profiles are the kinds of certificates this CA issues.
 	Profiles []Profile `yaml:"profiles,omitempty"`
+}
+
+// Activation is a CA key's m-of-n activation policy (KEY-2).
+type Activation struct {
+	// Threshold is m: how many holders must present their shares.
+	Threshold int `yaml:"threshold"`
+	// Holders are the n key share holders' account names, distinct.
+	Holders []string `yaml:"holders"`
+	// Window is how long an activation waits for its m shares. Default: 10m.
+	Window Duration `yaml:"window"`
 }
 
 // Subject is a distinguished name.
@@ -246,6 +262,9 @@ func (c *Config) applyDefaults() {
 		if ca.CRL.Refresh.Duration == 0 {
 			ca.CRL.Refresh.Duration = ca.CRL.Validity.Duration / 2
 		}
+		if ca.Activation != nil && ca.Activation.Window.Duration == 0 {
+			ca.Activation.Window.Duration = 10 * time.Minute
+		}
 		if ca.PathLen == nil {
 			v := 0
 			if ca.Parent == "" {
@@ -346,6 +365,20 @@ func (c *Config) Validate() error {
 		for _, p := range ca.Policies {
 			if !oidPattern.MatchString(p.OID) {
 				bad("%s: policy OID %q is malformed", where, p.OID)
+			}
+		}
+		if a := ca.Activation; a != nil {
+			seenHolder := map[string]bool{}
+			for _, h := range a.Holders {
+				if !idPattern.MatchString(h) || seenHolder[h] {
+					bad("%s: activation.holders must be distinct account names of [a-z0-9-]", where)
+					break
+				}
+				seenHolder[h] = true
+			}
+			// KEY-2: 2 <= m <= n <= 16.
+			if a.Threshold < 2 || a.Threshold > len(a.Holders) || len(a.Holders) > 16 {
+				bad("%s: activation needs 2 <= threshold <= holders <= 16 (KEY-2), got %d of %d", where, a.Threshold, len(a.Holders))
 			}
 		}
 		if ca.CRL.Shards < 0 || ca.CRL.Shards > 1024 {

@@ -194,7 +194,13 @@ func (s *SoftStore) Signer(label string) (crypto.Signer, error) {
 		return &softSigner{store: s, label: label, pub: k.Public()}, nil
 	}
 	if s.aead == nil {
-		return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("key %q is not activated: activate the keystore first", label), ErrNotActivated)
+		// Not activated: the public half is enough to describe the key;
+		// signing waits for activation (KEY-5).
+		pub, err := s.publicKey(label)
+		if err != nil {
+			return nil, err
+		}
+		return &softSigner{store: s, label: label, pub: pub}, nil
 	}
 	key, err := s.open(label)
 	if err != nil {
@@ -202,6 +208,27 @@ func (s *SoftStore) Signer(label string) (crypto.Signer, error) {
 	}
 	s.loaded[label] = key
 	return &softSigner{store: s, label: label, pub: key.Public()}, nil
+}
+
+// publicKey reads the public half of a key file without decrypting it.
+func (s *SoftStore) publicKey(label string) (crypto.PublicKey, error) {
+	const op = "keys: load"
+	if !labelPattern.MatchString(label) {
+		return nil, sceau.Errorf(sceau.Invalid, op, "bad key label %q", label)
+	}
+	b, err := os.ReadFile(s.path(label))
+	if err != nil {
+		return nil, sceau.E(sceau.NotFound, op, fmt.Sprintf("no key %q in the keystore", label), err)
+	}
+	var kf keyFile
+	if err := json.Unmarshal(b, &kf); err != nil || kf.Label != label {
+		return nil, sceau.Errorf(sceau.Invalid, op, "the file of key %q is damaged", label)
+	}
+	pub, err := x509.ParsePKIXPublicKey(kf.Public)
+	if err != nil {
+		return nil, sceau.Errorf(sceau.Invalid, op, "the public key of %q is damaged", label)
+	}
+	return pub, nil
 }
 
 func (s *SoftStore) open(label string) (crypto.Signer, error) {
@@ -249,10 +276,38 @@ func (k *softSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([
 	key, ok := k.store.loaded[k.label]
 	k.store.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("keys: key %q: %w", k.label, ErrNotActivated)
+		var err error
+		if key, err = k.load(); err != nil {
+			return nil, err
+		}
 	}
 	return key.Sign(r, digest, opts)
 }
+
+// load opens the key after an activation that happened since the signer
+// was handed out; the key must be the one the signer was made for.
+func (k *softSigner) load() (crypto.Signer, error) {
+	k.store.mu.Lock()
+	defer k.store.mu.Unlock()
+	if key, ok := k.store.loaded[k.label]; ok {
+		return key, nil
+	}
+	if k.store.aead == nil {
+		return nil, fmt.Errorf("keys: key %q: %w", k.label, ErrNotActivated)
+	}
+	key, err := k.store.open(k.label)
+	if err != nil {
+		return nil, err
+	}
+	if eq, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(k.pub) {
+		return nil, sceau.Errorf(sceau.Internal, "keys: load", "key %q changed since it was loaded", k.label)
+	}
+	k.store.loaded[k.label] = key
+	return key, nil
+}
+
+// Active reports whether the signer can sign now.
+func (k *softSigner) Active() bool { return k.store.Active() }
 
 func deriveAEAD(secret []byte, h *storeHeader) cipher.AEAD {
 	k := argon2.IDKey(secret, h.Salt, h.Time, h.Memory, h.Threads, 32)

@@ -42,17 +42,24 @@ func TestKEY5_DeactivatedStoreSignsNothing(t *testing.T) {
 	}
 	// A restarted process (a new store value) signs nothing until activated.
 	ks2 := keys.OpenSoftStore(dir)
-	if _, err := ks2.Signer("ca-test"); !errors.Is(err, keys.ErrNotActivated) {
+	s2, err := ks2.Signer("ca-test")
+	if err != nil {
+		t.Fatalf("the public half is readable before activation: %v", err)
+	}
+	if err := sign(t, s2); !errors.Is(err, keys.ErrNotActivated) {
 		t.Fatalf("fresh process: %v, want ErrNotActivated", err)
 	}
 	if err := ks2.Activate(secret); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := ks2.Signer("ca-test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := sign(t, s2); err != nil {
+		t.Fatalf("after activation, the same signer signs: %v", err)
+	}
+	ks2.Deactivate()
+	if err := sign(t, s2); !errors.Is(err, keys.ErrNotActivated) {
+		t.Fatalf("after a second deactivation: %v", err)
+	}
+	if err := ks2.Activate(secret); err != nil {
 		t.Fatal(err)
 	}
 	if !s2.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(s.Public()) {

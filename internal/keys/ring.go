@@ -1,0 +1,84 @@
+package keys
+
+import (
+	"crypto"
+	"strings"
+	"sync"
+)
+
+// Store is what every key provider offers: SoftStore and PKCS11Store.
+type Store interface {
+	Generate(label string, t Type) (crypto.Signer, error)
+	Signer(label string) (crypto.Signer, error)
+	Activate(secret []byte) error
+	Deactivate()
+	Active() bool
+}
+
+var (
+	_ Store = (*SoftStore)(nil)
+	_ Store = (*PKCS11Store)(nil)
+)
+
+// Ring routes keys to their stores: a CA whose key needs m-of-n activation
+// (KEY-2) has a store of its own, "ca-<id>"; every other key (CAs without
+// an activation policy, OCSP responders, service keys) lives in the
+// service store, activated from the service secret at start.
+type Ring struct {
+	service Store
+
+	mu  sync.RWMutex
+	cas map[string]Store // by CA ID
+}
+
+// NewRing returns a ring over the service store.
+func NewRing(service Store) *Ring {
+	return &Ring{service: service, cas: map[string]Store{}}
+}
+
+// AddCA gives CA id a store of its own.
+func (r *Ring) AddCA(id string, s Store) {
+	r.mu.Lock()
+	r.cas[id] = s
+	r.mu.Unlock()
+}
+
+// CAStore returns the store of CA id, and whether it has one of its own.
+func (r *Ring) CAStore(id string) (Store, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s, ok := r.cas[id]
+	return s, ok
+}
+
+// Service returns the service store.
+func (r *Ring) Service() Store { return r.service }
+
+func (r *Ring) storeFor(label string) Store {
+	if id, ok := strings.CutPrefix(label, "ca-"); ok {
+		if s, ok := r.CAStore(id); ok {
+			return s
+		}
+	}
+	return r.service
+}
+
+// Generate makes a key in the store its label belongs to.
+func (r *Ring) Generate(label string, t Type) (crypto.Signer, error) {
+	return r.storeFor(label).Generate(label, t)
+}
+
+// Signer returns the signer of label from the store it belongs to.
+func (r *Ring) Signer(label string) (crypto.Signer, error) {
+	return r.storeFor(label).Signer(label)
+}
+
+// Deactivate drops every key of every store (KEY-5: stop signal).
+func (r *Ring) Deactivate() {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, s := range r.cas {
+		s.Deactivate()
+	}
+	r.service.Deactivate()
+}
