@@ -94,6 +94,6 @@ on the installation's files directly.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, crl, newCACreateCmd(e))
+	cmd.AddCommand(list, show, crl, newCACreateCmd(e), newCAActivateCmd(e), newCADeactivateCmd(e))
 	return cmd
 }

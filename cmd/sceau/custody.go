@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/keys"
@@ -157,3 +159,21 @@ func trimNewline(b []byte) []byte {
 
 // demoPIN is the PIN of a demo holder, printed by `sceau demo`.
 func demoPIN(caID, holder string) ([]byte, error) { return []byte("demo-" + holder + "-pin"), nil }
+
+// custodian opens and closes the CA stores with m-of-n policies.
+func (n *node) custodian() *quorum.Custodian {
+	return quorum.NewCustodian(n.sessions, func(keyID string) (quorum.Activator, bool) {
+		id, ok := strings.CutPrefix(keyID, "ca-")
+		if !ok {
+			return nil, false
+		}
+		return n.ring.CAStore(id)
+	}, func(keyID string) time.Duration {
+		for _, c := range n.cfg.CAs {
+			if keyID == "ca-"+c.ID && c.Activation != nil {
+				return c.Activation.Window.Duration
+			}
+		}
+		return 0
+	})
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -111,6 +112,10 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	if err != nil {
 		return err
 	}
+	activated, err := demoActivate(ctx, e, cfg, c)
+	if err != nil {
+		return err
+	}
 	certPath := filepath.Join(sample, "localhost.pem")
 	serialPath := filepath.Join(sample, "localhost.serial")
 	if _, err := os.Stat(certPath); err != nil {
@@ -184,7 +189,18 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	}
 	fmt.Fprintf(w, "OCSP:               %s/ocsp\n", base)
 	fmt.Fprintf(w, "Admin API (mTLS):   https://%s/api/v1/   metrics: https://%s/metrics\n", cfg.Admin.Listen, cfg.Admin.Listen)
-	fmt.Fprintf(w, "Sample certificate: %s (serial %s)\n\n", rel(certPath), strings.TrimSpace(string(serial)))
+	fmt.Fprintf(w, "Sample certificate: %s (serial %s)\n", rel(certPath), strings.TrimSpace(string(serial)))
+	for _, a := range activated {
+		fmt.Fprintf(w, "Key custody (KEY-2): CA %s was activated by %s with their DEMO shares in %s and DEMO PINs %s.\n",
+			a.ca, strings.Join(a.holders, ", "), rel(sharesDir(cfg, a.ca)), strings.Join(a.pins, ", "))
+		fmt.Fprintf(w, "  Deactivate it:  go run ./cmd/sceau --config %s ca deactivate %s --yes\n", rel(filepath.Join(dir, "sceau.yaml")), a.ca)
+		fmt.Fprintf(w, "  Activate again: go run ./cmd/sceau --config %s ca activate %s", rel(filepath.Join(dir, "sceau.yaml")), a.ca)
+		for _, h := range a.holders {
+			fmt.Fprintf(w, " --share %s=%s", h, rel(filepath.Join(sharesDir(cfg, a.ca), h+".share")))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 	s := func(name string) string { return rel(filepath.Join(sample, name)) }
 	fmt.Fprintln(w, "Check the sample certificate against the chain and the CRLs (downloaded from the CDP):")
 	fmt.Fprintf(w, "openssl verify -crl_check -crl_download -CAfile %s -untrusted %s %s\n", s("root-ca.pem"), s("issuing-ca.pem"), s("localhost.pem"))
@@ -195,4 +211,53 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	fmt.Fprintln(w, "Revoke the sample, then run the two checks again (revoked):")
 	fmt.Fprintf(w, "  go run ./cmd/sceau --config %s cert revoke %s --reason keyCompromise --yes\n", rel(filepath.Join(dir, "sceau.yaml")), strings.TrimSpace(string(serial)))
 	return nil
+}
+
+type demoActivation struct {
+	ca            string
+	holders, pins []string
+}
+
+// demoActivate activates every CA with an m-of-n policy with the first m
+// demo holders, through the admin API as real holders would.
+func demoActivate(ctx context.Context, e *env, cfg *config.Config, c *apiClient) ([]demoActivation, error) {
+	var out []demoActivation
+	for _, ca := range cfg.CAs {
+		if ca.Activation == nil {
+			continue
+		}
+		var st server.ActivationStatus
+		if err := c.do(ctx, http.MethodGet, "/api/v1/cas/"+ca.ID+"/activation", nil, &st); err != nil {
+			return nil, err
+		}
+		a := demoActivation{ca: ca.ID}
+		holders := ca.Activation.Holders[:ca.Activation.Threshold]
+		for _, h := range holders {
+			pin, _ := demoPIN(ca.ID, h)
+			a.holders, a.pins = append(a.holders, h), append(a.pins, string(pin))
+		}
+		out = append(out, a)
+		if st.Activated {
+			continue
+		}
+		var p quorum.Progress
+		if err := c.do(ctx, http.MethodPost, "/api/v1/cas/"+ca.ID+"/activations", struct{}{}, &p); err != nil {
+			return nil, err
+		}
+		for _, h := range holders {
+			share, err := os.ReadFile(filepath.Join(sharesDir(cfg, ca.ID), h+".share"))
+			if err != nil {
+				return nil, err
+			}
+			pin, _ := demoPIN(ca.ID, h)
+			if err := c.do(ctx, http.MethodPost, "/api/v1/cas/"+ca.ID+"/activations/"+p.ID+"/shares",
+				server.PresentShare{Holder: h, ShareFile: share, PIN: string(pin)}, &p); err != nil {
+				return nil, err
+			}
+		}
+		if !p.Activated {
+			return nil, fmt.Errorf("demo: CA %s was not activated by %d shares", ca.ID, len(holders))
+		}
+	}
+	return out, nil
 }

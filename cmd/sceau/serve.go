@@ -92,7 +92,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	responder := n.rev.NewResponder(log)
 	responder.Observe = n.metrics.ObserveOCSP
 	pub := &server.Public{Authority: n.auth, Revocation: n.rev, Responder: responder, Log: log}
-	adm := &server.Admin{Authority: n.auth, Revocation: n.rev, Metrics: n.metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes}
+	adm := &server.Admin{Authority: n.auth, Revocation: n.rev, Metrics: n.metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
+		Custodian: n.custodian()}
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()

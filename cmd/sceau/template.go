@@ -84,6 +84,23 @@ cas:
     # Must end before the parent: 5y is well inside the root's 10y.
     validity: 5y
     path_len: 0
+{{- if .Demo}}
+    # KEY-2: the key has a keystore of its own whose secret is split among
+    # five key share holders; three must present their shares to activate it.
+    # The demo activates it with its demo shares and PINs.
+    activation:
+      threshold: 3
+      holders: [alice, bob, carol, dave, erin]
+      window: 10m
+{{- else}}
+    # KEY-2: for production, give the CA key m-of-n activation. init then
+    # asks each holder for the PIN of their share (or reads --pins DIR), and
+    # the CA signs only after 'sceau ca activate' by m of them:
+    # activation:
+    #   threshold: 3
+    #   holders: [alice, bob, carol, dave, erin]
+    #   window: 10m
+{{- end}}
     policies:
       - oid: 1.2.250.1.999.1.1
     crl:

@@ -19,6 +19,7 @@ import (
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
 )
@@ -32,6 +33,8 @@ type Admin struct {
 	Metrics      *Metrics
 	Log          *slog.Logger
 	MaxBodyBytes int64
+	// Custodian activates and deactivates CA keys with m-of-n policies.
+	Custodian *quorum.Custodian
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -40,6 +43,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/cas", a.listCAs)
 	mux.HandleFunc("GET /api/v1/cas/{id}", a.showCA)
 	mux.HandleFunc("POST /api/v1/cas/{id}/crl", a.issueCRL)
+	a.custodyRoutes(mux)
 	mux.HandleFunc("POST /api/v1/certificates", a.issue)
 	mux.HandleFunc("POST /api/v1/certificates/pkcs12", a.issuePKCS12)
 	mux.HandleFunc("GET /api/v1/certificates", a.listCerts)

@@ -1,0 +1,120 @@
+package quorum
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/sceau/sceau/internal/sceau"
+)
+
+// Activator is a key store that a reconstructed secret opens (KEY-2) and
+// that can be closed again (KEY-5).
+type Activator interface {
+	Activate(secret []byte) error
+	Deactivate()
+	Active() bool
+}
+
+// Custodian runs activations end to end: it opens the store of a key once
+// m holders have presented their shares, and closes it on request.
+type Custodian struct {
+	sessions *Sessions
+	stores   func(keyID string) (Activator, bool)
+	windows  func(keyID string) time.Duration
+}
+
+// NewCustodian returns a custodian; stores finds the store a key's secret
+// opens, windows its activation window (nil: DefaultWindow).
+func NewCustodian(sessions *Sessions, stores func(keyID string) (Activator, bool), windows func(keyID string) time.Duration) *Custodian {
+	return &Custodian{sessions: sessions, stores: stores, windows: windows}
+}
+
+// Progress describes an activation in progress or finished.
+type Progress struct {
+	ID        string    `json:"id"`
+	KeyID     string    `json:"key_id"`
+	Threshold int       `json:"threshold"`
+	Total     int       `json:"total"`
+	Need      int       `json:"need"`
+	Deadline  time.Time `json:"deadline"`
+	Activated bool      `json:"activated"`
+}
+
+func (c *Custodian) store(keyID string) (Activator, error) {
+	st, ok := c.stores(keyID)
+	if !ok {
+		return nil, sceau.Errorf(sceau.Invalid, "quorum: activation", "key %q has no m-of-n activation policy", keyID)
+	}
+	return st, nil
+}
+
+// Begin opens an activation of keyID.
+func (c *Custodian) Begin(ctx context.Context, actor sceau.Actor, keyID string) (*Progress, error) {
+	st, err := c.store(keyID)
+	if err != nil {
+		return nil, err
+	}
+	if st.Active() {
+		return nil, sceau.Errorf(sceau.Conflict, "quorum: activation", "key %q is activated already", keyID)
+	}
+	var window time.Duration
+	if c.windows != nil {
+		window = c.windows(keyID)
+	}
+	id, a, err := c.sessions.Begin(ctx, actor, keyID, window)
+	if err != nil {
+		return nil, err
+	}
+	return &Progress{ID: id, KeyID: keyID, Threshold: a.split.Threshold, Total: a.split.Total, Need: a.Need(), Deadline: a.Deadline()}, nil
+}
+
+// Present adds holder's share (the JSON share file and the PIN they typed)
+// to activation id; with the m-th share the key's store is opened. The
+// caller wipes pin.
+func (c *Custodian) Present(ctx context.Context, keyID, id, holder string, shareFile []byte, pin []byte) (*Progress, error) {
+	st, err := c.store(keyID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.sessions.Get(keyID, id)
+	if err != nil {
+		return nil, err
+	}
+	var f ShareFile
+	if err := json.Unmarshal(shareFile, &f); err != nil {
+		return nil, sceau.Errorf(sceau.Invalid, "quorum: present share", "the share file of %s is not a Sceau share file", holder)
+	}
+	if err := a.Present(ctx, holder, &f, pin); err != nil {
+		return nil, err
+	}
+	p := &Progress{ID: id, KeyID: keyID, Threshold: a.split.Threshold, Total: a.split.Total, Need: a.Need(), Deadline: a.Deadline()}
+	if p.Need > 0 {
+		return p, nil
+	}
+	defer c.sessions.Finish(id)
+	if err := a.Complete(ctx, st.Activate, st.Deactivate); err != nil {
+		return nil, err
+	}
+	p.Activated = true
+	return p, nil
+}
+
+// Deactivate closes the store of keyID at once (KEY-5), with its event.
+func (c *Custodian) Deactivate(ctx context.Context, actor sceau.Actor, keyID string) error {
+	st, err := c.store(keyID)
+	if err != nil {
+		return err
+	}
+	st.Deactivate()
+	return c.sessions.reg.record(ctx, actor, "key.deactivated", keyID, nil)
+}
+
+// Active reports whether keyID has a policy and is activated.
+func (c *Custodian) Active(keyID string) (policy, active bool) {
+	st, ok := c.stores(keyID)
+	if !ok {
+		return false, false
+	}
+	return true, st.Active()
+}
