@@ -102,4 +102,3 @@ func TestKEY2_ThreeOfFiveHoldersActivateAfterRestart(t *testing.T) {
 		t.Fatalf("issuance after restart: exit %d %s", r.code, r.stderr)
 	}
 }
-
