@@ -164,7 +164,7 @@ func startBench(ctx context.Context, e *env) (*benchInstallation, error) {
 	}
 	data := templateData{Org: "Sceau Bench", PublicListen: ports[0], AdminListen: ports[1], BaseURL: "http://" + ports[0]}
 	progress(e, "creating a temporary installation in %s …", dir)
-	cfgPath, err := initialize(ctx, dir, renderConfig(data), io.Discard, nil)
+	cfgPath, err := initialize(ctx, dir, renderConfig(data), io.Discard, nodeOptions{})
 	if err != nil {
 		return fail(err)
 	}

@@ -15,8 +15,8 @@ import (
 
 func newCACreateCmd(e *env) *cobra.Command {
 	var (
-		yes    bool
-		pinDir string
+		yes                 bool
+		pinDir, tokenPinDir string
 	)
 	cmd := &cobra.Command{
 		Use:   "create --yes",
@@ -49,7 +49,11 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 			if pinDir != "" {
 				pins = pinsFromDir(pinDir)
 			}
-			n, err := openNodeWith(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nodeOptions{bootstrap: true, pins: pins})
+			o := nodeOptions{bootstrap: true, pins: pins}
+			if tokenPinDir != "" {
+				o.tokenPIN = tokenPINsFromDir(tokenPinDir)
+			}
+			n, err := openNodeWith(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), o)
 			if err != nil {
 				return err
 			}
@@ -67,6 +71,7 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "really create")
+	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin")
 	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin instead of asking each holder")
 	return cmd
 }

@@ -43,7 +43,10 @@ func sharesDir(cfg *config.Config, caID string) string {
 // the ring. Stores of existing CAs stay deactivated.
 func (n *node) openCAStores() {
 	for _, c := range n.cfg.CAs {
-		if c.Activation != nil {
+		switch {
+		case c.Token != "":
+			n.ring.AddCA(c.ID, keys.OpenPKCS11(keys.PKCS11Config{Module: n.cfg.Keystore.PKCS11.Module, TokenLabel: c.Token}))
+		case c.Activation != nil:
 			n.ring.AddCA(c.ID, keys.OpenSoftStore(caStoreDir(n.cfg, c.ID)))
 		}
 	}
@@ -59,9 +62,11 @@ func (n *node) prepareNewCAStores(ctx context.Context, pins pinSource) error {
 			continue
 		}
 		st, _ := n.ring.CAStore(c.ID)
-		soft := st.(*keys.SoftStore)
-		if soft.Exists() {
+		if soft, ok := st.(*keys.SoftStore); ok && soft.Exists() {
 			continue
+		}
+		if _, err := n.registry.Lookup(ctx, keyID(c.ID)); err == nil {
+			continue // the token's PIN was split already
 		}
 		exists, err := n.caExists(ctx, c.ID)
 		if err != nil {
@@ -73,14 +78,14 @@ func (n *node) prepareNewCAStores(ctx context.Context, pins pinSource) error {
 		if pins == nil {
 			return sceau.Errorf(sceau.Invalid, "custody", "CA %q needs PINs for its %d key share holders", c.ID, len(c.Activation.Holders))
 		}
-		if err := n.splitNewSecret(ctx, c, soft, pins); err != nil {
+		if err := n.splitNewSecret(ctx, c, st, pins); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (n *node) splitNewSecret(ctx context.Context, c config.CA, soft *keys.SoftStore, pins pinSource) error {
+func (n *node) splitNewSecret(ctx context.Context, c config.CA, st keys.Store, pins pinSource) error {
 	const op = "custody: split"
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -114,8 +119,29 @@ func (n *node) splitNewSecret(ctx context.Context, c config.CA, soft *keys.SoftS
 	for i := range shares {
 		clear(shares[i].Y)
 	}
-	if err := soft.Init(secret); err != nil {
-		return err
+	switch st := st.(type) {
+	case *keys.SoftStore:
+		if err := st.Init(secret); err != nil {
+			return err
+		}
+	case *keys.PKCS11Store:
+		// KEY-1, KEY-2: the token's user PIN becomes the secret no one
+		// holds whole; the operator's initial PIN is retired.
+		if n.tokenPIN == nil {
+			return sceau.Errorf(sceau.Invalid, op, "CA %q: the current user PIN of token %q is needed (--token-pins DIR)", c.ID, c.Token)
+		}
+		old, err := n.tokenPIN(c.Token)
+		if err != nil {
+			return err
+		}
+		err = keys.SetTokenPIN(n.cfg.Keystore.PKCS11.Module, c.Token, old, secret)
+		clear(old)
+		if err != nil {
+			return err
+		}
+		if err := st.Activate(secret); err != nil {
+			return err
+		}
 	}
 	return n.registry.Register(ctx, sceau.System("init"), keyID(c.ID), shares, c.Activation.Holders, "file")
 }
@@ -135,6 +161,17 @@ func (n *node) activationHint(caID string) string {
 		}
 	}
 	return ""
+}
+
+// tokenPINsFromDir reads the current user PIN of a token from DIR/<token>.pin.
+func tokenPINsFromDir(dir string) func(token string) ([]byte, error) {
+	return func(token string) ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(dir, token+".pin"))
+		if err != nil {
+			return nil, sceau.Errorf(sceau.Invalid, "custody", "no PIN file for token %q in %s", token, dir)
+		}
+		return trimNewline(b), nil
+	}
 }
 
 // pinsFromDir reads PINs from DIR/<ca>/<holder>.pin or DIR/<holder>.pin.

@@ -20,8 +20,8 @@ import (
 
 func newInitCmd(e *env) *cobra.Command {
 	var (
-		dir, from, pinDir string
-		data              = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
+		dir, from, pinDir, tokenPinDir string
+		data                           = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
 	)
 	cmd := &cobra.Command{
 		Use:   "init --dir DIR",
@@ -75,7 +75,11 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 			if pinDir != "" {
 				pins = pinsFromDir(pinDir)
 			}
-			_, err := initialize(cmd.Context(), dir, cfg, e.stdout, pins)
+			o := nodeOptions{pins: pins}
+			if tokenPinDir != "" {
+				o.tokenPIN = tokenPINsFromDir(tokenPinDir)
+			}
+			_, err := initialize(cmd.Context(), dir, cfg, e.stdout, o)
 			return err
 		},
 	}
@@ -85,12 +89,13 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 	cmd.Flags().StringVar(&data.AdminListen, "admin", data.AdminListen, "admin listener address host:port")
 	cmd.Flags().StringVar(&data.BaseURL, "base-url", "", "public URL written into certificates (default http://<public>)")
 	cmd.Flags().StringVar(&from, "from", "", "use this configuration file instead of the default template")
+	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin; it is replaced by the split secret")
 	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin (or DIR/<ca>/<holder>.pin) instead of asking each holder")
 	return cmd
 }
 
 // initialize creates an installation in dir and returns its config path.
-func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer, pins pinSource) (string, error) {
+func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer, o nodeOptions) (string, error) {
 	const op = "init"
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return "", sceau.Errorf(sceau.Conflict, op, "%s exists and is not empty: init never overwrites an installation", dir)
@@ -142,7 +147,8 @@ func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer, 
 	}
 	fmt.Fprintf(out, "Creating the CA hierarchy in %s …\n", dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := openNodeWith(ctx, cfg, log, nodeOptions{bootstrap: true, pins: pins})
+	o.bootstrap = true
+	n, err := openNodeWith(ctx, cfg, log, o)
 	if err != nil {
 		return "", err
 	}

@@ -31,6 +31,7 @@ type node struct {
 	journal *audit.Journal
 
 	registry *quorum.Registry // splits of activation secrets (KEY-2)
+	tokenPIN func(token string) ([]byte, error)
 	sessions *quorum.Sessions // activations in progress
 	rev      *revocation.Service
 	auth     *ca.Authority
@@ -42,6 +43,9 @@ type node struct {
 type nodeOptions struct {
 	bootstrap bool      // create the declared CAs that do not exist
 	pins      pinSource // PINs for the shares of new CAs with an activation policy
+	// tokenPIN gives the current user PIN of a new CA's token, replaced by
+	// the split secret.
+	tokenPIN func(token string) ([]byte, error)
 }
 
 // openNode opens the store, activates the keystore and loads (or, with
@@ -75,6 +79,7 @@ func openNodeWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o n
 		db.Close()
 		return nil, err
 	}
+	n.tokenPIN = o.tokenPIN
 	n.ring = keys.NewRing(n.keys)
 	n.openCAStores()
 	n.registry = quorum.NewRegistry(db, n.journal, nil)

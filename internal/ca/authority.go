@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -338,6 +339,13 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 		return sceau.E(sceau.Internal, op, "stored OCSP responder certificate cannot be parsed", err)
 	}
 	signer, err := a.keys.Signer(keyRef)
+	if errors.Is(err, keys.ErrNotActivated) {
+		// KEY-5: a store that is not activated (a token before login)
+		// cannot even show the key; the certificate names it.
+		if r, ok := a.keys.(keys.Resolver); ok {
+			signer, err = keys.Deferred(r, keyRef, cert.PublicKey), nil
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,14 @@ type Keystore struct {
 	// SecretFile holds the activation secret. Without it, the CA keys must
 	// be activated by hand after each start. Default: none.
 	SecretFile string `yaml:"secret_file,omitempty"`
+	// PKCS11 names the device that holds the keys of CAs with a `token`.
+	PKCS11 *PKCS11 `yaml:"pkcs11,omitempty"`
+}
+
+// PKCS11 is a PKCS#11 device (KEY-1).
+type PKCS11 struct {
+	// Module is the vendor library, e.g. /usr/lib/softhsm/libsofthsm2.so.
+	Module string `yaml:"module"`
 }
 
 // Public is the read-only public listener (PUB-1, SYS-2).
@@ -121,6 +129,11 @@ type CA struct {
 	// the service keystore, activated from keystore.secret_file: for
 	// demonstrations and tests, not for production.
 	Activation *Activation `yaml:"activation,omitempty"`
+	// Token is the label of the PKCS#11 token (keystore.pkcs11) that holds
+	// this CA's key, generated inside it and never extractable (KEY-1).
+	// Its user PIN is the activation secret split among the holders, so a
+	// CA with a token needs an activation policy. Default: none (software).
+	Token string `yaml:"token,omitempty"`
 	// Profiles are the kinds of certificates this CA issues.
 	Profiles []Profile `yaml:"profiles,omitempty"`
 }
@@ -366,6 +379,9 @@ func (c *Config) Validate() error {
 			if !oidPattern.MatchString(p.OID) {
 				bad("%s: policy OID %q is malformed", where, p.OID)
 			}
+		}
+		if ca.Token != "" && (ca.Activation == nil || c.Keystore.PKCS11 == nil || c.Keystore.PKCS11.Module == "") {
+			bad("%s: token needs an activation policy and keystore.pkcs11.module (KEY-1, KEY-2)", where)
 		}
 		if a := ca.Activation; a != nil {
 			seenHolder := map[string]bool{}

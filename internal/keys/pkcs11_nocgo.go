@@ -57,3 +57,6 @@ func (s *PKCS11Store) Generate(label string, t Type) (crypto.Signer, error) {
 func (s *PKCS11Store) Signer(label string) (crypto.Signer, error) {
 	return nil, errNoPKCS11
 }
+
+// SetTokenPIN fails: PKCS#11 support is not compiled in.
+func SetTokenPIN(module, tokenLabel string, oldPIN, newPIN []byte) error { return errNoPKCS11 }

@@ -2,6 +2,8 @@ package keys
 
 import (
 	"crypto"
+	"fmt"
+	"io"
 	"strings"
 	"sync"
 )
@@ -81,4 +83,48 @@ func (r *Ring) Deactivate() {
 		s.Deactivate()
 	}
 	r.service.Deactivate()
+}
+
+// Active reports whether the store that label belongs to is activated.
+func (r *Ring) Active(label string) bool { return r.storeFor(label).Active() }
+
+// Resolver finds signers by label and tells whether they can sign now.
+type Resolver interface {
+	Signer(label string) (crypto.Signer, error)
+	Active(label string) bool
+}
+
+var _ Resolver = (*Ring)(nil)
+
+// Deferred returns a signer for a key whose store is not activated yet:
+// its public key comes from the CA certificate, and it finds the key in
+// its store on the first signature after activation. Until then, Sign
+// answers ErrNotActivated (KEY-5).
+func Deferred(r Resolver, label string, pub crypto.PublicKey) crypto.Signer {
+	return &deferredSigner{r: r, label: label, pub: pub}
+}
+
+type deferredSigner struct {
+	r     Resolver
+	label string
+	pub   crypto.PublicKey
+}
+
+func (d *deferredSigner) Public() crypto.PublicKey { return d.pub }
+
+// Active reports whether the key's store is activated.
+func (d *deferredSigner) Active() bool { return d.r.Active(d.label) }
+
+func (d *deferredSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if !d.r.Active(d.label) {
+		return nil, fmt.Errorf("keys: key %q: %w", d.label, ErrNotActivated)
+	}
+	s, err := d.r.Signer(d.label)
+	if err != nil {
+		return nil, err
+	}
+	if eq, ok := s.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(d.pub) {
+		return nil, fmt.Errorf("keys: key %q in its store is not the key of the certificate", d.label)
+	}
+	return s.Sign(rand, digest, opts)
 }
