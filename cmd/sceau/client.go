@@ -18,10 +18,13 @@ import (
 	"github.com/sceau/sceau/internal/server"
 )
 
-// apiClient calls the administration API with the operator's client certificate.
+// apiClient calls the administration API with the operator's client
+// certificate and, when someone logged in at this terminal, their session
+// token (see sessionFile).
 type apiClient struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string
 }
 
 func newAPIClient(cfg *config.Config) (*apiClient, error) {
@@ -34,7 +37,13 @@ func newAPIClient(cfg *config.Config) (*apiClient, error) {
 		host = "127.0.0.1"
 	}
 	tr := &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 64, ForceAttemptHTTP2: true}
-	return &apiClient{base: "https://" + net.JoinHostPort(host, port), http: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
+	c := &apiClient{base: "https://" + net.JoinHostPort(host, port), http: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+	if s, err := readSession(cfg); err != nil {
+		return nil, err
+	} else if s != nil {
+		c.token = s.Token
+	}
+	return c, nil
 }
 
 func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
@@ -52,6 +61,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

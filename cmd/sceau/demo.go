@@ -66,7 +66,7 @@ func runDemo(ctx context.Context, e *env, dir string, data templateData, noWait 
 		fmt.Fprintf(e.stdout, "Reusing the demo installation in %s (delete it for a fresh one; its addresses are in its sceau.yaml).\n", dir)
 	} else {
 		data.BaseURL = "http://" + data.PublicListen
-		if _, err := initialize(ctx, dir, renderConfig(data), e.stdout, nodeOptions{pins: demoPIN}); err != nil {
+		if _, err := initialize(ctx, dir, renderConfig(data), e.stdout, nodeOptions{pins: demoPIN, people: &accessBootstrap{demo: true, demoDir: dir}}); err != nil {
 			return err
 		}
 	}
@@ -90,6 +90,7 @@ func runDemo(ctx context.Context, e *env, dir string, data templateData, noWait 
 		<-errc
 		return err
 	}
+	printDemoPeople(e.stdout, dir)
 	if noWait {
 		cancel()
 		return <-errc

@@ -21,6 +21,7 @@ import (
 func newInitCmd(e *env) *cobra.Command {
 	var (
 		dir, from, pinDir, tokenPinDir string
+		securityOfficers               []string
 		data                           = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
 	)
 	cmd := &cobra.Command{
@@ -51,6 +52,13 @@ chooses a PIN (asked here, twice, or read with --pins), and their share is
 sealed under it in DIR/shares/<ca>/<holder>.share, to be handed over. That CA
 signs only after m holders have presented their shares ('sceau ca activate').
 
+It also creates the first trusted people (docs/roles.md) and prints their
+initial password and TOTP secret once: the Security Officers named with
+--security-officer (default one, "security-officer"), a Key Share Holder for
+each holder named in an activation policy, and "operator", a Registration &
+Revocation Officer whose credential is admin/operator.pem. Everyone else is
+created by a Security Officer, and roles are granted under dual control.
+
 Then run: sceau serve --config DIR/sceau.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,7 +83,7 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 			if pinDir != "" {
 				pins = pinsFromDir(pinDir)
 			}
-			o := nodeOptions{pins: pins}
+			o := nodeOptions{pins: pins, people: &accessBootstrap{securityOfficers: securityOfficers}}
 			if tokenPinDir != "" {
 				o.tokenPIN = tokenPINsFromDir(tokenPinDir)
 			}
@@ -90,6 +98,7 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 	cmd.Flags().StringVar(&data.BaseURL, "base-url", "", "public URL written into certificates (default http://<public>)")
 	cmd.Flags().StringVar(&from, "from", "", "use this configuration file instead of the default template")
 	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin; it is replaced by the split secret")
+	cmd.Flags().StringArrayVar(&securityOfficers, "security-officer", nil, "account of a first Security Officer (repeatable; default \"security-officer\"); see docs/roles.md")
 	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin (or DIR/<ca>/<holder>.pin) instead of asking each holder")
 	return cmd
 }
@@ -162,6 +171,9 @@ func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer, 
 		return "", err
 	}
 	if err := n.record(ctx, "admin.pki_created", map[string]any{"dir": cfg.Path(cfg.Admin.Dir), "operator": "operator", "hosts": hosts}); err != nil {
+		return "", err
+	}
+	if err := bootstrapAccess(ctx, n, cfg, out, o.people); err != nil {
 		return "", err
 	}
 	for _, c := range n.auth.CAs() {

@@ -46,6 +46,7 @@ type nodeOptions struct {
 	// tokenPIN gives the current user PIN of a new CA's token, replaced by
 	// the split secret.
 	tokenPIN func(token string) ([]byte, error)
+	people   *accessBootstrap // the first people of a new installation (access.go)
 }
 
 // openNode opens the store, activates the keystore and loads (or, with
@@ -109,6 +110,9 @@ func openNodeWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o n
 		err = n.auth.Bootstrap(ctx, sceau.System("init"), specs)
 	} else {
 		err = n.auth.Load(ctx, specs)
+	}
+	if err == nil {
+		err = ensureAuditKey(ctx, n) // AUD-2: the checkpoint signing key (auditwire.go)
 	}
 	if err != nil {
 		n.Close()

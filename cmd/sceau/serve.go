@@ -69,6 +69,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		return err
 	}
 	defer n.Close()
+	// AUD-2, AUD-4..6: checkpoints, export, retention, analysis; stopped
+	// after service.stopped below, with a final checkpoint (auditwire.go).
+	stopAudit, err := startAudit(ctx, n, log)
+	if err != nil {
+		return err
+	}
+	defer stopAudit()
 	// AUD-1: start and stop of the application are journal events; if the
 	// journal cannot be written, the service does not start (AUD-7).
 	if err := n.record(ctx, "service.started", map[string]any{"pid": os.Getpid(), "data_dir": cfg.DataDir,
@@ -93,7 +100,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	responder.Observe = n.metrics.ObserveOCSP
 	pub := &server.Public{Authority: n.auth, Revocation: n.rev, Responder: responder, Log: log}
 	adm := &server.Admin{Authority: n.auth, Revocation: n.rev, Metrics: n.metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
-		Custodian: n.custodian()}
+		Custodian: n.custodian(), Access: newAccess(n)}
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()

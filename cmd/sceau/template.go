@@ -61,6 +61,61 @@ ocsp:
   # Lifetime of each CA's delegated OCSP responder certificate. Default: 90d
   signer_validity: 90d
 
+# The audit journal (docs/audit.md): signed checkpoints, export to the backup
+# site, syslog collection, retention and anomaly alerts.
+audit:
+  # Keystore label of the checkpoint signing key (ECDSA P-256). Default: audit-signing
+  signing_key: audit-signing
+  checkpoint:
+    # Sign the chain head every this many events... Default: 1000
+    every: 1000
+    # ...and at least this often when events were appended. Default: 5m
+    interval: 5m
+  export:
+    # Continuous export as JSON lines with the checkpoints: point it at the
+    # backup site's mount. Empty turns it off. Default: "" (off)
+    dir: audit-export
+    # Time between export runs. Default: 10s
+    interval: 10s
+  syslog:
+    # RFC 5424 collector, host:port. Empty turns forwarding off. Default: ""
+    address: ""
+    # udp or tcp (octet counting). Default: udp
+    network: udp
+    # RFC 5424 facility. Default: 13 (log audit)
+    facility: 13
+  retention:
+    # Events stay in the live journal this long, then move to the archive
+    # with their checkpoints. At least 31d (AUD-4). Default: 31d
+    live: 31d
+    # Time between archive moves. Default: 1h
+    interval: 1h
+  analysis:
+    # Time between runs of the anomaly rules over new events. Default: 5s
+    interval: 5s
+    # Failed logins of one account within the window that raise an alert
+    # (0 turns the rule off). Default: 5 within 5m
+    failed_logins: 5
+    failed_login_window: 5m
+    # Revocations within the window that raise an alert. Default: 100 within 10m
+    mass_revocations: 100
+    mass_revocation_window: 10m
+    # Events dated this much before the previous one, or ahead of the clock,
+    # raise an alert. Default: 2m
+    clock_jump: 2m
+    # People acting outside these hours raise an alert. No days: off. Default: off
+    # working_hours: {days: [mon, tue, wed, thu, fri], start: "07:00", end: "20:00", timezone: Europe/Paris}
+    # A CA key activated outside a ceremony (and outside these windows)
+    # raises an alert. Default: true, no windows
+    ceremony_rule: true
+    # ceremony_windows:
+    #   - {start: 2026-06-01T08:00:00+02:00, end: 2026-06-01T18:00:00+02:00}
+    # Each alert is also posted as JSON here (http or https). Default: "" (off)
+    webhook:
+      url: ""
+      # File holding a bearer token sent with each alert (never inline).
+      # token_file: secrets/webhook.token
+
 # The CA hierarchy (CA-1). Parents come before their children.
 cas:
   - id: root

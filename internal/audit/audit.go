@@ -1,13 +1,14 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sceau/sceau/internal/sceau"
@@ -17,7 +18,7 @@ import (
 // Event is what a domain package records about a state change.
 type Event struct {
 	Actor   sceau.Actor
-	Action  string // dotted, past tense: "certificate.issued"
+	Action  string // dotted, past tense: "certificate.issued"; see Catalogue
 	Object  string // "kind:id": "certificate:5f2a…", "ca:issuing"
 	Details any    // marshalled to JSON; must never hold a secret
 }
@@ -35,24 +36,32 @@ type Record struct {
 	Hash     []byte
 }
 
+// hashTag opens the canonical encoding of a record.
+const hashTag = "sceau-audit-v1"
+
 // ComputeHash returns SHA-256 over the canonical encoding of every field but
 // Hash: a domain tag, then each field length-prefixed, so no two different
 // records encode alike.
 func (r *Record) ComputeHash() []byte {
-	h := sha256.New()
-	h.Write([]byte("sceau-audit-v1"))
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(r.Seq))
-	h.Write(n[:])
-	for _, f := range []string{r.At, r.Actor, r.Role, r.Action, r.Object, r.Details} {
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		h.Write([]byte(f))
+	var buf [512]byte
+	b := appendCanonical(buf[:0], r.Seq, r.At, r.Actor, r.Role, r.Action, r.Object, r.Details, r.PrevHash)
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+// appendCanonical appends the encoding ComputeHash hashes: the tag, seq as
+// a big-endian uint64, then at, actor, role, action, object, details and
+// prev_hash, each as a big-endian uint64 length and its bytes. It takes
+// strings or byte slices, so that Verify hashes rows without copying them.
+func appendCanonical[S string | []byte](dst []byte, seq int64, at, actor, role, action, object, details S, prev []byte) []byte {
+	dst = append(dst, hashTag...)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(seq))
+	for _, f := range [...]S{at, actor, role, action, object, details} {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(len(f)))
+		dst = append(dst, f...)
 	}
-	binary.BigEndian.PutUint64(n[:], uint64(len(r.PrevHash)))
-	h.Write(n[:])
-	h.Write(r.PrevHash)
-	return h.Sum(nil)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(len(prev)))
+	return append(dst, prev...)
 }
 
 // Appender is what domain packages need of the journal.
@@ -63,17 +72,43 @@ type Appender interface {
 // Journal appends events to the audit_events table.
 type Journal struct {
 	clock sceau.Clock
+	// every and kick tell the checkpointer that a batch crossed a multiple
+	// of every events (0: never); the checkpointer reads the head itself,
+	// so a kick from a transaction that rolls back costs one look.
+	every atomic.Int64
+	kick  chan struct{}
 }
 
 var _ Appender = (*Journal)(nil)
 
 // NewJournal returns a journal; a nil clock is the real one.
 func NewJournal(clock sceau.Clock) *Journal {
-	return &Journal{clock: sceau.ClockOr(clock)}
+	return &Journal{clock: sceau.ClockOr(clock), kick: make(chan struct{}, 1)}
 }
 
 // rowsPerInsert keeps multi-row INSERTs under SQLite's variable limit.
 const rowsPerInsert = 200
+
+// insertSQL caches the multi-row INSERT text for each row count, so that
+// the store's prepared-statement cache sees few distinct statements.
+var insertSQL sync.Map // int -> string
+
+func insertStatement(rows int) string {
+	if s, ok := insertSQL.Load(rows); ok {
+		return s.(string)
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_events (seq, at, actor, role, action, object, details, prev_hash, hash) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	s := b.String()
+	insertSQL.Store(rows, s)
+	return s
+}
 
 // Append writes events at the head of the chain inside tx. It locks the
 // chain head first, so concurrent transactions (several nodes on
@@ -85,9 +120,9 @@ func (j *Journal) Append(ctx context.Context, tx *store.Tx, events ...Event) err
 	if len(events) == 0 {
 		return nil
 	}
-	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	q := sqlHead
 	if tx.Engine() == store.Postgres {
-		q += ` FOR UPDATE`
+		q = sqlHeadForUpdate
 	}
 	var (
 		seq  int64
@@ -96,122 +131,89 @@ func (j *Journal) Append(ctx context.Context, tx *store.Tx, events ...Event) err
 	if err := tx.QueryRowContext(ctx, q).Scan(&seq, &prev); err != nil {
 		return store.Classify(op, err)
 	}
+	first := seq
 	at := store.FormatTime(j.clock.Now())
 	recs := make([]Record, len(events))
+	hashes := make([]byte, sha256.Size*len(events))
+	var buf []byte
 	for i, ev := range events {
-		details := []byte("{}")
+		details := "{}"
 		if ev.Details != nil {
-			var err error
-			if details, err = json.Marshal(ev.Details); err != nil {
+			b, err := json.Marshal(ev.Details)
+			if err != nil {
 				return sceau.E(sceau.Internal, op, "event details cannot be encoded", err)
 			}
+			details = string(b)
 		}
 		seq++
-		recs[i] = Record{Seq: seq, At: at, Actor: ev.Actor.ID, Role: ev.Actor.Role, Action: ev.Action,
-			Object: ev.Object, Details: string(details), PrevHash: prev}
-		if recs[i].Actor == "" || recs[i].Action == "" {
+		r := &recs[i]
+		*r = Record{Seq: seq, At: at, Actor: ev.Actor.ID, Role: ev.Actor.Role, Action: ev.Action,
+			Object: ev.Object, Details: details, PrevHash: prev}
+		if r.Actor == "" || r.Action == "" {
 			return sceau.Errorf(sceau.Internal, op, "event without actor or action")
 		}
-		recs[i].Hash = recs[i].ComputeHash()
-		prev = recs[i].Hash
+		buf = appendCanonical(buf[:0], r.Seq, r.At, r.Actor, r.Role, r.Action, r.Object, r.Details, r.PrevHash)
+		sum := sha256.Sum256(buf)
+		r.Hash = hashes[i*sha256.Size : (i+1)*sha256.Size : (i+1)*sha256.Size]
+		copy(r.Hash, sum[:])
+		prev = r.Hash
 	}
+	args := make([]any, 0, 9*min(len(recs), rowsPerInsert))
 	for start := 0; start < len(recs); start += rowsPerInsert {
 		end := min(start+rowsPerInsert, len(recs))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO audit_events (seq, at, actor, role, action, object, details, prev_hash, hash) VALUES `)
-		args := make([]any, 0, 9*(end-start))
+		args = args[:0]
 		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteByte(',')
-			}
-			b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			r := &recs[i]
 			args = append(args, r.Seq, r.At, r.Actor, r.Role, r.Action, r.Object, r.Details, r.PrevHash, r.Hash)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, insertStatement(end-start), args...); err != nil {
 			return store.Classify(op, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, prev); err != nil {
+	if _, err := tx.ExecContext(ctx, sqlSetHead, seq, prev); err != nil {
 		return store.Classify(op, err)
+	}
+	if every := j.every.Load(); every > 0 && first/every != seq/every {
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
 	}
 	return nil
 }
 
-// Read returns up to limit records with seq > after, in order.
+// Now is a helper for callers that need the journal's notion of time.
+func (j *Journal) Now() time.Time { return j.clock.Now() }
+
+// Head returns the sequence number and hash of the last event.
+func Head(ctx context.Context, q store.Querier) (int64, []byte, error) {
+	var (
+		seq  int64
+		hash []byte
+	)
+	err := q.QueryRowContext(ctx, sqlHead).Scan(&seq, &hash)
+	return seq, hash, store.Classify("audit: head", err)
+}
+
+// Read returns up to limit records with seq > after, in order, from the
+// archive (AUD-4) and the live journal alike.
 func Read(ctx context.Context, q store.Querier, after int64, limit int) ([]Record, error) {
-	rows, err := q.QueryContext(ctx, `SELECT seq, at, actor, role, action, object, details, prev_hash, hash
-		FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	const op = "audit: read"
+	rows, err := q.QueryContext(ctx, sqlReadAfter, after, after, limit)
 	if err != nil {
-		return nil, store.Classify("audit: read", err)
+		return nil, store.Classify(op, err)
 	}
 	defer rows.Close()
 	var out []Record
 	for rows.Next() {
 		var r Record
 		if err := rows.Scan(&r.Seq, &r.At, &r.Actor, &r.Role, &r.Action, &r.Object, &r.Details, &r.PrevHash, &r.Hash); err != nil {
-			return nil, store.Classify("audit: read", err)
+			return nil, store.Classify(op, err)
 		}
 		out = append(out, r)
 	}
-	return out, store.Classify("audit: read", rows.Err())
+	return out, store.Classify(op, rows.Err())
 }
 
-// VerifyResult reports a verification of the chain.
-type VerifyResult struct {
-	Events   int64
-	HeadSeq  int64
-	HeadHash []byte
-	// BrokenAt is the sequence number of the first record that does not
-	// follow from its predecessor, 0 when the chain is whole.
-	BrokenAt int64
-	Reason   string
-}
-
-// Verify walks the whole chain in db and reports the first break: a record
-// whose hash does not match its content, whose prev_hash is not its
-// predecessor's hash, or whose sequence number skips. It also checks the
-// stored head against the last record.
-func Verify(ctx context.Context, q store.Querier) (VerifyResult, error) {
-	var res VerifyResult
-	prev := make([]byte, sha256.Size)
-	var last int64
-	for {
-		recs, err := Read(ctx, q, last, 5000)
-		if err != nil {
-			return res, err
-		}
-		if len(recs) == 0 {
-			break
-		}
-		for i := range recs {
-			r := &recs[i]
-			switch {
-			case r.Seq != last+1:
-				res.BrokenAt, res.Reason = last+1, fmt.Sprintf("event %d is missing (next is %d)", last+1, r.Seq)
-			case !bytes.Equal(r.PrevHash, prev):
-				res.BrokenAt, res.Reason = r.Seq, fmt.Sprintf("event %d does not chain to event %d", r.Seq, last)
-			case !bytes.Equal(r.ComputeHash(), r.Hash):
-				res.BrokenAt, res.Reason = r.Seq, fmt.Sprintf("event %d does not match its hash", r.Seq)
-			}
-			if res.BrokenAt != 0 {
-				return res, nil
-			}
-			prev, last = r.Hash, r.Seq
-			res.Events++
-		}
-	}
-	res.HeadSeq, res.HeadHash = last, prev
-	var headSeq int64
-	var headHash []byte
-	if err := q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
-		return res, store.Classify("audit: verify", err)
-	}
-	if headSeq != last || !bytes.Equal(headHash, prev) {
-		res.BrokenAt, res.Reason = last+1, fmt.Sprintf("the chain head says event %d, the journal ends at %d", headSeq, last)
-	}
-	return res, nil
-}
-
-// Now is a helper for callers that need the journal's notion of time.
-func (j *Journal) Now() time.Time { return j.clock.Now() }
+// object formats "kind:id".
+func object(kind string, id int64) string { return kind + ":" + strconv.FormatInt(id, 10) }

@@ -29,7 +29,10 @@ type Config struct {
 	Admin    Admin    `yaml:"admin"`
 	Issuance Issuance `yaml:"issuance"`
 	OCSP     OCSP     `yaml:"ocsp"`
-	CAs      []CA     `yaml:"cas"`
+	// Audit configures the journal's checkpoints, export, retention and
+	// analysis (audit.go).
+	Audit Audit `yaml:"audit"`
+	CAs   []CA  `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -256,6 +259,7 @@ func DefaultConfig() *Config {
 		Issuance: Issuance{BatchMax: 128, OrphanGrace: Duration{5 * time.Minute}},
 		OCSP: OCSP{Validity: Duration{4 * 24 * time.Hour}, RefreshBefore: Duration{2 * 24 * time.Hour},
 			SignerValidity: Duration{90 * 24 * time.Hour}},
+		Audit: DefaultAudit(),
 	}
 }
 
@@ -443,6 +447,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.Audit.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -35,6 +35,9 @@ type Admin struct {
 	MaxBodyBytes int64
 	// Custodian activates and deactivates CA keys with m-of-n policies.
 	Custodian *quorum.Custodian
+	// Access authenticates the people behind the terminals and keeps
+	// their roles and approvals; without it every request is refused.
+	Access *access.Service
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -50,14 +53,30 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/certificates/{serial}", a.showCert)
 	mux.HandleFunc("POST /api/v1/certificates/{serial}/revoke", a.revoke)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
-	return a.authenticate(mux)
+	a.accessRoutes(mux)
+	return a.authenticate(a.authorize(mux))
 }
 
-// authenticate puts the operator named by the verified client certificate
-// into the request context, or refuses (SYS-2, ROLE-4).
+// authenticate refuses a request without a verified client certificate
+// (SYS-2) or with a path that is not canonical, then puts the principal in
+// the request context: the terminal, and the person behind it, from the
+// session token (Authorization: Bearer) or a certificate bound to them
+// (ROLE-4). authorize decides what they may do.
 func (a *Admin) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		actor, err := access.ActorFromTLS(r.TLS)
+		term, err := access.TerminalFromTLS(r.TLS)
+		if err == nil {
+			err = checkPath(r)
+		}
+		if err == nil && a.Access == nil {
+			err = sceau.Errorf(sceau.Unavailable, "server: admin", "access control is not configured")
+		}
+		if err != nil {
+			writeError(w, a.Log, err)
+			return
+		}
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		p, err := a.Access.Authenticate(r.Context(), term, strings.TrimSpace(token))
 		if err != nil {
 			writeError(w, a.Log, err)
 			return
@@ -65,7 +84,8 @@ func (a *Admin) authenticate(next http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
 		}
-		next.ServeHTTP(w, r.WithContext(sceau.WithActor(r.Context(), actor)))
+		ctx := sceau.WithActor(access.WithPrincipal(r.Context(), p), p.Actor(""))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -23,7 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
 	"github.com/sceau/sceau/internal/server"
 	"github.com/sceau/sceau/internal/store"
@@ -44,7 +46,16 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	h := sceautest.NewHierarchy(t, db, sceautest.HierarchyOptions{})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	adm := &server.Admin{Authority: h.Authority, Revocation: h.Revocation, Metrics: server.NewMetrics(), Log: log, MaxBodyBytes: maxBody}
+	// The tester certificate stands for a person who holds the
+	// Registration & Revocation Officer role: issuance and revocation are
+	// that role's (ROLE-1); access_test.go walks the other roles.
+	acc := access.New(db, h.Journal, access.Options{KDF: access.KDFParams{Memory: 1024, Time: 1, Threads: 1}})
+	if _, err := acc.Bootstrap(context.Background(), sceau.System("test"), []access.Person{{Name: "tester",
+		Roles: []access.Role{access.RegistrationOfficer}, CertificateOnly: true, Certificate: testerCert}}); err != nil {
+		t.Fatal(err)
+	}
+	adm := &server.Admin{Authority: h.Authority, Revocation: h.Revocation, Metrics: server.NewMetrics(), Log: log, MaxBodyBytes: maxBody,
+		Access: acc}
 	pub := &server.Public{Authority: h.Authority, Revocation: h.Revocation, Responder: h.Revocation.NewResponder(log), Log: log}
 	return &fixture{h: h, admin: adm.Handler(), public: pub.Handler()}
 }

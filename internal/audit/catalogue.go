@@ -1,0 +1,191 @@
+package audit
+
+// The catalogue of journal events (AUD-1): every action Sceau records, with
+// what it means. Domain packages use these names; a test checks that every
+// action written anywhere in Sceau is listed here.
+
+// Accounts and authentication data (AUD-1 §5.4.1 first item; ROLE-4).
+const (
+	ActionAccountCreated     = "account.created"
+	ActionAccountChanged     = "account.changed"
+	ActionAccountDeleted     = "account.deleted"
+	ActionAccountLocked      = "account.locked"
+	ActionAccountRecovered   = "account.recovered"
+	ActionPasswordChanged    = "account.password_changed"
+	ActionCertificateBound   = "account.certificate_bound"
+	ActionAccessDenied       = "access.denied"
+	ActionApprovalRequested  = "approval.requested"
+	ActionApprovalApproved   = "approval.approved"
+	ActionApprovalRejected   = "approval.rejected"
+	ActionApprovalRefused    = "approval.refused"
+	ActionApprovalWithdrawn  = "approval.withdrawn"
+	ActionApprovalExecuted   = "approval.executed"
+	ActionApprovalFailed     = "approval.failed"
+	ActionApprovalExpired    = "approval.expired"
+	ActionSessionRefused     = "session.refused"
+	ActionLoginRefused       = "login.refused"
+	ActionLoginSucceeded     = "login.succeeded"
+	ActionLoginFailed        = "login.failed"
+	ActionLogout             = "logout"
+	ActionRoleGranted        = "role.granted"
+	ActionRoleRemoved        = "role.removed"
+	ActionPersonAttested     = "person.attested"
+	ActionCeremonyAborted    = "ceremony.aborted"
+	ActionCeremonyKeyCreated = "ceremony.key_registered"
+)
+
+// Start and stop of systems and of the application (AUD-1).
+const (
+	ActionServiceStarted    = "service.started"
+	ActionServiceStopped    = "service.stopped"
+	ActionHostStarted       = "host.started"
+	ActionHostStopped       = "host.stopped"
+	ActionKeystoreActivated = "keystore.activated"
+	ActionAdminPKICreated   = "admin.pki_created"
+)
+
+// The journal itself: logging start and stop, its configuration, its
+// failures and what was done about them, its keys, archive and alerts
+// (AUD-1, AUD-2, AUD-4, AUD-6).
+const (
+	ActionLoggingStarted       = "audit.logging_started"
+	ActionLoggingStopped       = "audit.logging_stopped"
+	ActionLoggingConfigChanged = "audit.config_changed"
+	ActionLoggingFailed        = "audit.failure"
+	ActionLoggingRecovered     = "audit.recovered"
+	ActionKeyRegistered        = "audit.key_registered"
+	ActionArchived             = "audit.archived"
+	ActionAlertRaised          = "audit.alert_raised"
+)
+
+// Events outside the software, entered by an operator (AUD-1), and
+// configuration changes (SYS-3).
+const (
+	ActionPhysicalAccess  = "physical_access.recorded"
+	ActionMaintenance     = "maintenance.recorded"
+	ActionMediaDestroyed  = "media.destroyed"
+	ActionConfigChanged   = "config.changed"
+	ActionCeremonyStarted = "ceremony.started"
+	ActionCeremonyEnded   = "ceremony.completed"
+)
+
+// CA operations (AUD-1: "every CA operation").
+const (
+	ActionCACreated            = "ca.created"
+	ActionOCSPResponderRenewed = "ca.ocsp_responder_renewed"
+	ActionCertificatePrepared  = "certificate.prepared"
+	ActionCertificateIssued    = "certificate.issued"
+	ActionCertificateRevoked   = "certificate.revoked"
+	ActionCRLPrepared          = "crl.prepared"
+	ActionCRLIssued            = "crl.issued"
+	ActionKeySplitRegistered   = "key.split_registered"
+	ActionKeyShareUnlocked     = "key.share_unlocked"
+	ActionKeySharesRevoked     = "key.shares_revoked"
+	ActionKeyShareWrongPIN     = "key.share_wrong_pin"
+	ActionKeyShareLocked       = "key.share_locked"
+	ActionKeySharePresented    = "key.share_presented"
+	ActionKeyShareRefused      = "key.share_refused"
+	ActionKeyActivationStarted = "key.activation_started"
+	ActionKeyActivationRefused = "key.activation_refused"
+	ActionKeyActivationFailed  = "key.activation_failed"
+	ActionKeyActivated         = "key.activated"
+	ActionKeyDeactivated       = "key.deactivated"
+)
+
+// Kind describes one action of the catalogue.
+type Kind struct {
+	Action   string
+	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key
+	// Description says what happened when the event is written.
+	Description string
+	// Source names who writes it: a package, a command, or the issue that
+	// will (for what is not built yet).
+	Source string
+}
+
+// Catalogue lists every event Sceau records (AUD-1).
+var Catalogue = []Kind{
+	{ActionAccountCreated, "account", "an account was created for a person", "access"},
+	{ActionAccountChanged, "account", "an account's attributes changed", "access (not emitted yet)"},
+	{ActionAccountDeleted, "account", "an account was deleted or disabled for good", "access (not emitted yet)"},
+	{ActionAccountLocked, "account", "an account locked after repeated failed logins", "access"},
+	{ActionAccountRecovered, "account", "a locked or lost account was recovered (authentication data reset)", "access"},
+	{ActionPasswordChanged, "account", "authentication data changed: the password (never the password itself)", "access"},
+	{ActionCertificateBound, "account", "authentication data changed: a client certificate was bound to the account", "access"},
+	{ActionAccessDenied, "account", "an authenticated person was refused an operation, with the rule that refused it", "access"},
+	{ActionApprovalRequested, "account", "an operation under dual control was requested (ROLE-3)", "access"},
+	{ActionApprovalApproved, "account", "a person approved an operation under dual control", "access"},
+	{ActionApprovalRejected, "account", "a person rejected an operation under dual control", "access"},
+	{ActionApprovalRefused, "account", "an approval was refused (the requester, or a role that may not approve)", "access"},
+	{ActionApprovalWithdrawn, "account", "the requester withdrew an operation under dual control", "access"},
+	{ActionApprovalExecuted, "account", "an approved operation was carried out", "access"},
+	{ActionApprovalFailed, "account", "an approved operation failed when carried out", "access"},
+	{ActionApprovalExpired, "account", "an operation under dual control expired unapproved", "access"},
+	{ActionLoginSucceeded, "session", "a person holding a trusted role logged in", "access"},
+	{ActionLogout, "session", "a trusted-role session ended", "access"},
+	{ActionLoginFailed, "session", "an authentication attempt failed (wrong password, second factor or certificate)", "access"},
+	{ActionLoginRefused, "session", "a login was refused (locked or disabled account, no role)", "access"},
+	{ActionSessionRefused, "session", "a request was refused for its session (expired, logged out, rights removed)", "access"},
+	{ActionRoleGranted, "personnel", "a trusted role was granted to a person", "access"},
+	{ActionRoleRemoved, "personnel", "a trusted role was removed from a person", "access"},
+	{ActionPersonAttested, "personnel", "a personnel record was entered: background check, training or attestation, with its date (ROLE-6)", "access"},
+
+	{ActionServiceStarted, "system", "the Sceau service started (pid, data directory, listeners)", "sceau serve"},
+	{ActionServiceStopped, "system", "the Sceau service stopped", "sceau serve"},
+	{ActionHostStarted, "system", "an operator recorded the start of a host (machine) of the installation", "sceau audit record host-start"},
+	{ActionHostStopped, "system", "an operator recorded the stop of a host (machine) of the installation", "sceau audit record host-stop"},
+	{ActionKeystoreActivated, "system", "the keystore was opened with its activation secret", "sceau (node start)"},
+	{ActionAdminPKICreated, "system", "the administration PKI (admin CA, listener and operator certificates) was created", "sceau init"},
+
+	{ActionLoggingStarted, "logging", "the journal's workers started: checkpoints, export, syslog, retention, analysis (with their settings)", "audit"},
+	{ActionLoggingStopped, "logging", "the journal's workers stopped; a final checkpoint follows", "audit"},
+	{ActionLoggingConfigChanged, "logging", "the audit: section of the configuration changed (old and new values)", "audit (SYS-3)"},
+	{ActionLoggingFailed, "logging", "a part of the journal failed (checkpoint, export, syslog, retention, analysis), with the error and the action taken", "audit"},
+	{ActionLoggingRecovered, "logging", "a failed part of the journal works again, with how long it failed", "audit"},
+	{ActionKeyRegistered, "logging", "a checkpoint signing key was registered (its public key and ID)", "audit"},
+	{ActionArchived, "logging", "events older than the live retention were moved to the archive under an archive checkpoint", "audit (AUD-4)"},
+	{ActionAlertRaised, "logging", "the analysis raised an alert (rule, message, the events concerned)", "audit (AUD-6)"},
+
+	{ActionPhysicalAccess, "physical", "an operator recorded a physical access: who, where, when, escorted by whom, why", "sceau audit record physical-access"},
+	{ActionMaintenance, "maintenance", "an operator recorded a maintenance action on a system", "sceau audit record maintenance"},
+	{ActionMediaDestroyed, "media", "an operator recorded the destruction of a medium: which, how, witnessed by whom", "sceau audit record media-destruction"},
+	{ActionConfigChanged, "configuration", "the configuration changed: its new version, each old and new value, secrets redacted", "audit (SYS-3), at each start"},
+	{ActionCeremonyStarted, "ceremony", "a key ceremony started, with its script: CA key activations are expected until it ends", "ceremony"},
+	{ActionCeremonyEnded, "ceremony", "a key ceremony completed; its transcript was archived", "ceremony"},
+	{ActionCeremonyAborted, "ceremony", "a key ceremony stopped on a refusal or failure; its transcript was archived", "ceremony"},
+	{ActionCeremonyKeyCreated, "ceremony", "a ceremony transcript signing key was created and recorded", "ceremony"},
+
+	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
+	{ActionOCSPResponderRenewed, "ca", "a CA's delegated OCSP responder certificate was renewed", "ca"},
+	{ActionCertificatePrepared, "ca", "a serial was reserved and the linted to-be-signed certificate recorded (before signing)", "ca"},
+	{ActionCertificateIssued, "ca", "a certificate was signed and stored", "ca"},
+	{ActionCertificateRevoked, "ca", "a certificate was revoked, with its reason", "revocation"},
+	{ActionCRLPrepared, "ca", "a CRL number was reserved", "revocation"},
+	{ActionCRLIssued, "ca", "a CRL (and its shards) was signed and stored", "revocation"},
+	{ActionKeySplitRegistered, "key", "a key's activation secret was split m-of-n and the holders registered", "quorum"},
+	{ActionKeyShareUnlocked, "key", "a locked key share was unlocked", "quorum"},
+	{ActionKeySharesRevoked, "key", "every share carrier of a key was revoked", "quorum"},
+	{ActionKeyShareWrongPIN, "key", "a share holder entered a wrong PIN", "quorum"},
+	{ActionKeyShareLocked, "key", "a key share locked after repeated wrong PINs", "quorum"},
+	{ActionKeySharePresented, "key", "a share holder presented a share during an activation", "quorum"},
+	{ActionKeyShareRefused, "key", "a presented share was refused", "quorum"},
+	{ActionKeyActivationStarted, "key", "a CA key activation session started (threshold, window)", "quorum"},
+	{ActionKeyActivationRefused, "key", "a CA key activation was refused (too few shares, window passed)", "quorum"},
+	{ActionKeyActivationFailed, "key", "a CA key activation failed (the shares did not open the key)", "quorum"},
+	{ActionKeyActivated, "key", "a CA key was activated by m of n share holders", "quorum"},
+	{ActionKeyDeactivated, "key", "a CA key was deactivated: its handles dropped, its secret wiped", "quorum"},
+}
+
+var byAction = func() map[string]Kind {
+	m := make(map[string]Kind, len(Catalogue))
+	for _, k := range Catalogue {
+		m[k.Action] = k
+	}
+	return m
+}()
+
+// Describe returns the catalogue entry of action.
+func Describe(action string) (Kind, bool) {
+	k, ok := byAction[action]
+	return k, ok
+}
