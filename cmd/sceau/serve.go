@@ -11,6 +11,7 @@ import (
 
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
 
@@ -99,8 +100,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	responder := n.rev.NewResponder(log)
 	responder.Observe = n.metrics.ObserveOCSP
 	pub := &server.Public{Authority: n.auth, Revocation: n.rev, Responder: responder, Log: log}
+	acc := newAccess(n)
+	custodian := n.custodian()
+	// ROLE-4: a holder whose role was removed presents no share.
+	custodian.HolderCheck = func(ctx context.Context, holder string) error {
+		ok, err := acc.HasRole(ctx, holder, access.KeyShareHolder)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return sceau.Errorf(sceau.Denied, "quorum: present share", "%s does not hold the Key Share Holder role", holder)
+		}
+		return nil
+	}
 	adm := &server.Admin{Authority: n.auth, Revocation: n.rev, Metrics: n.metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
-		Custodian: n.custodian(), Access: newAccess(n)}
+		Custodian: custodian, Access: acc}
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()

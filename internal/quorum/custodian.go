@@ -22,6 +22,9 @@ type Custodian struct {
 	sessions *Sessions
 	stores   func(keyID string) (Activator, bool)
 	windows  func(keyID string) time.Duration
+	// HolderCheck, if set, refuses a holder who no longer holds the Key
+	// Share Holder role (ROLE-4: removal takes effect at once).
+	HolderCheck func(ctx context.Context, holder string) error
 }
 
 // NewCustodian returns a custodian; stores finds the store a key's secret
@@ -80,6 +83,13 @@ func (c *Custodian) Present(ctx context.Context, keyID, id, holder string, share
 	a, err := c.sessions.Get(keyID, id)
 	if err != nil {
 		return nil, err
+	}
+	if c.HolderCheck != nil {
+		if err := c.HolderCheck(ctx, holder); err != nil {
+			_ = c.sessions.reg.record(ctx, sceau.Actor{ID: holder, Role: "key share holder"}, "key.share_refused", keyID,
+				map[string]any{"holder": holder, "reason": "not a key share holder"})
+			return nil, err
+		}
 	}
 	var f ShareFile
 	if err := json.Unmarshal(shareFile, &f); err != nil {
