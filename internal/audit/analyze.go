@@ -383,7 +383,7 @@ func setCursor(ctx context.Context, tx *store.Tx, name string, seq int64, now ti
 	if _, err := tx.ExecContext(ctx, sqlCursorCreate, name, store.FormatTime(now)); err != nil {
 		return store.Classify("audit: cursor", err)
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE audit_cursors SET seq = ?, updated_at = ? WHERE name = ?`, seq, store.FormatTime(now), name)
+	_, err := tx.ExecContext(ctx, sqlCursorSet, seq, store.FormatTime(now), name)
 	return store.Classify("audit: cursor", err)
 }
 

@@ -73,17 +73,18 @@ type Appender interface {
 type Journal struct {
 	clock sceau.Clock
 	// every and kick tell the checkpointer that a batch crossed a multiple
-	// of every events (0: never); the checkpointer reads the head itself,
-	// so a kick from a transaction that rolls back costs one look.
+	// of every events (0: never), and the sequence number it reached. The
+	// kick comes before the batch commits: the checkpointer waits for the
+	// head to get there, and gives up if the batch rolls back.
 	every atomic.Int64
-	kick  chan struct{}
+	kick  chan int64
 }
 
 var _ Appender = (*Journal)(nil)
 
 // NewJournal returns a journal; a nil clock is the real one.
 func NewJournal(clock sceau.Clock) *Journal {
-	return &Journal{clock: sceau.ClockOr(clock), kick: make(chan struct{}, 1)}
+	return &Journal{clock: sceau.ClockOr(clock), kick: make(chan int64, 1)}
 }
 
 // rowsPerInsert keeps multi-row INSERTs under SQLite's variable limit.
@@ -175,8 +176,8 @@ func (j *Journal) Append(ctx context.Context, tx *store.Tx, events ...Event) err
 	}
 	if every := j.every.Load(); every > 0 && first/every != seq/every {
 		select {
-		case j.kick <- struct{}{}:
-		default:
+		case j.kick <- seq:
+		default: // a kick is pending already
 		}
 	}
 	return nil

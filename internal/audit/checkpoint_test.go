@@ -149,7 +149,9 @@ func TestAUD2_CheckpointEveryNEventsOrInterval(t *testing.T) {
 	if err != nil || first == nil {
 		t.Fatalf("no checkpoint at start: %v", err)
 	}
-	appendEvents(t, db, 150, 50)
+	for range 3 {
+		appendN(t, db, j, 50, testActor, audit.ActionCertificateIssued, "certificate:1")
+	}
 	waitFor(t, "a checkpoint after 100 events", func() bool {
 		c, _ := audit.LastCheckpoint(ctx, db)
 		return c != nil && c.ID > first.ID && c.Seq >= first.Seq+100
@@ -163,7 +165,7 @@ func TestAUD2_CheckpointEveryNEventsOrInterval(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc2.Stop()
-	appendEvents(t, db2, 3, 3)
+	appendN(t, db2, j2, 3, testActor, audit.ActionCertificateIssued, "certificate:1")
 	waitFor(t, "a checkpoint at the interval", func() bool {
 		c, _ := audit.LastCheckpoint(ctx, db2)
 		h, _, _ := audit.Head(ctx, db2)

@@ -37,9 +37,11 @@ const (
 	cursorFile     = "cursor.json"
 	segmentPrefix  = "journal-"
 	segmentSuffix  = ".jsonl"
-	segmentMax     = 100_000 // events per segment
 	exportPageSize = 2000
 )
+
+// segmentMax is the number of events per segment; tests make it smaller.
+var segmentMax int64 = 100_000
 
 type exportEvent struct {
 	Type       string          `json:"type"`
@@ -207,6 +209,15 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 		flushCPs(last)
 		for i := range recs {
 			r := &recs[i]
+			if r.Action == ActionKeyRegistered && keyAt[r.Seq] == nil {
+				// A key registered since this run began.
+				if keys, err = Keys(ctx, e.db); err != nil {
+					return total, err
+				}
+				for i := range keys {
+					keyAt[keys[i].Seq] = &keys[i]
+				}
+			}
 			writeEventLine(&line, r)
 			if k := keyAt[r.Seq]; k != nil {
 				writeKeyLine(&line, k)
@@ -251,7 +262,7 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 
 func checkpointsAfter(ctx context.Context, q store.Querier, id int64) ([]Checkpoint, error) {
 	const op = "audit: export"
-	rows, err := q.QueryContext(ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints WHERE id > ? ORDER BY id LIMIT 1000`, id)
+	rows, err := q.QueryContext(ctx, sqlCheckpointsAfter, id)
 	if err != nil {
 		return nil, store.Classify(op, err)
 	}

@@ -8,3 +8,14 @@ func SetVerifyChunk(n int64) int64 {
 	verifyChunk = n
 	return old
 }
+
+// SetSegmentMax sets the number of events per export segment and returns
+// the previous value.
+func SetSegmentMax(n int64) int64 {
+	old := segmentMax
+	segmentMax = n
+	return old
+}
+
+// LockExportDir takes an export directory's lock, as a running exporter does.
+func LockExportDir(dir string) (func(), error) { return lockDir(dir) }

@@ -15,6 +15,7 @@ func TestMain(m *testing.M) {
 	// the production size.
 	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
 		audit.SetVerifyChunk(512)
+		audit.SetSegmentMax(3000)
 	}
 	code := m.Run()
 	if fixtureDir != "" {

@@ -23,9 +23,9 @@ func TestAUD4_EventsMoveToTheArchiveAfterAMonthAndStillVerify(t *testing.T) {
 		j := audit.NewJournal(clock)
 		signer := newSigner(t)
 		cp := checkpointer(t, db, j, signer)
-		// 60 days, 20 events a day.
+		// 60 days, 40 events a day.
 		for day := range 60 {
-			appendN(t, db, j, 20, sceau.Actor{ID: "alice", Role: "registration-officer"}, audit.ActionCertificateIssued, fmt.Sprintf("certificate:%d", day))
+			appendN(t, db, j, 40, sceau.Actor{ID: "alice", Role: "registration-officer"}, audit.ActionCertificateIssued, fmt.Sprintf("certificate:%d", day))
 			if day%7 == 0 {
 				if _, err := cp.Checkpoint(ctx, audit.KindPeriodic); err != nil {
 					t.Fatal(err)
@@ -43,7 +43,7 @@ func TestAUD4_EventsMoveToTheArchiveAfterAMonthAndStillVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Days 0..28 are more than 31 days old (with the registration event).
-		if want := int64(1 + 29*20); moved != want {
+		if want := int64(1 + 29*40); moved != want {
 			t.Errorf("moved %d events, want %d", moved, want)
 		}
 		if again, err := mover.Move(ctx); err != nil || again != 0 {

@@ -164,11 +164,8 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	s.loop(lctx, partCheckpoint, o.CheckpointInterval, o.Journal.kick, func(ctx context.Context) error {
-		_, err := s.cp.Checkpoint(ctx, KindPeriodic)
-		return err
-	})
-	s.loop(lctx, partRetention, o.RetentionInterval, nil, func(ctx context.Context) error {
+	s.checkpointLoop(lctx)
+	s.loop(lctx, partRetention, o.RetentionInterval, func(ctx context.Context) error {
 		for {
 			n, err := s.mover.Move(ctx)
 			if err != nil || n == 0 {
@@ -178,24 +175,60 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 		}
 	})
 	if s.exporter != nil {
-		s.loop(lctx, partExport, o.ExportInterval, nil, func(ctx context.Context) error {
+		s.loop(lctx, partExport, o.ExportInterval, func(ctx context.Context) error {
 			_, err := s.exporter.Export(ctx)
 			return err
 		})
 	}
 	if s.forwarder != nil {
-		s.loop(lctx, partSyslog, o.SyslogInterval, nil, func(ctx context.Context) error {
+		s.loop(lctx, partSyslog, o.SyslogInterval, func(ctx context.Context) error {
 			_, err := s.forwarder.Forward(ctx)
 			return err
 		})
 	}
-	s.loop(lctx, partAnalysis, o.AnalysisInterval, nil, s.analyze)
+	s.loop(lctx, partAnalysis, o.AnalysisInterval, s.analyze)
 	return s, nil
 }
 
-// loop runs fn every interval (and at each kick) until ctx ends, reporting
-// its failures.
-func (s *Service) loop(ctx context.Context, part string, every time.Duration, kick <-chan struct{}, fn func(context.Context) error) {
+// checkpointLoop signs a checkpoint every CheckpointInterval when events
+// were appended, and as soon as a batch that crossed a multiple of
+// CheckpointEvery events has committed.
+func (s *Service) checkpointLoop(ctx context.Context) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(s.o.CheckpointInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case target := <-s.o.Journal.kick:
+				// Wait for the batch to commit (a second at most: it may
+				// have rolled back).
+				for range 200 {
+					if h, _, err := Head(ctx, s.o.DB); err != nil || h >= target {
+						break
+					}
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			}
+			_, err := s.cp.Checkpoint(ctx, KindPeriodic)
+			if ctx.Err() != nil {
+				return
+			}
+			s.report(ctx, partCheckpoint, err, "retrying at the next interval")
+		}
+	}()
+}
+
+// loop runs fn every interval until ctx ends, reporting its failures.
+func (s *Service) loop(ctx context.Context, part string, every time.Duration, fn func(context.Context) error) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -206,7 +239,6 @@ func (s *Service) loop(ctx context.Context, part string, every time.Duration, ki
 			case <-ctx.Done():
 				return
 			case <-t.C:
-			case <-kick:
 			}
 			err := fn(ctx)
 			if ctx.Err() != nil {
@@ -239,6 +271,12 @@ func (s *Service) checkpoint(ctx context.Context, kind string) {
 // what is done about it, and records the recovery (AUD-1: logging failures
 // and the action taken).
 func (s *Service) report(ctx context.Context, part string, err error, action string) {
+	if sceau.KindOf(err) == sceau.Conflict {
+		// Another node signed the same checkpoint number or moved the same
+		// cursor first (PostgreSQL, several nodes): nothing failed.
+		s.o.Log.Debug("audit: "+part+": another node was first", "err", err)
+		err = nil
+	}
 	s.mu.Lock()
 	since, failing := s.failing[part]
 	switch {

@@ -50,6 +50,7 @@ const (
 	sqlCheckpoints      = `SELECT ` + checkpointColumns + ` FROM audit_checkpoints ORDER BY id`
 	sqlLastCheckpoint   = `SELECT ` + checkpointColumns + ` FROM audit_checkpoints ORDER BY id DESC LIMIT 1`
 	sqlInsertCheckpoint = `INSERT INTO audit_checkpoints (` + checkpointColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlCheckpointsAfter = `SELECT ` + checkpointColumns + ` FROM audit_checkpoints WHERE id > ? ORDER BY id LIMIT 1000`
 	sqlArchivedThrough  = `SELECT COALESCE(MAX(archived_through), 0) FROM audit_checkpoints WHERE kind = 'archive'`
 
 	keyColumns   = `key_id, algorithm, public_key, label, registered_at, seq`
@@ -62,7 +63,6 @@ const (
 	sqlArchiveCopy    = `INSERT INTO audit_archive (` + eventColumns + `) SELECT ` + eventColumns + ` FROM audit_events WHERE seq > ? AND seq <= ?`
 	sqlLiveDelete     = `DELETE FROM audit_events WHERE seq > ? AND seq <= ?`
 	sqlLiveFirst      = `SELECT COALESCE(MIN(seq), 0) FROM audit_events`
-	sqlArchiveLast    = `SELECT COALESCE(MAX(seq), 0) FROM audit_archive`
 	sqlCountArchived  = `SELECT COUNT(*) FROM audit_archive`
 	sqlCountLive      = `SELECT COUNT(*) FROM audit_events`
 	sqlArchiveVersion = `SELECT COUNT(*) FROM schema_migrations WHERE version >= 4`
@@ -72,6 +72,7 @@ const (
 	sqlCursorCreate = `INSERT INTO audit_cursors (name, seq, updated_at) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING`
 	// Compare-and-set: of two nodes that moved the same cursor, one wins.
 	sqlCursorMove = `UPDATE audit_cursors SET seq = ?, updated_at = ? WHERE name = ? AND seq = ?`
+	sqlCursorSet  = `UPDATE audit_cursors SET seq = ?, updated_at = ? WHERE name = ?`
 	sqlCursors    = `SELECT name, seq, updated_at FROM audit_cursors ORDER BY name`
 
 	// Alerts (AUD-6).

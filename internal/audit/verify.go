@@ -6,8 +6,10 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strings"
@@ -273,8 +275,56 @@ func (s *stream) scan(ctx context.Context, q store.Querier, query string, args .
 	return rows.Close()
 }
 
-// scanPacked is scan over rows of sqlPackedFrom or sqlPackedRange.
+// scanPacked is scan over rows of sqlPackedFrom or sqlPackedRange. On a
+// database it reads the driver's rows directly, which spares database/sql
+// a conversion per column and row (about 15% of the time).
 func (s *stream) scanPacked(ctx context.Context, q store.Querier, query string, args ...any) error {
+	if db, ok := q.(*store.DB); ok {
+		conn, err := db.SQL().Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		raw := false
+		err = conn.Raw(func(dc any) error {
+			qc, ok := dc.(driver.QueryerContext)
+			if !ok {
+				return nil
+			}
+			raw = true
+			nv := make([]driver.NamedValue, len(args))
+			for i, a := range args {
+				nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+			}
+			rows, err := qc.QueryContext(ctx, query, nv)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			dest := make([]driver.Value, 4)
+			for !s.stopped {
+				if err := rows.Next(dest); err == io.EOF {
+					break
+				} else if err != nil {
+					return err
+				}
+				seq, _ := dest[0].(int64)
+				p1, ok1 := dest[1].(int64)
+				p2, ok2 := dest[2].(int64)
+				blob, ok3 := dest[3].([]byte)
+				if !ok1 || !ok2 || !ok3 {
+					p1 = -1 // read it column by column
+				}
+				if err := s.packedRow(ctx, q, seq, p1, p2, blob); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || raw {
+			return err
+		}
+	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -283,54 +333,58 @@ func (s *stream) scanPacked(ctx context.Context, q store.Querier, query string, 
 	var (
 		seq, p1, p2 int64
 		blob        sql.RawBytes
-		lens        [7]int
-		fields      [8][]byte
 	)
-	const slot = 1<<21 - 1
 	for !s.stopped && rows.Next() {
 		if err := rows.Scan(&seq, &p1, &p2, &blob); err != nil {
 			return err
 		}
-		lens = [7]int{int(p1 & slot), int(p1 >> 21 & slot), int(p1 >> 42 & slot), int(p2 & slot), int(p2 >> 21 & slot), 0, int(p2 >> 42 & slot)}
-		rest := len(blob) - sha256.Size
-		for i, l := range lens {
-			if i != 5 {
-				rest -= l
-			}
-		}
-		ok := rest >= 0 && p1 >= 0 && p2 >= 0
-		if ok {
-			lens[5] = rest // details
-			off := 0
-			for i, l := range lens {
-				fields[i] = blob[off : off+l]
-				off += l
-			}
-			fields[7] = blob[off:]
-			s.buf = appendCanonical(s.buf[:0], seq, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6])
-			sum := sha256.Sum256(s.buf)
-			ok = bytes.Equal(sum[:], fields[7])
-		}
-		if !ok {
-			// Lengths beyond a slot, a hash of another size, or a record
-			// that does not match: read it column by column and judge
-			// that.
-			if err := s.scan(ctx, q, sqlReadOne, seq, seq); err != nil {
-				return err
-			}
-			continue
-		}
-		s.event(seq, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6], fields[7], true)
-		if seq&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		if err := s.packedRow(ctx, q, seq, p1, p2, blob); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	return rows.Close()
+}
+
+// packedRow unpacks one row of packedColumns and verifies it. Anything
+// that does not unpack — lengths beyond a slot, a hash of another size, a
+// record that does not match its hash — is read again column by column
+// and judged on that.
+func (s *stream) packedRow(ctx context.Context, q store.Querier, seq, p1, p2 int64, blob []byte) error {
+	const slot = 1<<21 - 1
+	var (
+		lens   = [7]int{int(p1 & slot), int(p1 >> 21 & slot), int(p1 >> 42 & slot), int(p2 & slot), int(p2 >> 21 & slot), 0, int(p2 >> 42 & slot)}
+		fields [8][]byte
+	)
+	rest := len(blob) - sha256.Size
+	for i, l := range lens {
+		if i != 5 {
+			rest -= l
+		}
+	}
+	ok := rest >= 0 && p1 >= 0 && p2 >= 0
+	if ok {
+		lens[5] = rest // details
+		off := 0
+		for i, l := range lens {
+			fields[i] = blob[off : off+l]
+			off += l
+		}
+		fields[7] = blob[off:]
+		s.buf = appendCanonical(s.buf[:0], seq, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6])
+		sum := sha256.Sum256(s.buf)
+		ok = bytes.Equal(sum[:], fields[7])
+	}
+	if !ok {
+		return s.scan(ctx, q, sqlReadOne, seq, seq)
+	}
+	s.event(seq, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6], fields[7], true)
+	if seq&0xffff == 0 {
+		return ctx.Err()
+	}
+	return nil
 }
 
 // engineOf returns the engine under q, SQLite when it cannot tell.
@@ -468,6 +522,12 @@ func (v *verifier) finish(st *stream) {
 		v.res.TrustedKeys = append(v.res.TrustedKeys, id)
 	}
 	slices.Sort(v.res.TrustedKeys)
+	for _, c := range v.cps {
+		if c.Seq <= last && (v.cpBreak == 0 || c.Seq < v.cpBreak) {
+			v.res.Checkpoints++
+			v.res.LastCheckpoint = c
+		}
+	}
 	if st.stopped {
 		return
 	}
@@ -508,12 +568,6 @@ func (v *verifier) finish(st *stream) {
 	}
 	if v.res.BrokenAt != 0 {
 		return
-	}
-	for _, c := range v.cps {
-		if c.Seq <= last {
-			v.res.Checkpoints++
-			v.res.LastCheckpoint = c
-		}
 	}
 	v.res.Unsigned = last
 	if c := v.res.LastCheckpoint; c != nil {

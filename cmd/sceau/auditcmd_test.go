@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/store"
+)
+
+// tcpCollector is a syslog collector on 127.0.0.1 (RFC 6587 octet counting).
+type tcpCollector struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (c *tcpCollector) all() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.msgs, "\n")
+}
+
+func newTCPCollector(t *testing.T) (string, *tcpCollector) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	c := &tcpCollector{}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				for {
+					ls, err := r.ReadString(' ')
+					if err != nil {
+						return
+					}
+					n, _ := strconv.Atoi(strings.TrimSpace(ls))
+					b := make([]byte, n)
+					if _, err := io.ReadFull(r, b); err != nil {
+						return
+					}
+					c.mu.Lock()
+					c.msgs = append(c.msgs, string(b))
+					c.mu.Unlock()
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), c
+}
+
+func editConfig(t *testing.T, path string, pairs ...string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for i := 0; i < len(pairs); i += 2 {
+		if !strings.Contains(s, pairs[i]) {
+			t.Fatalf("%s does not contain %q", path, pairs[i])
+		}
+		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
+	}
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAUD2_OperatorVerifiesTheJournalFromTheCommandLine drives the journal
+// as an operator and an auditor would: init, enter a physical access,
+// serve with syslog collection and export, change the configuration and
+// serve again, then verify the installation, a tampered copy, and a
+// database rolled back to an older copy (AUD-1, AUD-2, AUD-5, SYS-3).
+func TestAUD2_OperatorVerifiesTheJournalFromTheCommandLine(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "ca")
+	pub, adm := freeAddr(t), freeAddr(t)
+	c := cli{t: t}
+	c.ok("init", "--dir", dir, "--public", pub, "--admin", adm)
+	c.config = filepath.Join(dir, "sceau.yaml")
+	collector, msgs := newTCPCollector(t)
+	editConfig(t, c.config, `address: ""`, `address: "`+collector+`"`, "network: udp", "network: tcp")
+
+	// An event outside the software: shown first, recorded with --yes.
+	rec := []string{"audit", "record", "physical-access", "--operator", "sam", "--role", "security-officer",
+		"--who", "Jean Dupont (HSM vendor)", "--where", "vault-1", "--escorted-by", "sam", "--purpose", "HSM battery"}
+	r := c.ok(rec...)
+	if !strings.Contains(r.stdout, "Would record physical_access.recorded on site:vault-1") || !strings.Contains(r.stdout, "--yes") {
+		t.Errorf("record without --yes:\n%s", r.stdout)
+	}
+	r = c.ok(append(rec, "--yes")...)
+	if !regexp.MustCompile(`Recorded event \d+: physical_access.recorded on site:vault-1 by sam \(security-officer\)`).MatchString(r.stdout) {
+		t.Errorf("record --yes:\n%s", r.stdout)
+	}
+	if r := c.run("audit", "record", "maintenance", "--who", "x", "--system", "y", "--description", "z", "--yes"); r.code != 2 ||
+		!strings.Contains(r.stderr, "operator") {
+		t.Errorf("record without --operator: exit %d, %s", r.code, r.stderr)
+	}
+
+	stop := startServe(t, c.config, pub)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(msgs.all(), "service.started") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	if m := msgs.all(); !regexp.MustCompile(`<\d+>1 \S+ \S+ sceau \d+ service.started \[sceau@32473 seq="\d+"`).MatchString(m) {
+		t.Errorf("the collector did not get service.started in RFC 5424:\n%.2000s", m)
+	}
+	snapshot := filepath.Join(tmp, "snapshot.db")
+	copyDB(t, filepath.Join(dir, "sceau.db"), snapshot)
+
+	// A configuration change, recorded at the next start with old and new values.
+	editConfig(t, c.config, "batch_max: 128", "batch_max: 64", "every: 1000", "every: 500")
+	stop = startServe(t, c.config, pub)
+	stop()
+	r = c.ok("audit", "events", "--action", "config.changed", "--limit", "10")
+	if !strings.Contains(r.stdout, `{"key":"issuance.batch_max","old":"128","new":"64"}`) {
+		t.Errorf("config.changed events do not show the batch_max change:\n%s", r.stdout)
+	}
+	r = c.ok("audit", "events", "--action", "audit.config_changed", "--limit", "10")
+	if !strings.Contains(r.stdout, `{"key":"audit.checkpoint.every","old":"1000","new":"500"}`) {
+		t.Errorf("audit.config_changed events do not show the checkpoint change:\n%s", r.stdout)
+	}
+
+	// The installation verifies, against its export.
+	r = c.ok("audit", "verify")
+	for _, want := range []string{"Export " + filepath.Join(dir, "audit-export"), "Database " + filepath.Join(dir, "sceau.db"),
+		"no rollback", "OK: the journal is whole."} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("audit verify lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = c.ok("audit", "status", "--key-out", filepath.Join(tmp, "audit-key.pem"))
+	for _, want := range []string{"Checkpoint:   #", "(final)", "unsigned:   0 events", "lag:        0 events", "Signing key:  "} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("audit status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = c.ok("audit", "verify", "--no-export", "--key", filepath.Join(tmp, "audit-key.pem"))
+	if strings.Contains(r.stdout, "warning") {
+		t.Errorf("a pinned key still warns:\n%s", r.stdout)
+	}
+	if r := c.run("audit", "verify", "--no-export", "--key-id", strings.Repeat("ab", 32)); r.code != 1 || !strings.Contains(r.stdout, "not trusted") {
+		t.Errorf("verify with another key pinned: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c.ok("audit", "alerts")
+	r = c.ok("audit", "events", "--limit", "1000")
+	for _, a := range []string{audit.ActionKeyRegistered, audit.ActionPhysicalAccess, audit.ActionLoggingStarted, audit.ActionServiceStarted,
+		audit.ActionServiceStopped, audit.ActionLoggingStopped, audit.ActionConfigChanged, audit.ActionLoggingConfigChanged,
+		audit.ActionKeystoreActivated, audit.ActionCACreated, audit.ActionCRLIssued, audit.ActionAdminPKICreated} {
+		if !strings.Contains(r.stdout, " "+a+" ") {
+			t.Errorf("the journal has no %s event", a)
+		}
+	}
+
+	// A tampered copy: one event edited in place.
+	tampered := filepath.Join(tmp, "tampered.db")
+	copyDB(t, filepath.Join(dir, "sceau.db"), tampered)
+	tamper(t, tampered, `UPDATE audit_events SET details = '{"who":"nobody"}' WHERE action = 'physical_access.recorded'`)
+	r = c.run("audit", "verify", "--db", tampered, "--export", filepath.Join(dir, "audit-export"))
+	if r.code != 1 || !strings.Contains(r.stdout, "BROKEN at event") || !strings.Contains(r.stderr, "the database is broken") {
+		t.Errorf("verify of a tampered copy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The database rolled back to the copy taken after the first run.
+	r = c.run("audit", "verify", "--db", snapshot, "--export", filepath.Join(dir, "audit-export"))
+	if r.code != 1 || !strings.Contains(r.stdout, "rolled back") {
+		t.Errorf("verify of a rolled-back database: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := c.ok("audit", "verify", "--db", snapshot, "--no-export"); !strings.Contains(r.stdout, "OK") {
+		t.Errorf("the old copy alone should verify:\n%s", r.stdout)
+	}
+}
+
+func copyDB(t *testing.T, src, dst string) {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.SQLite, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), `VACUUM INTO '`+dst+`'`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tamper(t *testing.T, path, q string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range []string{`DROP TRIGGER audit_events_no_update`, q} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
