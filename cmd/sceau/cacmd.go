@@ -26,16 +26,9 @@ on the installation's files directly.`,
 		Short: "List the CAs of the hierarchy",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
-				return err
-			}
 			var cas []server.CAInfo
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/cas", nil, &cas); err != nil {
+			if printed, err := getJSON(cmd.Context(), e, "/api/v1/cas", &cas); err != nil || printed {
 				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, cas)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tPARENT\tKEY\tNOT AFTER\tSUBJECT")
@@ -54,16 +47,9 @@ on the installation's files directly.`,
 		Short: "Show a CA: subject, validity, fingerprints, profiles and its certificate (PEM)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
-				return err
-			}
 			var ca server.CAInfo
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/cas/"+pathEscape(args[0]), nil, &ca); err != nil {
+			if printed, err := getJSON(cmd.Context(), e, "/api/v1/cas/"+pathEscape(args[0]), &ca); err != nil || printed {
 				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, ca)
 			}
 			fmt.Fprintf(e.stdout, "CA:        %s\nParent:    %s\nSubject:   %s\nKey:       %s\nValid:     %s to %s\nSHA-256:   %s\nSHA-1:     %s\nProfiles:  %v\n\n%s",
 				ca.ID, ca.Parent, ca.Subject, ca.KeyType, ca.NotBefore.Format(time.RFC3339), ca.NotAfter.Format(time.RFC3339),

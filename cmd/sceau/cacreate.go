@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
@@ -63,7 +64,7 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 					return err
 				}
 				c, _ := n.auth.CA(id)
-				_, s2 := fingerprints(c.Cert.Raw)
+				_, s2 := ca.Fingerprints(c.Cert.Raw)
 				fmt.Fprintf(e.stdout, "created CA %s: %s\n  SHA-256 %s\n", id, c.Cert.Subject, s2)
 			}
 			fmt.Fprintln(e.stdout, "restart 'sceau serve' to serve the new CAs")

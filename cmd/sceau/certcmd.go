@@ -154,16 +154,9 @@ func newCertShowCmd(e *env) *cobra.Command {
 		Short: "Show a certificate's record and its PEM",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
-				return err
-			}
 			var info server.CertInfo
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/certificates/"+pathEscape(args[0]), nil, &info); err != nil {
+			if printed, err := getJSON(cmd.Context(), e, "/api/v1/certificates/"+pathEscape(args[0]), &info); err != nil || printed {
 				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, info)
 			}
 			r := info.Record
 			fmt.Fprintf(e.stdout, "Serial:    %s\nCA:        %s\nProfile:   %s\nSubject:   %s\nStatus:    %s\nValid:     %s to %s\n",

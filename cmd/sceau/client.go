@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -105,10 +102,20 @@ func kindOfStatus(code int) sceau.Kind {
 	return sceau.Internal
 }
 
-func fingerprints(der []byte) (string, string) {
-	s1 := sha1.Sum(der)
-	s2 := sha256.Sum256(der)
-	return hex.EncodeToString(s1[:]), hex.EncodeToString(s2[:])
+// getJSON GETs path from the admin API into v and, with --json, prints it;
+// printed says the command's output is done.
+func getJSON(ctx context.Context, e *env, path string, v any) (printed bool, err error) {
+	_, c, err := loadClient(e)
+	if err != nil {
+		return false, err
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, v); err != nil {
+		return false, err
+	}
+	if e.jsonOut {
+		return true, printJSON(e.stdout, v)
+	}
+	return false, nil
 }
 
 func printJSON(w io.Writer, v any) error {

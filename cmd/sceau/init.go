@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/sceau"
 )
@@ -180,7 +181,7 @@ func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer, 
 		if _, err := n.rev.IssueCRL(ctx, sceau.System("init"), c.Spec.ID); err != nil {
 			return "", err
 		}
-		s1, s2 := fingerprints(c.Cert.Raw)
+		s1, s2 := ca.Fingerprints(c.Cert.Raw)
 		fmt.Fprintf(out, "  CA %-10s %s\n             SHA-256 %s\n             SHA-1   %s\n", c.Spec.ID, c.Cert.Subject, s2, s1)
 	}
 	fmt.Fprintf(out, "Admin credentials: %s (operator.pem, operator-key.pem)\n", cfg.Path(cfg.Admin.Dir))

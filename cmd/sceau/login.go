@@ -123,16 +123,9 @@ func newWhoamiCmd(e *env) *cobra.Command {
 		Short: "Say who this terminal acts as, with which roles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
-				return err
-			}
 			var w access.Whoami
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/whoami", nil, &w); err != nil {
+			if printed, err := getJSON(cmd.Context(), e, "/api/v1/whoami", &w); err != nil || printed {
 				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, w)
 			}
 			if w.Account == "" {
 				fmt.Fprintf(e.stdout, "Terminal %s; nobody is logged in ('sceau login').\n", w.Terminal)

@@ -81,16 +81,9 @@ func newAccountShowCmd(e *env) *cobra.Command {
 		Short: "Show an account: roles, authentication, lock",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
-				return err
-			}
 			var a access.Account
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/accounts/"+pathEscape(args[0]), nil, &a); err != nil {
+			if printed, err := getJSON(cmd.Context(), e, "/api/v1/accounts/"+pathEscape(args[0]), &a); err != nil || printed {
 				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, a)
 			}
 			printAccount(e.stdout, &a)
 			return nil
@@ -128,16 +121,9 @@ func newAccountListCmd(e *env) *cobra.Command {
 		Short: "List the accounts with their roles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
-				return err
-			}
 			var list []access.Account
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/accounts", nil, &list); err != nil {
+			if printed, err := getJSON(cmd.Context(), e, "/api/v1/accounts", &list); err != nil || printed {
 				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, list)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ACCOUNT\tNAME\tROLES\tSTATE")
@@ -388,16 +374,9 @@ whatever their sessions; one rejection ends the request; requests expire.`,
 		Short: "Show a request and its votes",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
-				return err
-			}
 			var r access.Request
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/approvals/"+pathEscape(args[0]), nil, &r); err != nil {
+			if printed, err := getJSON(cmd.Context(), e, "/api/v1/approvals/"+pathEscape(args[0]), &r); err != nil || printed {
 				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, r)
 			}
 			printRequest(e.stdout, &r)
 			return nil
