@@ -94,15 +94,13 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 
 	var number int64
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT last_number FROM crl_numbers WHERE ca_id = ?`, caID).Scan(&number)
-		switch {
-		case err == sql.ErrNoRows:
-			number = 1
-			_, err = tx.ExecContext(ctx, `INSERT INTO crl_numbers (ca_id, last_number) VALUES (?, ?)`, caID, number)
-		case err == nil:
-			number++
-			_, err = tx.ExecContext(ctx, `UPDATE crl_numbers SET last_number = ? WHERE ca_id = ?`, number, caID)
-		}
+		// One statement takes the next number: on PostgreSQL the upsert
+		// locks the row, so two nodes issuing at once get consecutive
+		// numbers instead of a conflict; on SQLite the write lock does the
+		// same (RFC 5280 §5.2.3: CRL numbers only increase).
+		err := tx.QueryRowContext(ctx, `INSERT INTO crl_numbers (ca_id, last_number) VALUES (?, 1)
+			ON CONFLICT (ca_id) DO UPDATE SET last_number = crl_numbers.last_number + 1
+			RETURNING last_number`, caID).Scan(&number)
 		if err != nil {
 			return store.Classify(op, err)
 		}

@@ -742,3 +742,46 @@ func TestCA3_RefreshResignsExpiringResponses(t *testing.T) {
 		}
 	})
 }
+
+// CA-3: CRLs issued at the same moment (two nodes on one PostgreSQL, or
+// two goroutines) take distinct, consecutive numbers; none is refused.
+func TestCA3_ConcurrentCRLsTakeDistinctNumbers(t *testing.T) {
+	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		first, err := f.h.Revocation.Latest(t.Context(), "issuing", revocation.FullCRL)
+		if err != nil {
+			t.Fatalf("Latest: %v", err)
+		}
+		const n = 6
+		numbers := make(chan int64, n)
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				crls, err := f.h.Revocation.IssueCRL(t.Context(), testActor, "issuing")
+				if err != nil {
+					errs <- err
+					return
+				}
+				numbers <- crls[0].Number
+			}()
+		}
+		seen := map[int64]bool{}
+		for range n {
+			select {
+			case err := <-errs:
+				t.Errorf("IssueCRL: %v", err)
+			case num := <-numbers:
+				if seen[num] {
+					t.Errorf("CRL number %d issued twice", num)
+				}
+				seen[num] = true
+			}
+		}
+		for k := first.Number + 1; k <= first.Number+n; k++ {
+			if !seen[k] && len(seen) == n {
+				t.Errorf("numbers %v are not the %d after %d", seen, n, first.Number)
+				break
+			}
+		}
+	})
+}
