@@ -112,6 +112,9 @@ func openNodeWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o n
 		err = n.auth.Load(ctx, specs)
 	}
 	if err == nil {
+		err = n.rev.CheckShards(ctx) // a changed crl.shards would strand published partitions
+	}
+	if err == nil {
 		err = ensureAuditKey(ctx, n) // AUD-2: the checkpoint signing key (auditwire.go)
 	}
 	if err != nil {

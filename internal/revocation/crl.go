@@ -104,6 +104,9 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 		if err != nil {
 			return store.Classify(op, err)
 		}
+		if err := checkShards(ctx, tx, caID, number-1, iss.CRL.Shards); err != nil {
+			return err
+		}
 		for _, k := range shards {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO crls (ca_id, shard, number, this_update, next_update, entries)
 				VALUES (?, ?, ?, ?, ?, ?)`, caID, k, number, store.FormatTime(now), store.FormatTime(next), len(parts[k])); err != nil {
@@ -367,4 +370,53 @@ func (s *Service) RunScheduler(ctx context.Context, kick <-chan string, every ti
 			}
 		}
 	}
+}
+
+// checkShards refuses a partition count that differs from the one of the
+// CA's previous CRL: certificates issued before name the partition URL of
+// the old count in their CRL distribution point, and a partition that is no
+// longer reissued would let its revocations go stale. Going from no
+// partitions to some is safe, since earlier certificates name the full CRL,
+// which is always published.
+func checkShards(ctx context.Context, q store.Querier, caID string, previous int64, shards int) error {
+	if previous < 1 {
+		return nil
+	}
+	var had int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM crls WHERE ca_id = ? AND number = ? AND shard > 0`,
+		caID, previous).Scan(&had); err != nil {
+		return store.Classify("revocation: crl partitions", err)
+	}
+	if had > 0 && had != shards {
+		return sceau.Errorf(sceau.Invalid, "revocation: crl partitions",
+			"CA %q has published %d CRL partitions and certificates name them in their distribution points; crl.shards is now %d: set it back to %d",
+			caID, had, shards, had)
+	}
+	return nil
+}
+
+// CheckShards checks every CA's configured partition count against its
+// published CRLs, so a changed crl.shards stops the node at start with the
+// reason rather than at the next CRL.
+func (s *Service) CheckShards(ctx context.Context) error {
+	s.mu.RLock()
+	issuers := make([]*Issuer, 0, len(s.issuers))
+	for _, iss := range s.issuers {
+		issuers = append(issuers, iss)
+	}
+	s.mu.RUnlock()
+	for _, iss := range issuers {
+		var last int64
+		err := s.db.QueryRowContext(ctx, `SELECT last_number FROM crl_numbers WHERE ca_id = ?`, iss.ID).Scan(&last)
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return store.Classify("revocation: crl partitions", err)
+		}
+		if err := checkShards(ctx, s.db, iss.ID, last, iss.CRL.Shards); err != nil {
+			return err
+		}
+	}
+	return nil
 }

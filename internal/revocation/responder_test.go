@@ -785,3 +785,48 @@ func TestCA3_ConcurrentCRLsTakeDistinctNumbers(t *testing.T) {
 		}
 	})
 }
+
+// CA-3: once a CA has published CRL partitions, another partition count is
+// refused (at start and at the next CRL), since issued certificates name the
+// old partitions; adding partitions to an unpartitioned CA is allowed.
+func TestCA3_ChangedShardCountIsRefused(t *testing.T) {
+	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		iss, err := f.h.Revocation.Issuer("issuing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.h.Revocation.IssueCRL(t.Context(), testActor, "issuing"); err != nil {
+			t.Fatalf("IssueCRL: %v", err)
+		}
+		iss.CRL.Shards = 3 // none before: earlier certificates name the full CRL
+		if err := f.h.Revocation.CheckShards(t.Context()); err != nil {
+			t.Errorf("CheckShards from 0 to 3 partitions: %v", err)
+		}
+		if _, err := f.h.Revocation.IssueCRL(t.Context(), testActor, "issuing"); err != nil {
+			t.Fatalf("IssueCRL with 3 partitions: %v", err)
+		}
+		before, err := f.h.Revocation.Latest(t.Context(), "issuing", revocation.FullCRL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, shards := range []int{0, 2, 4} {
+			iss.CRL.Shards = shards
+			err := f.h.Revocation.CheckShards(t.Context())
+			if sceau.KindOf(err) != sceau.Invalid || !strings.Contains(err.Error(), "set it back to 3") {
+				t.Errorf("CheckShards with %d partitions after 3: %v, want Invalid naming 3", shards, err)
+			}
+			if _, err := f.h.Revocation.IssueCRL(t.Context(), testActor, "issuing"); sceau.KindOf(err) != sceau.Invalid {
+				t.Errorf("IssueCRL with %d partitions after 3: %v, want Invalid", shards, err)
+			}
+		}
+		after, err := f.h.Revocation.Latest(t.Context(), "issuing", revocation.FullCRL)
+		if err != nil || after.Number != before.Number {
+			t.Errorf("a refused CRL changed the latest one: %d -> %d (%v)", before.Number, after.Number, err)
+		}
+		iss.CRL.Shards = 3
+		if _, err := f.h.Revocation.IssueCRL(t.Context(), testActor, "issuing"); err != nil {
+			t.Errorf("IssueCRL with the count restored: %v", err)
+		}
+	})
+}
