@@ -20,6 +20,7 @@ import (
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
 )
 
 // People and sessions wiring (ROLE-1..ROLE-6). The admin listener's
@@ -35,9 +36,50 @@ const operatorAccount = "operator"
 // defaultSecurityOfficer names the first Security Officer when init is not told.
 const defaultSecurityOfficer = "security-officer"
 
-// newAccess is the access service of a node.
-func newAccess(n *node) *access.Service {
-	return access.New(n.db, n.journal, access.Options{})
+// newAccess is the access service of a node: the access section of the
+// configuration, the TOTP sealing key (created with the installation) and
+// the admin CA for personal certificates (ROLE-3, ROLE-4). TOTP secrets
+// still stored in clear by an older version are sealed now.
+func newAccess(ctx context.Context, n *node) (*access.Service, error) {
+	o, err := accessOptions(ctx, n.cfg, n.db)
+	if err != nil {
+		return nil, err
+	}
+	adminCA, err := access.LoadAdminCA(n.cfg.Path(n.cfg.Admin.Dir), n.keys)
+	switch {
+	case err == nil:
+		o.AdminCA = adminCA
+	case sceau.KindOf(err) != sceau.NotFound:
+		return nil, err
+	}
+	svc := access.New(n.db, n.journal, o)
+	if _, err := svc.SealTOTPSecrets(ctx); err != nil {
+		return nil, err
+	}
+	if err := registerExecutors(svc, n); err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// accessOptions turns the access section of cfg into access.Options.
+func accessOptions(ctx context.Context, cfg *config.Config, db *store.DB) (access.Options, error) {
+	const op = "config: access"
+	o := access.Options{Approvals: cfg.Access.Approvals, RequestTTL: cfg.Access.ApprovalLifetime.Duration,
+		ApprovalsFor: map[access.Action]int{}}
+	for name, k := range cfg.Access.ApprovalsFor {
+		// ROLE-3: only an action under dual control takes approvals.
+		if rule, ok := access.RuleOf(access.Action(name)); !ok || len(rule.Approvers) == 0 {
+			return o, sceau.Errorf(sceau.Invalid, op, "access.approvals_for: %s is not an action under dual control", name)
+		}
+		o.ApprovalsFor[access.Action(name)] = k
+	}
+	key, err := access.OpenTOTPKey(ctx, db, cfg.Path(cfg.Access.TOTPKeyFile))
+	if err != nil {
+		return o, err
+	}
+	o.TOTPKey = key
+	return o, nil
 }
 
 // accessBootstrap says who the first people of a new installation are.
@@ -127,7 +169,11 @@ func bootstrapAccess(ctx context.Context, n *node, cfg *config.Config, out io.Wr
 		}
 		people = append(people, p)
 	}
-	creds, err := newAccess(n).Bootstrap(ctx, sceau.System("init"), people)
+	svc, err := newAccess(ctx, n)
+	if err != nil {
+		return err
+	}
+	creds, err := svc.Bootstrap(ctx, sceau.System("init"), people)
 	if err != nil {
 		return err
 	}

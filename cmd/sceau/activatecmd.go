@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,9 +17,11 @@ import (
 
 func newCAActivateCmd(e *env) *cobra.Command {
 	var (
-		session string
-		shares  []string
-		pins    []string
+		session    string
+		shares     []string
+		cards      []string
+		cardModule string
+		pins       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "activate CA --share HOLDER=FILE [--share HOLDER=FILE ...]",
@@ -38,14 +41,26 @@ the others join it within the window (default 10 minutes):
   sceau ca activate issuing --share alice=alice.share
   sceau ca activate issuing --session ID --share bob=bob.share
 
+A holder whose share is on their smart card presents it with --card
+HOLDER=TOKEN (the card's token label, or serial:NUMBER) and types the card's
+PIN: the card is read here, on this terminal, and checks and counts the PIN
+itself (a locked card is unlocked with its own tools). The share read from
+it travels to the server over the admin TLS connection, as a share file and
+its PIN do. --card-module names the card reader's PKCS#11 library (default:
+keystore.pkcs11.module of the configuration):
+  sceau ca activate issuing --card alice=alice-card --share bob=bob.share --card carol=serial:4B1D
+
 For scripts, --pin-file HOLDER=FILE reads a PIN from a file instead.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
+			cfg, c, err := loadClient(e)
 			if err != nil {
 				return err
 			}
 			caID := args[0]
+			if cardModule == "" {
+				cardModule = pkcs11Module(cfg)
+			}
 			pinFiles := map[string]string{}
 			for _, p := range pins {
 				h, f, ok := strings.Cut(p, "=")
@@ -54,10 +69,46 @@ For scripts, --pin-file HOLDER=FILE reads a PIN from a file instead.`,
 				}
 				pinFiles[h] = f
 			}
-			if len(shares) == 0 {
-				return sceau.Errorf(sceau.Invalid, "ca activate", "name at least one --share HOLDER=FILE")
+			if len(shares) == 0 && len(cards) == 0 {
+				return sceau.Errorf(sceau.Invalid, "ca activate", "name at least one --share HOLDER=FILE or --card HOLDER=TOKEN")
+			}
+			holderCards := map[string]quorum.Card{}
+			var cardHolders []string
+			for _, s := range cards {
+				holder, token, ok := strings.Cut(s, "=")
+				if !ok {
+					return sceau.Errorf(sceau.Invalid, "ca activate", "--card wants HOLDER=TOKEN, got %q", s)
+				}
+				card, err := quorum.ParseCard(cardModule, token)
+				if err != nil {
+					return err
+				}
+				holderCards[holder] = card
+				cardHolders = append(cardHolders, holder)
+			}
+			readPIN := func(holder, prompt string) ([]byte, error) {
+				if f, ok := pinFiles[holder]; ok {
+					b, err := os.ReadFile(f)
+					if err != nil {
+						return nil, sceau.E(sceau.Invalid, "ca activate", "cannot read the PIN file of "+holder, err)
+					}
+					return trimNewline(b), nil
+				}
+				return readSecret(prompt, e.stdout)
 			}
 			var p quorum.Progress
+			present := func(req server.PresentShare) (bool, error) {
+				err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/activations/"+pathEscape(session)+"/shares", req, &p)
+				if err != nil {
+					return false, err
+				}
+				if p.Activated {
+					fmt.Fprintf(e.stdout, "%s's share accepted. CA %s is activated.\n", req.Holder, caID)
+					return true, nil
+				}
+				fmt.Fprintf(e.stdout, "%s's share accepted: %d more needed.\n", req.Holder, p.Need)
+				return false, nil
+			}
 			if session == "" {
 				if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/activations", struct{}{}, &p); err != nil {
 					return err
@@ -75,36 +126,70 @@ For scripts, --pin-file HOLDER=FILE reads a PIN from a file instead.`,
 				if err != nil {
 					return sceau.E(sceau.Invalid, "ca activate", "cannot read the share file of "+holder, err)
 				}
-				var pin []byte
-				if f, ok := pinFiles[holder]; ok {
-					b, err := os.ReadFile(f)
-					if err != nil {
-						return sceau.E(sceau.Invalid, "ca activate", "cannot read the PIN file of "+holder, err)
-					}
-					pin = trimNewline(b)
-				} else if pin, err = readSecret(fmt.Sprintf("%s, PIN of your share of CA %s: ", holder, caID), e.stdout); err != nil {
+				pin, err := readPIN(holder, fmt.Sprintf("%s, PIN of your share of CA %s: ", holder, caID))
+				if err != nil {
 					return err
 				}
 				req := server.PresentShare{Holder: holder, ShareFile: shareFile, PIN: string(pin)}
 				clear(pin)
-				err = c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/activations/"+pathEscape(session)+"/shares", req, &p)
+				done, err := present(req)
 				req.PIN = ""
+				if err != nil || done {
+					return err
+				}
+			}
+			for _, holder := range cardHolders {
+				card := holderCards[holder]
+				pin, err := readPIN(holder, fmt.Sprintf("%s, PIN of your %s: ", holder, card))
 				if err != nil {
 					return err
 				}
-				if p.Activated {
-					fmt.Fprintf(e.stdout, "%s's share accepted. CA %s is activated.\n", holder, caID)
-					return nil
+				// KEY-2: the card checks the PIN and counts wrong ones; only
+				// the share it gives up leaves this terminal.
+				cs, err := quorum.ReadCard(card, keyID(caID), holder, pin)
+				clear(pin)
+				if err != nil {
+					if reason := cardRefusal(err); reason != "" {
+						_, _ = present(server.PresentShare{Holder: holder, CardRefused: reason})
+					}
+					return err
 				}
-				fmt.Fprintf(e.stdout, "%s's share accepted: %d more needed.\n", holder, p.Need)
+				b, err := cs.Marshal()
+				cs.Wipe()
+				if err != nil {
+					return err
+				}
+				done, err := present(server.PresentShare{Holder: holder, CardShare: b})
+				clear(b)
+				if err != nil || done {
+					return err
+				}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&session, "session", "", "join the activation begun at another terminal")
 	cmd.Flags().StringArrayVar(&shares, "share", nil, "HOLDER=FILE: a holder and their share file (repeatable)")
-	cmd.Flags().StringArrayVar(&pins, "pin-file", nil, "HOLDER=FILE: read that holder's PIN from FILE instead of the terminal")
+	cmd.Flags().StringArrayVar(&cards, "card", nil, "HOLDER=TOKEN: a holder and their smart card (token label, or serial:NUMBER), read on this terminal (repeatable)")
+	cmd.Flags().StringVar(&cardModule, "card-module", "", "PKCS#11 library of the card reader (default: keystore.pkcs11.module)")
+	cmd.Flags().StringArrayVar(&pins, "pin-file", nil, "HOLDER=FILE: read that holder's PIN (or card PIN) from FILE instead of the terminal")
 	return cmd
+}
+
+// cardRefusal says why a card did not give up its share, in the words the
+// server records; "" for errors that are not the card's answer.
+func cardRefusal(err error) string {
+	switch {
+	case errors.Is(err, quorum.ErrCardWrongPIN):
+		return "wrong PIN"
+	case errors.Is(err, quorum.ErrCardLocked):
+		return "PIN locked"
+	case errors.Is(err, quorum.ErrNoCardShare):
+		return "no share on the card"
+	case sceau.KindOf(err) == sceau.Unavailable:
+		return "card unavailable"
+	}
+	return ""
 }
 
 func newCADeactivateCmd(e *env) *cobra.Command {

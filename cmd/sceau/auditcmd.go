@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +21,7 @@ import (
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/server"
 	"github.com/sceau/sceau/internal/store"
 )
 
@@ -26,23 +32,68 @@ func newAuditCmd(e *env) *cobra.Command {
 		Long: `The audit journal records every event of the installation in a hash chain,
 signed at intervals by the audit signing key (docs/audit.md).
 
-These commands work offline, on the data directory or a copy of it: access to
-the journal is access to the database file, which the installation keeps in a
-directory of mode 0700 (AUD-3). Run them as the service's account, or as an
-auditor given a copy.
+Two ways to reach it (AUD-3):
+
+  through the admin API, when someone is logged in at this terminal ('sceau
+  login') or with --api: the service decides with the access matrix; reading,
+  verifying and exporting are the System Auditor's and the Security Officer's,
+  and every refusal is itself an access.denied event. Events entered with
+  'record' name the person logged in and their role (ROLE-5).
+
+  offline, on the data directory or a copy of it (--db, --local, or nobody
+  logged in): access to the journal is access to the database file, which the
+  installation keeps in a directory of mode 0700. Run them as the service's
+  account, or as an auditor given a copy. 'verify' works offline unless --api
+  is given: the strongest check runs on a copy, away from the service.
 
   sceau audit verify        check the chain, the signed checkpoints, and the
                             database against the export (rollback)
   sceau audit status        where the journal, its checkpoints and its export stand
-  sceau audit events        read events
+  sceau audit events        read events (also: list), with filters
+  sceau audit show SEQ      one event, with what its action means
   sceau audit alerts        list the alerts of the anomaly analysis
   sceau audit export        bring the export directory up to date now
   sceau audit record KIND   enter an event that happened outside the software`,
 	}
+	m := &auditMode{}
 	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print JSON")
-	cmd.AddCommand(newAuditVerifyCmd(e), newAuditStatusCmd(e), newAuditEventsCmd(e), newAuditAlertsCmd(e),
-		newAuditExportCmd(e), newAuditRecordCmd(e))
+	cmd.PersistentFlags().BoolVar(&m.api, "api", false, "go through the admin API even when nobody is logged in (a personal client certificate)")
+	cmd.PersistentFlags().BoolVar(&m.local, "local", false, "work offline on the data directory even when someone is logged in")
+	cmd.AddCommand(newAuditVerifyCmd(e, m), newAuditStatusCmd(e, m), newAuditEventsCmd(e, m), newAuditShowCmd(e, m),
+		newAuditAlertsCmd(e, m), newAuditExportCmd(e, m), newAuditRecordCmd(e, m))
 	return cmd
+}
+
+// auditMode says whether an audit command goes through the admin API.
+type auditMode struct{ api, local bool }
+
+// remote returns a client of the admin API when the command should use it:
+// --api, or someone logged in at this terminal, unless --local or a --db
+// file is given. nil means offline.
+func (m *auditMode) remote(e *env, dbPath string) (*apiClient, error) {
+	if m.api && (m.local || dbPath != "") {
+		return nil, sceau.Errorf(sceau.Invalid, "audit", "--api goes through the service: it takes neither --local nor --db")
+	}
+	if m.local || dbPath != "" {
+		return nil, nil
+	}
+	cfg, err := config.Load(e.configPath)
+	if err != nil {
+		if m.api {
+			return nil, err
+		}
+		return nil, nil
+	}
+	if !m.api {
+		s, err := readSession(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			return nil, nil
+		}
+	}
+	return newAPIClient(cfg)
 }
 
 // auditTarget is the journal a command works on: the installation's
@@ -109,7 +160,7 @@ func openAuditTarget(ctx context.Context, e *env, dbPath string, needDB, migrate
 	return t, nil
 }
 
-func newAuditVerifyCmd(e *env) *cobra.Command {
+func newAuditVerifyCmd(e *env, m *auditMode) *cobra.Command {
 	var (
 		dbPath, exportDir string
 		noExport          bool
@@ -132,6 +183,10 @@ func newAuditVerifyCmd(e *env) *cobra.Command {
 
 It reports the first broken position and exits 1 if anything is broken.
 
+With --api it asks the service to verify its database instead (an Auditor or
+a Security Officer): quicker to reach, but the service checks itself; the
+offline verification of a copy is the independent one.
+
 Trust: a checkpoint proves something only if its key is trusted. Pin the audit
 signing key with --key FILE (a PEM public key) or --key-id HEX (as
 'sceau audit status' prints it); keys registered later are trusted once a
@@ -146,6 +201,9 @@ Examples:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if m.api {
+				return runAuditVerifyAPI(ctx, e, m, keyIDs, keyFiles, exportDir)
+			}
 			t, err := openAuditTarget(ctx, e, dbPath, exportDir == "" || dbPath != "", false)
 			if err != nil {
 				return err
@@ -304,7 +362,7 @@ func readAuditKey(path string) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
-func newAuditStatusCmd(e *env) *cobra.Command {
+func newAuditStatusCmd(e *env, m *auditMode) *cobra.Command {
 	var dbPath, exportDir, keyOut string
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -312,25 +370,40 @@ func newAuditStatusCmd(e *env) *cobra.Command {
 		Long: `status shows the journal's head, the last signed checkpoint and how many events
 follow it, the archive boundary (AUD-4), the signing keys with their IDs (note
 the ID of the audit signing key: 'sceau audit verify --key-id' pins it), the
-export's position and lag (AUD-5), and how far the syslog forwarding and the
-anomaly analysis went.
+export's position and lag (AUD-5) in the directory and in object storage, and
+how far the syslog forwarding and the anomaly analysis went.
 
 With --key-out FILE it writes the audit signing key's public key (PEM) to FILE,
 to keep away from the installation and give to 'sceau audit verify --key'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			t, err := openAuditTarget(ctx, e, dbPath, true, false)
+			c, err := m.remote(e, dbPath)
 			if err != nil {
 				return err
 			}
-			defer t.Close()
-			if exportDir != "" {
-				t.exportDir = exportDir
-			}
-			st, err := audit.Guard{DB: t.db, Decider: audit.FileAccess}.Status(ctx, sceau.Actor{ID: "local"}, t.exportDir, time.Now())
-			if err != nil {
-				return err
+			var (
+				st    server.AuditStatus
+				where string
+			)
+			if c != nil {
+				if err := c.do(ctx, http.MethodGet, "/api/v1/audit/status", nil, &st); err != nil {
+					return err
+				}
+				where = "the service at " + c.base
+			} else {
+				t, err := openAuditTarget(ctx, e, dbPath, true, false)
+				if err != nil {
+					return err
+				}
+				defer t.Close()
+				if exportDir != "" {
+					t.exportDir = exportDir
+				}
+				if st.Status, err = (audit.Guard{DB: t.db, Decider: audit.FileAccess}).Status(ctx, sceau.Actor{ID: "local"}, t.exportDir, time.Now()); err != nil {
+					return err
+				}
+				where = t.dbName
 			}
 			if keyOut != "" {
 				if len(st.Keys) == 0 {
@@ -345,7 +418,7 @@ to keep away from the installation and give to 'sceau audit verify --key'.`,
 			if e.jsonOut {
 				return printJSON(e.stdout, st)
 			}
-			printAuditStatus(e.stdout, t, &st)
+			printAuditStatus(e.stdout, where, &st)
 			return nil
 		},
 	}
@@ -355,8 +428,9 @@ to keep away from the installation and give to 'sceau audit verify --key'.`,
 	return cmd
 }
 
-func printAuditStatus(w io.Writer, t *auditTarget, st *audit.Status) {
-	fmt.Fprintf(w, "Journal:      %s\n", t.dbName)
+func printAuditStatus(w io.Writer, where string, full *server.AuditStatus) {
+	st := &full.Status
+	fmt.Fprintf(w, "Journal:      %s\n", where)
 	fmt.Fprintf(w, "  head:       event %d", st.HeadSeq)
 	if st.HeadAt != "" {
 		fmt.Fprintf(w, " at %s", st.HeadAt)
@@ -365,7 +439,7 @@ func printAuditStatus(w io.Writer, t *auditTarget, st *audit.Status) {
 		st.LiveEvents, st.LiveFrom, st.ArchivedEvents, st.ArchivedThrough)
 	if c := st.LastCheckpoint; c != nil {
 		fmt.Fprintf(w, "Checkpoint:   #%d (%s) covers event %d, signed %s (%s ago) by key %s\n", c.ID, c.Kind, c.Seq, c.At,
-			st.CheckpointAge.Round(time.Second), c.KeyID[:16])
+			st.CheckpointAge.Round(time.Second), short16(c.KeyID))
 		fmt.Fprintf(w, "  unsigned:   %d events after it\n", st.Unsigned)
 	} else {
 		fmt.Fprintf(w, "Checkpoint:   none yet (%d events unsigned)\n", st.Unsigned)
@@ -384,48 +458,148 @@ func printAuditStatus(w io.Writer, t *auditTarget, st *audit.Status) {
 	} else {
 		fmt.Fprintln(w, "Export:       off (audit.export.dir)")
 	}
+	if seq, ok := st.Cursors["object-store"]; ok {
+		fmt.Fprintf(w, "Object store: exported through event %d; lag %d events (audit.export.s3)\n", seq, st.HeadSeq-seq)
+	}
 	for _, name := range auditSortedKeys(st.Cursors) {
 		fmt.Fprintf(w, "Cursor:       %-22s event %d\n", name, st.Cursors[name])
 	}
 }
 
-func newAuditEventsCmd(e *env) *cobra.Command {
+func short16(s string) string {
+	if len(s) > 16 {
+		return s[:16]
+	}
+	return s
+}
+
+// auditFilterFlags are the filters of events and export.
+type auditFilterFlags struct {
+	after                       int64
+	limit                       int
+	action, actor, role, object string
+	since, until                string
+}
+
+func (f *auditFilterFlags) add(cmd *cobra.Command) {
+	cmd.Flags().Int64Var(&f.after, "after", 0, "events after this sequence number")
+	cmd.Flags().IntVar(&f.limit, "limit", 100, "at most this many events")
+	cmd.Flags().StringVar(&f.action, "action", "", "only actions starting with this (certificate., login.failed)")
+	cmd.Flags().StringVar(&f.actor, "actor", "", "only events of this actor (an account, system:audit, cert:operator)")
+	cmd.Flags().StringVar(&f.role, "role", "", "only events under this role (system-auditor, …)")
+	cmd.Flags().StringVar(&f.object, "object", "", "only objects starting with this (certificate:5f2a, ca:issuing)")
+	cmd.Flags().StringVar(&f.since, "since", "", "only events at or after this time: RFC 3339, or an age like 36h or 30d")
+	cmd.Flags().StringVar(&f.until, "until", "", "only events before this time: RFC 3339, or an age like 2h")
+}
+
+// filter turns the flags into an audit.Filter; ages count back from now.
+func (f *auditFilterFlags) filter(now time.Time) (audit.Filter, error) {
+	out := audit.Filter{After: f.after, Action: f.action, Actor: f.actor, Role: f.role, Object: f.object}
+	for _, x := range []struct {
+		flag, v string
+		dst     *time.Time
+	}{{"since", f.since, &out.Since}, {"until", f.until, &out.Until}} {
+		if x.v == "" {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, x.v); err == nil {
+			*x.dst = t
+			continue
+		}
+		d, err := config.ParseDuration(x.v)
+		if err != nil || d <= 0 {
+			return out, sceau.Errorf(sceau.Invalid, "audit", "--%s %q is neither an RFC 3339 time nor an age like 36h or 30d", x.flag, x.v)
+		}
+		*x.dst = now.Add(-d)
+	}
+	return out, nil
+}
+
+// query is the filter as admin API parameters.
+func apiQuery(f audit.Filter, limit int) string {
+	v := url.Values{}
+	v.Set("after", strconv.FormatInt(f.After, 10))
+	v.Set("limit", strconv.Itoa(limit))
+	for k, s := range map[string]string{"action": f.Action, "actor": f.Actor, "role": f.Role, "object": f.Object} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if !f.Since.IsZero() {
+		v.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		v.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
+	}
+	return v.Encode()
+}
+
+func newAuditEventsCmd(e *env, m *auditMode) *cobra.Command {
 	var (
 		dbPath string
-		after  int64
-		limit  int
-		action string
+		ff     auditFilterFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "events",
-		Short: "Print journal events, archive and live, in order",
-		Long: `events prints the events after --after, at most --limit, optionally only those
-whose action starts with --action (certificate., login.failed, …). The actions
-and what they mean are listed in docs/audit.md.`,
+		Use:     "events",
+		Aliases: []string{"list"},
+		Short:   "Print journal events, archive and live, in order, with filters",
+		Long: `events prints the events after --after, at most --limit, that match every filter
+given: --action (a prefix: certificate., login.failed), --actor, --role,
+--object (a prefix), --since and --until (RFC 3339, or an age: 36h, 30d). The
+actions and what they mean are listed in docs/audit.md; 'sceau audit show SEQ'
+explains one event.
+
+Logged in (or with --api), it reads through the admin API, as a System Auditor
+or a Security Officer; otherwise it reads the data directory (--db FILE: a copy).
+
+Examples:
+  sceau audit events --action login.failed --since 24h
+  sceau audit events --actor alice --limit 1000 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			t, err := openAuditTarget(ctx, e, dbPath, true, false)
+			f, err := ff.filter(time.Now())
 			if err != nil {
 				return err
 			}
-			defer t.Close()
-			g := audit.Guard{DB: t.db, Decider: audit.FileAccess}
-			var out []audit.Record
-			for len(out) < limit {
-				recs, err := g.Read(ctx, sceau.Actor{ID: "local"}, after, 1000)
+			c, err := m.remote(e, dbPath)
+			if err != nil {
+				return err
+			}
+			out := []server.EventInfo{}
+			if c != nil {
+				for len(out) < ff.limit {
+					var p server.EventPage
+					if err := c.do(ctx, http.MethodGet, "/api/v1/audit/events?"+apiQuery(f, min(ff.limit-len(out), audit.MaxPage)), nil, &p); err != nil {
+						return err
+					}
+					out = append(out, p.Events...)
+					if !p.More || p.Next <= f.After {
+						break
+					}
+					f.After = p.Next
+				}
+			} else {
+				t, err := openAuditTarget(ctx, e, dbPath, true, false)
 				if err != nil {
 					return err
 				}
-				if len(recs) == 0 {
-					break
-				}
-				for _, r := range recs {
-					if strings.HasPrefix(r.Action, action) && len(out) < limit {
-						out = append(out, r)
+				defer t.Close()
+				g := audit.Guard{DB: t.db, Decider: audit.FileAccess}
+				for len(out) < ff.limit {
+					f.Limit = min(ff.limit-len(out), audit.MaxPage)
+					p, err := g.Search(ctx, sceau.Actor{ID: "local"}, f)
+					if err != nil {
+						return err
 					}
+					for i := range p.Events {
+						out = append(out, server.EventInfoOf(&p.Events[i]))
+					}
+					if !p.More || p.Next <= f.After {
+						break
+					}
+					f.After = p.Next
 				}
-				after = recs[len(recs)-1].Seq
 			}
 			if e.jsonOut {
 				return printJSON(e.stdout, out)
@@ -435,19 +609,80 @@ and what they mean are listed in docs/audit.md.`,
 				if r.Role != "" {
 					actor += " (" + r.Role + ")"
 				}
-				fmt.Fprintf(e.stdout, "%7d %s %-28s %-30s %s %s\n", r.Seq, r.At, r.Action, r.Object, actor, r.Details)
+				details := string(r.Details)
+				if r.DetailsRaw != "" {
+					details = r.DetailsRaw
+				}
+				fmt.Fprintf(e.stdout, "%7d %s %-28s %-30s %s %s\n", r.Seq, r.At, r.Action, r.Object, actor, details)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dbPath, "db", "", "read this SQLite file instead of the installation's database")
-	cmd.Flags().Int64Var(&after, "after", 0, "print events after this sequence number")
-	cmd.Flags().IntVar(&limit, "limit", 100, "print at most this many events")
-	cmd.Flags().StringVar(&action, "action", "", "only actions starting with this")
+	ff.add(cmd)
 	return cmd
 }
 
-func newAuditAlertsCmd(e *env) *cobra.Command {
+func newAuditShowCmd(e *env, m *auditMode) *cobra.Command {
+	var dbPath string
+	cmd := &cobra.Command{
+		Use:   "show SEQ",
+		Short: "Show one journal event, its hashes, and what its action means",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			seq, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || seq < 1 {
+				return sceau.Errorf(sceau.Invalid, "audit show", "%q is not an event number", args[0])
+			}
+			c, err := m.remote(e, dbPath)
+			if err != nil {
+				return err
+			}
+			var ev server.EventInfo
+			if c != nil {
+				if err := c.do(ctx, http.MethodGet, "/api/v1/audit/events/"+strconv.FormatInt(seq, 10), nil, &ev); err != nil {
+					return err
+				}
+			} else {
+				t, err := openAuditTarget(ctx, e, dbPath, true, false)
+				if err != nil {
+					return err
+				}
+				defer t.Close()
+				rec, err := (audit.Guard{DB: t.db, Decider: audit.FileAccess}).Event(ctx, sceau.Actor{ID: "local"}, seq)
+				if err != nil {
+					return err
+				}
+				ev = server.EventInfoOf(&rec)
+			}
+			if e.jsonOut {
+				return printJSON(e.stdout, ev)
+			}
+			w := e.stdout
+			fmt.Fprintf(w, "Event %d at %s\n", ev.Seq, ev.At)
+			fmt.Fprintf(w, "  action:    %s\n", ev.Action)
+			if k, ok := audit.Describe(ev.Action); ok {
+				fmt.Fprintf(w, "  meaning:   %s\n", k.Description)
+			}
+			fmt.Fprintf(w, "  actor:     %s\n  role:      %s\n  object:    %s\n", ev.Actor, ev.Role, ev.Object)
+			if len(ev.Details) > 0 {
+				var b bytes.Buffer
+				if json.Indent(&b, ev.Details, "             ", "  ") == nil {
+					fmt.Fprintf(w, "  details:   %s\n", b.String())
+				}
+			} else if ev.DetailsRaw != "" {
+				fmt.Fprintf(w, "  details:   %s (not JSON)\n", ev.DetailsRaw)
+			}
+			fmt.Fprintf(w, "  prev hash: %s\n  hash:      %s\n", ev.PrevHash, ev.Hash)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dbPath, "db", "", "read this SQLite file instead of the installation's database")
+	return cmd
+}
+
+func newAuditAlertsCmd(e *env, m *auditMode) *cobra.Command {
 	var (
 		dbPath string
 		since  string
@@ -469,14 +704,26 @@ webhook call where one is configured.`,
 			if err != nil {
 				return sceau.E(sceau.Invalid, "audit alerts", "bad --since", err)
 			}
-			t, err := openAuditTarget(ctx, e, dbPath, true, false)
+			from := time.Now().Add(-d)
+			c, err := m.remote(e, dbPath)
 			if err != nil {
 				return err
 			}
-			defer t.Close()
-			alerts, err := audit.Guard{DB: t.db, Decider: audit.FileAccess}.Alerts(ctx, sceau.Actor{ID: "local"}, time.Now().Add(-d), limit)
-			if err != nil {
-				return err
+			var alerts []audit.Alert
+			if c != nil {
+				q := url.Values{"since": {from.UTC().Format(time.RFC3339Nano)}, "limit": {strconv.Itoa(limit)}}
+				if err := c.do(ctx, http.MethodGet, "/api/v1/audit/alerts?"+q.Encode(), nil, &alerts); err != nil {
+					return err
+				}
+			} else {
+				t, err := openAuditTarget(ctx, e, dbPath, true, false)
+				if err != nil {
+					return err
+				}
+				defer t.Close()
+				if alerts, err = (audit.Guard{DB: t.db, Decider: audit.FileAccess}).Alerts(ctx, sceau.Actor{ID: "local"}, from, limit); err != nil {
+					return err
+				}
 			}
 			if e.jsonOut {
 				if alerts == nil {
@@ -499,19 +746,35 @@ webhook call where one is configured.`,
 	return cmd
 }
 
-func newAuditExportCmd(e *env) *cobra.Command {
+func newAuditExportCmd(e *env, m *auditMode) *cobra.Command {
 	var dbPath, dir string
 	cmd := &cobra.Command{
 		Use:   "export",
-		Short: "Bring the export directory up to date now",
+		Short: "Bring an export directory up to date now (or download the journal)",
 		Long: `export copies to the export directory (audit.export.dir, or --to DIR) what
 the journal holds beyond the export's cursor: events, checkpoints and keys as
 JSON lines, made durable before the cursor moves (AUD-5). 'sceau serve' does the
 same continuously; while it runs, the directory is locked and this command says
-so. Use --to DIR to start a new export elsewhere (it begins at event 1).`,
+so. Use --to DIR to start a new export elsewhere (it begins at event 1).
+
+Logged in (or with --api), it downloads the journal through the admin API into
+--to DIR, as a System Auditor or a Security Officer: run it again later and it
+goes on from where it stopped. The directory verifies offline:
+  sceau audit export --to ./journal-copy
+  sceau audit verify --export ./journal-copy --key-id <ID from 'sceau audit status'>`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			c, err := m.remote(e, dbPath)
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				if dir == "" {
+					return sceau.Errorf(sceau.Invalid, "audit export", "give --to DIR: the directory that receives the journal on this machine")
+				}
+				return downloadAudit(ctx, e, c, dir)
+			}
 			t, err := openAuditTarget(ctx, e, dbPath, true, false)
 			if err != nil {
 				return err
@@ -539,4 +802,112 @@ so. Use --to DIR to start a new export elsewhere (it begins at event 1).`,
 	cmd.Flags().StringVar(&dbPath, "db", "", "export from this SQLite file instead of the installation's database")
 	cmd.Flags().StringVar(&dir, "to", "", "the export directory (default: audit.export.dir)")
 	return cmd
+}
+
+// downloadAudit pulls the journal's export lines from the admin API into
+// dir, from its cursor on, page by page; each page is durable before the
+// cursor moves, so an interrupted download resumes (AUD-5).
+func downloadAudit(ctx context.Context, e *env, c *apiClient, dir string) error {
+	cur, err := audit.ReadExportCursor(dir)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for {
+		q := url.Values{"after": {strconv.FormatInt(cur.Seq, 10)}, "checkpoint": {strconv.FormatInt(cur.Checkpoint, 10)}, "limit": {"5000"}}
+		body, err := c.getRaw(ctx, "/api/v1/audit/export?"+q.Encode())
+		if err != nil {
+			return err
+		}
+		if len(body) == 0 {
+			break
+		}
+		n, err := audit.AppendExport(dir, body, time.Now())
+		if err != nil {
+			return err
+		}
+		total += n
+		if cur, err = audit.ReadExportCursor(dir); err != nil {
+			return err
+		}
+		if isTerminal(e.stderr) {
+			fmt.Fprintf(e.stderr, "\rdownloaded through event %d   ", cur.Seq)
+		}
+	}
+	if isTerminal(e.stderr) && total > 0 {
+		fmt.Fprintln(e.stderr)
+	}
+	fmt.Fprintf(e.stdout, "Downloaded %d events to %s: through event %d, checkpoint %d\n", total, dir, cur.Seq, cur.Checkpoint)
+	return nil
+}
+
+// runAuditVerifyAPI asks the service to verify its journal (--api).
+func runAuditVerifyAPI(ctx context.Context, e *env, m *auditMode, keyIDs, keyFiles []string, exportDir string) error {
+	if exportDir != "" {
+		return sceau.Errorf(sceau.Invalid, "audit verify", "--export is verified offline: leave out --api")
+	}
+	for _, f := range keyFiles {
+		pub, err := readAuditKey(f)
+		if err != nil {
+			return err
+		}
+		id, err := audit.KeyID(pub)
+		if err != nil {
+			return err
+		}
+		keyIDs = append(keyIDs, id)
+	}
+	c, err := m.remote(e, "")
+	if err != nil {
+		return err
+	}
+	q := url.Values{"key_id": keyIDs}
+	var res audit.VerifyResult
+	if err := c.do(ctx, http.MethodGet, "/api/v1/audit/verify?"+q.Encode(), nil, &res); err != nil {
+		return err
+	}
+	var failed error
+	if !res.OK() {
+		failed = sceau.Errorf(sceau.Conflict, "audit verify", "the database is broken at event %d: %s", res.BrokenAt, res.Reason)
+	}
+	if e.jsonOut {
+		if err := printJSON(e.stdout, verifyReport{Database: &res, OK: failed == nil}); err != nil {
+			return err
+		}
+		return failed
+	}
+	printAuditVerify(e.stdout, "Database of the service at "+c.base, &res)
+	if failed == nil {
+		fmt.Fprintln(e.stdout, "OK: the journal is whole.")
+	}
+	return failed
+}
+
+// getRaw GETs path from the admin API and returns the body as it came
+// (export lines are not one JSON document).
+func (c *apiClient) getRaw(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, sceau.E(sceau.Unavailable, "admin API", "cannot reach "+c.base+" (is `sceau serve` running?)", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, sceau.E(sceau.Unavailable, "admin API", "", err)
+	}
+	if resp.StatusCode >= 300 {
+		var eb server.ErrorBody
+		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
+			return nil, sceau.Errorf(kindOfStatus(resp.StatusCode), "admin API", "%s", eb.Error)
+		}
+		return nil, sceau.Errorf(kindOfStatus(resp.StatusCode), "admin API", "%s", resp.Status)
+	}
+	return b, nil
 }

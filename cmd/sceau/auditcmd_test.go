@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/sceautest"
 	"github.com/sceau/sceau/internal/store"
 )
 
@@ -214,5 +216,60 @@ func tamper(t *testing.T, path, q string) {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
+	}
+}
+
+// TestAUD2_CheckpointsSignedByTheAuditKeyInTheToken: with audit.token set,
+// the audit signing key is generated in the PKCS#11 token (SoftHSM2), the
+// key that signed until then vouches for it once, and the journal verifies
+// with only the first key pinned; the checkpoints from then on are signed
+// by the token's key.
+func TestAUD2_CheckpointsSignedByTheAuditKeyInTheToken(t *testing.T) {
+	module, token, pin := sceautest.SoftHSM(t)
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "ca")
+	pub, adm := freeAddr(t), freeAddr(t)
+	c := cli{t: t}
+	c.ok("init", "--dir", dir, "--public", pub, "--admin", adm)
+	c.config = filepath.Join(dir, "sceau.yaml")
+	first := filepath.Join(tmp, "first-key.pem")
+	c.ok("audit", "status", "--local", "--key-out", first)
+	os.WriteFile(filepath.Join(dir, "audit-token.pin"), []byte(pin+"\n"), 0o600)
+	editConfig(t, c.config, "  secret_file: secrets/keystore.secret\n",
+		"  secret_file: secrets/keystore.secret\n  pkcs11:\n    module: "+module+"\n",
+		"  signing_key: audit-signing\n", "  signing_key: audit-signing\n  token: "+token+"\n  token_pin_file: audit-token.pin\n")
+	stop := startServe(t, c.config, pub)
+	stop()
+
+	// The token holds the key pair; its public key is the one registered last.
+	ks := keys.OpenPKCS11(keys.PKCS11Config{Module: module, TokenLabel: token})
+	if err := ks.Activate([]byte(pin)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ks.Signer("audit-signing")
+	if err != nil {
+		t.Fatalf("the token holds no audit-signing key: %v", err)
+	}
+	tokenID, _ := audit.KeyID(s.Public())
+	ks.Deactivate()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.SQLite, filepath.Join(dir, "sceau.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	last, err := audit.LastCheckpoint(ctx, db)
+	if err != nil || last == nil || last.KeyID != tokenID || last.Kind != audit.KindFinal {
+		t.Fatalf("the last checkpoint %+v (%v) is not the final one signed by the token's key %s", last, err, tokenID[:16])
+	}
+	r := c.ok("audit", "events", "--local", "--action", audit.ActionLoggingStarted, "--limit", "10")
+	if !strings.Contains(r.stdout, `"signing_key_store":"PKCS#11 token `+token+`"`) {
+		t.Errorf("audit.logging_started does not say the key is in the token:\n%s", r.stdout)
+	}
+	// Pinned to the first key only, the journal verifies: the first key
+	// vouched for the token's.
+	r = c.ok("audit", "verify", "--no-export", "--key", first)
+	if !strings.Contains(r.stdout, tokenID) || !strings.Contains(r.stdout, "OK: the journal is whole.") {
+		t.Errorf("verify pinned to the first key does not trust the token's key %s:\n%s", tokenID[:16], r.stdout)
 	}
 }

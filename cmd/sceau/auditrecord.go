@@ -2,16 +2,19 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/server"
 )
 
-func newAuditRecordCmd(e *env) *cobra.Command {
+func newAuditRecordCmd(e *env, m *auditMode) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "record KIND",
 		Short: "Enter an event that happened outside the software (physical access, maintenance, …)",
@@ -21,17 +24,24 @@ the start or stop of a host. The event is hash-chained and signed like any
 other; it cannot be changed or removed afterwards, so the command shows what it
 will record and records only with --yes.
 
-The operator who enters the event is named by --operator (and --role). Until
-accounts are wired to this command, that name is taken as given: the command
-runs offline on the data directory, which only the service's account can write.`,
+Logged in ('sceau login', or --api with a personal client certificate), the
+event goes through the admin API and names you: your account and the role
+under which the access matrix lets you enter it (Security Officer, System
+Administrator or System Operator), never a name typed on the command line
+(ROLE-5).
+
+Offline (nobody logged in, or --local), the command writes to the data
+directory, which only the service's account can write; the operator is named
+by --operator (and --role), taken as given, and the event says so in its
+"entry" detail. Prefer the API whenever the service runs.`,
 	}
 	for _, k := range audit.ManualKinds {
-		cmd.AddCommand(newAuditRecordKindCmd(e, k))
+		cmd.AddCommand(newAuditRecordKindCmd(e, m, k))
 	}
 	return cmd
 }
 
-func newAuditRecordKindCmd(e *env, k audit.ManualKind) *cobra.Command {
+func newAuditRecordKindCmd(e *env, m *auditMode, k audit.ManualKind) *cobra.Command {
 	var (
 		operator, role string
 		yes            bool
@@ -60,6 +70,30 @@ func newAuditRecordKindCmd(e *env, k audit.ManualKind) *cobra.Command {
 					fields[name] = *v
 				}
 			}
+			c, err := m.remote(e, "")
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				if operator != "" || role != "" {
+					return sceau.Errorf(sceau.Invalid, "audit record", "through the admin API the event names the person logged in: leave out --operator and --role (they are for --local)")
+				}
+				// Checked here for the dry run; the service checks again.
+				ev, err := audit.ManualEvent(k, sceau.Actor{ID: "you"}, fields, time.Now())
+				if err != nil {
+					return err
+				}
+				if !yes {
+					showManual(e, ev, "you, as logged in at this terminal")
+					return nil
+				}
+				var rec server.RecordedEvent
+				if err := c.do(ctx, http.MethodPost, "/api/v1/audit/records", server.ManualRecord{Kind: k.Name, Fields: fields}, &rec); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "Recorded event %d: %s on %s by %s\n", rec.Seq, rec.Action, rec.Object, sceau.Actor{ID: rec.Actor, Role: rec.Role})
+				return nil
+			}
 			t, err := openAuditTarget(ctx, e, "", true, true)
 			if err != nil {
 				return err
@@ -72,29 +106,19 @@ func newAuditRecordKindCmd(e *env, k audit.ManualKind) *cobra.Command {
 				return err
 			}
 			if !yes {
-				fmt.Fprintf(e.stdout, "Would record %s on %s by %s:\n", ev.Action, ev.Object, actor)
-				d := ev.Details.(map[string]string)
-				names := make([]string, 0, len(d))
-				for n := range d {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				for _, n := range names {
-					fmt.Fprintf(e.stdout, "  %-12s %s\n", n, d[n])
-				}
-				fmt.Fprintln(e.stdout, "Run again with --yes to record it; it cannot be changed afterwards.")
+				showManual(e, ev, actor.String()+" (offline: the name is taken as given)")
 				return nil
 			}
-			seq, err := audit.RecordManual(ctx, t.db, j, audit.FileAccess, actor, k.Name, fields)
+			seq, err := audit.RecordManualOffline(ctx, t.db, j, actor, k.Name, fields)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "Recorded event %d: %s on %s by %s\n", seq, ev.Action, ev.Object, actor)
+			fmt.Fprintf(e.stdout, "Recorded event %d: %s on %s by %s (offline entry)\n", seq, ev.Action, ev.Object, actor)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&operator, "operator", "", "who enters the event (required)")
-	cmd.Flags().StringVar(&role, "role", "", "the role under which they enter it")
+	cmd.Flags().StringVar(&operator, "operator", "", "offline only: who enters the event (required offline)")
+	cmd.Flags().StringVar(&role, "role", "", "offline only: the role under which they enter it")
 	cmd.Flags().BoolVar(&yes, "yes", false, "record it")
 	for _, f := range k.Fields {
 		v := new(string)
@@ -102,4 +126,19 @@ func newAuditRecordKindCmd(e *env, k audit.ManualKind) *cobra.Command {
 		cmd.Flags().StringVar(v, f.Name, "", f.Help)
 	}
 	return cmd
+}
+
+// showManual prints the event a record would enter (the dry run).
+func showManual(e *env, ev audit.Event, by string) {
+	fmt.Fprintf(e.stdout, "Would record %s on %s by %s:\n", ev.Action, ev.Object, by)
+	d := ev.Details.(map[string]string)
+	names := make([]string, 0, len(d))
+	for n := range d {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(e.stdout, "  %-12s %s\n", n, d[n])
+	}
+	fmt.Fprintln(e.stdout, "Run again with --yes to record it; it cannot be changed afterwards.")
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"crypto"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
@@ -19,6 +22,7 @@ import (
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/server"
 	"github.com/sceau/sceau/internal/store"
 )
 
@@ -38,17 +42,100 @@ func auditSigner(ks auditKeyStore, label string) (crypto.Signer, error) {
 	return s, err
 }
 
-// ensureAuditKey loads or creates the audit signing key in the service
-// keystore and registers its public key in the journal (AUD-2), so that
-// checkpoints verify offline from the database or an export.
+// auditTokenRing is where the ring keeps the audit signing key's token,
+// so that it is deactivated with every other store when the node closes.
+// It cannot be a CA's ID (CA IDs take no colon).
+const auditTokenRing = "audit:token"
+
+// auditKeys returns the store of the audit signing key: the PKCS#11 token
+// of audit.token, opened with audit.token_pin_file the first time (AUD-2:
+// in the device when PKCS#11 is configured), else the service keystore.
+func auditKeys(n *node) (auditKeyStore, error) {
+	a := n.cfg.Audit
+	if a.Token == "" {
+		return n.keys, nil
+	}
+	if st, ok := n.ring.CAStore(auditTokenRing); ok {
+		return st, nil
+	}
+	if n.cfg.Keystore.PKCS11 == nil {
+		return nil, sceau.Errorf(sceau.Invalid, "audit", "audit.token needs keystore.pkcs11.module")
+	}
+	pin, err := os.ReadFile(n.cfg.Path(a.TokenPINFile))
+	if err != nil {
+		return nil, sceau.E(sceau.Unavailable, "audit", "cannot read audit.token_pin_file", err)
+	}
+	defer clear(pin)
+	st := keys.OpenPKCS11(keys.PKCS11Config{Module: n.cfg.Keystore.PKCS11.Module, TokenLabel: a.Token})
+	if err := st.Activate([]byte(strings.TrimSpace(string(pin)))); err != nil {
+		return nil, fmt.Errorf("audit signing key token %q: %w", a.Token, err)
+	}
+	n.ring.AddCA(auditTokenRing, st)
+	return st, nil
+}
+
+// ensureAuditKey loads or creates the audit signing key in its store and
+// registers its public key in the journal (AUD-2), so that checkpoints
+// verify offline from the database or an export.
 func ensureAuditKey(ctx context.Context, n *node) error {
 	label := n.cfg.Audit.SigningKey
-	s, err := auditSigner(n.keys, label)
+	ks, err := auditKeys(n)
+	if err != nil {
+		return err
+	}
+	s, err := auditSigner(ks, label)
 	if err != nil {
 		return fmt.Errorf("audit signing key %q: %w", label, err)
 	}
-	_, _, err = audit.RegisterKey(ctx, n.db, n.journal, sceau.System("service"), label, s.Public())
-	return err
+	_, created, err := audit.RegisterKey(ctx, n.db, n.journal, sceau.System("service"), label, s.Public())
+	if err != nil || !created || ks == auditKeyStore(n.keys) {
+		return err
+	}
+	return handOverAuditKey(ctx, n, label, s)
+}
+
+// handOverAuditKey lets the key the journal trusted so far vouch for a new
+// key in the token (AUD-2): when the software keystore still holds a
+// registered audit key, it signs one checkpoint covering the new key's
+// registration, so that verification pinned to the old key trusts the new
+// one (key rotation, see audit.VerifyOptions.TrustedKeys).
+func handOverAuditKey(ctx context.Context, n *node, label string, next crypto.Signer) error {
+	old, err := n.keys.Signer(label)
+	if errors.Is(err, sceau.ErrNotFound) {
+		return nil // a new installation: the token's key is the first
+	}
+	if err != nil {
+		return fmt.Errorf("audit signing key %q: the previous key cannot vouch for the token's: %w", label, err)
+	}
+	oldID, err := audit.KeyID(old.Public())
+	if err != nil {
+		return err
+	}
+	if nextID, _ := audit.KeyID(next.Public()); nextID == oldID {
+		return nil
+	}
+	ks, err := audit.Keys(ctx, n.db)
+	if err != nil {
+		return err
+	}
+	registered := false
+	for _, k := range ks {
+		registered = registered || k.ID == oldID
+	}
+	if !registered {
+		return nil
+	}
+	cp, err := audit.NewCheckpointer(n.db, old, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := cp.Checkpoint(ctx, audit.KindPeriodic); err != nil {
+		return fmt.Errorf("audit signing key %q: the hand-over checkpoint failed: %w", label, err)
+	}
+	if n.log != nil {
+		n.log.Info("the previous audit signing key vouched for the token's key", "old", oldID[:16])
+	}
+	return nil
 }
 
 // startAudit records the configuration's version (SYS-3) and starts the
@@ -58,7 +145,11 @@ func ensureAuditKey(ctx context.Context, n *node) error {
 // the service's last event.
 func startAudit(ctx context.Context, n *node, log *slog.Logger) (stop func(), err error) {
 	a := n.cfg.Audit
-	signer, err := auditSigner(n.keys, a.SigningKey)
+	ks, err := auditKeys(n)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := auditSigner(ks, a.SigningKey)
 	if err != nil {
 		return nil, fmt.Errorf("audit signing key %q: %w", a.SigningKey, err)
 	}
@@ -77,15 +168,35 @@ func startAudit(ctx context.Context, n *node, log *slog.Logger) (stop func(), er
 	if err != nil {
 		return nil, err
 	}
+	store := "software keystore " + n.cfg.Path(n.cfg.Keystore.Dir)
+	if a.Token != "" {
+		store = "PKCS#11 token " + a.Token
+	} else if n.cfg.Keystore.PKCS11 != nil {
+		// AUD-2 wants the key in the device when there is one: say where it is.
+		log.Warn("the audit signing key is in the software keystore although a PKCS#11 device is configured: set audit.token")
+	}
 	o := audit.Options{DB: n.db, Journal: n.journal, Signer: signer, KeyLabel: a.SigningKey, Log: log,
+		Settings:        map[string]any{"signing_key_store": store},
 		CheckpointEvery: a.Checkpoint.Every, CheckpointInterval: a.Checkpoint.Interval.Duration,
 		ExportInterval: a.Export.Interval.Duration, LiveRetention: a.Retention.Live.Duration,
 		RetentionInterval: a.Retention.Interval.Duration, Rules: rules, AnalysisInterval: a.Analysis.Interval.Duration}
 	if a.Export.Dir != "" {
 		o.ExportDir = n.cfg.Path(a.Export.Dir)
 	}
+	if a.Export.S3.Endpoint != "" {
+		if o.Objects, err = objectStore(n.cfg); err != nil {
+			return nil, err
+		}
+		o.ObjectPrefix = objectPrefix(n.cfg)
+		o.Settings["object_store"] = a.Export.S3.Endpoint + "/" + a.Export.S3.Bucket + "/" + o.ObjectPrefix
+	}
 	if a.Syslog.Address != "" {
 		o.Syslog = &audit.SyslogOptions{Network: a.Syslog.Network, Address: a.Syslog.Address, Facility: a.Syslog.Facility}
+		if a.Syslog.Network == "tls" {
+			if o.Syslog.TLS, err = syslogTLS(n.cfg); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if w := a.Analysis.Webhook; w.URL != "" {
 		o.Webhook = &audit.Webhook{URL: w.URL}
@@ -242,4 +353,74 @@ func auditSortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// auditAPI serves the journal on the admin listener (AUD-3): reading,
+// verifying and exporting for the Auditor and the Security Officer,
+// entering events for the people who witness them.
+func auditAPI(n *node) *server.AuditAPI {
+	api := &server.AuditAPI{DB: n.db, Journal: n.journal}
+	if d := n.cfg.Audit.Export.Dir; d != "" {
+		api.ExportDir = n.cfg.Path(d)
+	}
+	return api
+}
+
+// objectPrefix is the prefix of the export's objects.
+func objectPrefix(cfg *config.Config) string {
+	if p := cfg.Audit.Export.S3.Prefix; p != "" {
+		return p
+	}
+	return "sceau-audit/"
+}
+
+// objectStore is the S3-compatible bucket of audit.export.s3 (AUD-5).
+func objectStore(cfg *config.Config) (*audit.S3, error) {
+	x := cfg.Audit.Export.S3
+	read := func(name, path string) (string, error) {
+		b, err := os.ReadFile(cfg.Path(path))
+		if err != nil {
+			return "", sceau.E(sceau.Invalid, "audit", "cannot read audit.export.s3."+name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	ak, err := read("access_key_file", x.AccessKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	sk, err := read("secret_key_file", x.SecretKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	st := &audit.S3{Endpoint: x.Endpoint, Region: x.Region, Bucket: x.Bucket, AccessKey: ak, SecretKey: sk}
+	if x.CAFile != "" {
+		b, err := os.ReadFile(cfg.Path(x.CAFile))
+		if err != nil {
+			return nil, sceau.E(sceau.Invalid, "audit", "cannot read audit.export.s3.ca_file", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(b) {
+			return nil, sceau.Errorf(sceau.Invalid, "audit", "audit.export.s3.ca_file holds no PEM certificate")
+		}
+		st.Client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	}
+	return st, nil
+}
+
+// syslogTLS is the client configuration of the syslog forwarding over TLS
+// (AUD-5, RFC 5425): the collector is verified with audit.syslog.ca_file,
+// or the system's roots.
+func syslogTLS(cfg *config.Config) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.Audit.Syslog.ServerName}
+	if f := cfg.Audit.Syslog.CAFile; f != "" {
+		b, err := os.ReadFile(cfg.Path(f))
+		if err != nil {
+			return nil, sceau.E(sceau.Invalid, "audit", "cannot read audit.syslog.ca_file", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(b) {
+			return nil, sceau.Errorf(sceau.Invalid, "audit", "audit.syslog.ca_file %s holds no PEM certificate", f)
+		}
+	}
+	return c, nil
 }

@@ -81,5 +81,7 @@ on the installation's files directly.`,
 		},
 	}
 	cmd.AddCommand(list, show, crl, newCACreateCmd(e), newCAActivateCmd(e), newCADeactivateCmd(e))
+	cmd.AddCommand(keyCustodyCmds(e)...) // keycmd.go: backup, backups, import, destroy-key (KEY-4, KEY-6)
+	cmd.AddCommand(caApprovalCmds(e)...) // caapproval.go: terminate, revoke-all (ROLE-3)
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/sceau/sceau/internal/ceremony"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
 )
@@ -85,7 +87,7 @@ pre-recorded.`,
 }
 
 func newCeremonyRunCmd(e *env) *cobra.Command {
-	var confirmFile, pinDir, tokenPinDir string
+	var confirmFile, pinDir, tokenPinDir, shareDir string
 	cmd := &cobra.Command{
 		Use:   "run FILE",
 		Short: "Hold the key ceremony the script FILE describes",
@@ -152,18 +154,32 @@ records that confirmations were pre-recorded, or that PINs came from files.`,
 				r.Confirmer = &ceremony.Console{In: os.Stdin, Out: e.stdout}
 				r.Confirmations = ceremony.Confirmation{Mode: ceremony.ConfirmedAtTerminal}
 			}
-			holders := p.holderCount()
+			// KEY-2: holders who brought a smart card receive their shares
+			// on it; KEY-8: what the ceremony creates is in the name of the
+			// security officer who conducts it.
+			p.inst.opts.cards = p.cards()
+			p.inst.opts.actor = p.officer()
+			p.inst.activate, p.inst.shares = p.parents(), shareDir
+			holders := p.holderCount() + len(p.script.Activate)
 			switch {
 			case holders == 0:
 				r.PINMode = "none: no CA created has key share holders"
 			case pinDir != "":
 				abs, _ := filepath.Abs(pinDir)
 				r.PINs, r.PINMode = ceremony.PINSource(pinsFromDir(pinDir)), "READ FROM FILES in "+abs+" (--pins: tests and automation only)"
+				r.Present = ceremony.PresentSource(pinsFromDir(pinDir))
 			default:
 				if !stdinTerminal {
 					p.decl.Problems = append(p.decl.Problems, "key share holders type their PINs at a terminal: standard input is not one (--pins DIR reads them from files)")
 				}
-				r.PINs, r.PINMode = ceremony.PINSource(promptPINs(e.stdout)), "typed by each key share holder, unseen"
+				r.PINs, r.PINMode = ceremony.PINSource(withCardPINs(promptPINs(e.stdout), p.inst.opts.cards, e.stdout)), "typed by each key share holder, unseen"
+				r.Present = func(caID, holder string) ([]byte, error) {
+					what := "share"
+					if c, ok := p.inst.opts.cards[holder]; ok {
+						what = c.String()
+					}
+					return readSecret(fmt.Sprintf("%s, PIN of your %s for CA %q: ", holder, what, caID), e.stdout)
+				}
 			}
 			p.inst.opts.tokenPIN = p.tokenPINs(e, tokenPinDir)
 			_, err = r.Run(cmd.Context())
@@ -172,6 +188,7 @@ records that confirmations were pre-recorded, or that PINs came from files.`,
 	}
 	cmd.Flags().StringVar(&confirmFile, "confirm-file", "", "pre-recorded confirmations (STEP PARTICIPANT yes|no per line; see 'ceremony plan --confirmations-template'), recorded as such")
 	cmd.Flags().StringVar(&pinDir, "pins", "", "read the holders' PINs from DIR/<holder>.pin or DIR/<ca>/<holder>.pin (tests, automation), recorded as such")
+	cmd.Flags().StringVar(&shareDir, "shares", "", "where the holders of the CAs to activate put their share files: DIR/<ca>/<holder>.share or DIR/<holder>.share (default: the installation's shares/)")
 	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin instead of asking the security officer")
 	return cmd
 }
@@ -377,6 +394,55 @@ type preparedCeremony struct {
 	decl       *ceremony.Declaration
 	cfg        *config.Config
 	inst       *ceremonyInstallation
+}
+
+// cards maps each key share holder who brought a smart card to it; a card
+// without a module uses the configuration's keystore.pkcs11.module.
+func (p *preparedCeremony) cards() map[string]quorum.Card {
+	out := map[string]quorum.Card{}
+	for _, pt := range p.script.Participants {
+		if pt.Card == nil {
+			continue
+		}
+		c := *pt.Card
+		if c.Module == "" {
+			c.Module = pkcs11Module(p.cfg)
+		}
+		out[pt.Name] = c
+	}
+	return out
+}
+
+// officer is the security officer who conducts the ceremony: the journal
+// names them for everything it creates (KEY-8).
+func (p *preparedCeremony) officer() sceau.Actor {
+	for _, pt := range p.script.Participants {
+		if pt.Role == ceremony.SecurityOfficer {
+			return sceau.Actor{ID: pt.Name, Role: string(ceremony.SecurityOfficer)}
+		}
+	}
+	return sceau.System("ceremony")
+}
+
+// parents are the CAs the script activates, each with its holders who take
+// part, in the script's order.
+func (p *preparedCeremony) parents() []parentActivation {
+	var out []parentActivation
+	for _, id := range p.script.Activate {
+		for _, c := range p.decl.CAs {
+			if c.ID != id || c.Activation == nil {
+				continue
+			}
+			pa := parentActivation{ca: id}
+			for _, pt := range p.script.Participants {
+				if pt.Role == ceremony.KeyShareHolder && slices.Contains(c.Activation.Holders, pt.Name) {
+					pa.holders = append(pa.holders, pt.Name)
+				}
+			}
+			out = append(out, pa)
+		}
+	}
+	return out
 }
 
 func (p *preparedCeremony) holderCount() int {

@@ -31,7 +31,12 @@ type ceremonyInstallation struct {
 	cfgText []byte
 	newDir  string
 	out     io.Writer
-	opts    nodeOptions // token PINs
+	opts    nodeOptions // token PINs, cards, the security officer
+	// activate are the existing CAs to activate before creation, each with
+	// the holders who may present, in the script's order; shares is where
+	// their share files are (DIR/<ca>/<holder>.share or DIR/<holder>.share).
+	activate []parentActivation
+	shares   string
 
 	n           *node // the node, once the CAs are created
 	initialized bool  // the new installation was created
@@ -43,41 +48,196 @@ type ceremonyInstallation struct {
 
 var _ ceremony.Installation = (*ceremonyInstallation)(nil)
 
+// actor is the security officer conducting the ceremony (KEY-8).
+func (i *ceremonyInstallation) actor() sceau.Actor {
+	if i.opts.actor.ID == "" {
+		return sceau.System("ceremony")
+	}
+	return i.opts.actor
+}
+
 func (i *ceremonyInstallation) quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// newFile is a file created, exclusively and readable by its owner only, on
+// the first write.
+type newFile struct {
+	path string
+	f    *os.File
+}
+
+func (w *newFile) Write(b []byte) (int, error) {
+	if w.f == nil {
+		f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return 0, err
+		}
+		w.f = f
+	}
+	return w.f.Write(b)
+}
+
+// Close syncs and closes the file, if it was created.
+func (w *newFile) Close() error {
+	if w.f == nil {
+		return nil
+	}
+	if err := w.f.Sync(); err != nil {
+		w.f.Close()
+		return err
+	}
+	return w.f.Close()
+}
+
+// parentActivation is an existing CA a ceremony activates so that it signs
+// the CAs created under it (KEY-2).
+type parentActivation struct {
+	ca      string
+	holders []string
+}
+
 // Create runs the generation: openNodeWith with bootstrap on an existing
-// installation, initialize on a new one.
-func (i *ceremonyInstallation) Create(ctx context.Context, pins ceremony.PINSource) error {
+// installation, initialize on a new one. On an existing installation the
+// parents to activate are activated first, inside the node that signs.
+func (i *ceremonyInstallation) Create(ctx context.Context, pins ceremony.PINSource, present ceremony.PresentSource) ([]string, error) {
 	i.closeLight()
 	o := i.opts
 	o.pins = pinSource(pins)
 	if i.newDir != "" {
+		// The first people's initial credentials go to a file of their
+		// own, never to the room's screen nor the transcript.
+		creds := &newFile{path: filepath.Join(i.newDir, "initial-credentials.txt")}
+		o.credentials = creds
 		cfgPath, err := initialize(ctx, i.newDir, i.cfgText, i.out, o)
+		if cerr := creds.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if creds.f != nil {
+			fmt.Fprintf(i.out, "   The initial credentials of the first people were written to %s (mode 0600), not shown:\n   hand each person their own after the ceremony, then delete the file.\n", creds.path)
 		}
 		i.initialized = true
 		cfg, err := config.Load(cfgPath)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		i.cfg = cfg
 		n, err := openNodeWith(ctx, cfg, i.quiet(), nodeOptions{})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		i.n = n
-		return nil
+		return nil, nil
+	}
+	var presented []string
+	if len(i.activate) > 0 {
+		o.activate = func(ctx context.Context, n *node) error {
+			var err error
+			presented, err = i.activateParents(ctx, n, present)
+			return err
+		}
 	}
 	o.bootstrap = true
 	n, err := openNodeWith(ctx, i.cfg, i.quiet(), o)
 	if err != nil {
-		return err
+		return presented, err
 	}
 	i.n = n
-	return nil
+	return presented, nil
+}
+
+// activateParents has the holders of each parent present their shares,
+// one after another, until the parent's key is activated (KEY-2). Every
+// presentation and refusal is journalled as with 'sceau ca activate'; the
+// key is deactivated when the node closes at the end of the ceremony
+// (KEY-5).
+func (i *ceremonyInstallation) activateParents(ctx context.Context, n *node, present ceremony.PresentSource) ([]string, error) {
+	const op = "ceremony: activate"
+	cust := n.custodian()
+	var done []string
+	for _, pa := range i.activate {
+		kid := keyID(pa.ca)
+		prog, err := cust.Begin(ctx, i.actor(), kid)
+		if err != nil {
+			return done, err
+		}
+		sp, err := n.registry.Lookup(ctx, kid)
+		if err != nil {
+			return done, err
+		}
+		carrier := map[string]string{}
+		for _, h := range sp.Holders {
+			carrier[h.Holder] = h.Carrier
+		}
+		for _, h := range pa.holders {
+			if prog.Activated {
+				break
+			}
+			pin, err := present(pa.ca, h)
+			if err != nil {
+				return done, err
+			}
+			if carrier[h] == quorum.CarrierCard {
+				card, ok := i.opts.cards[h]
+				if !ok {
+					clear(pin)
+					return done, sceau.Errorf(sceau.Invalid, op, "the share of %s of CA %q is on a smart card: give their card in the script (participants: card)", h, pa.ca)
+				}
+				cs, err := quorum.ReadCard(card, kid, h, pin)
+				clear(pin)
+				if err != nil {
+					if reason := cardRefusal(err); reason != "" {
+						_ = cust.CardRefused(ctx, kid, prog.ID, h, reason)
+					}
+					return done, err
+				}
+				b, err := cs.Marshal()
+				cs.Wipe()
+				if err != nil {
+					return done, err
+				}
+				prog, err = cust.PresentCard(ctx, kid, prog.ID, h, b)
+				clear(b)
+				if err != nil {
+					return done, err
+				}
+			} else {
+				file, err := i.shareFile(pa.ca, h)
+				if err != nil {
+					clear(pin)
+					return done, err
+				}
+				prog, err = cust.Present(ctx, kid, prog.ID, h, file, pin)
+				clear(pin)
+				if err != nil {
+					return done, err
+				}
+			}
+			done = append(done, fmt.Sprintf("%s presented their share of CA %s", h, pa.ca))
+		}
+		if !prog.Activated {
+			return done, sceau.Errorf(sceau.Denied, op, "CA %q is not activated: %d more shares were needed", pa.ca, prog.Need)
+		}
+		done = append(done, fmt.Sprintf("CA %s activated by %d of its %d key share holders", pa.ca, prog.Threshold, prog.Total))
+	}
+	return done, nil
+}
+
+// shareFile reads the share file holder brought for CA caID.
+func (i *ceremonyInstallation) shareFile(caID, holder string) ([]byte, error) {
+	dir := i.shares
+	if dir == "" {
+		dir = i.cfg.Path("shares")
+	}
+	for _, p := range []string{filepath.Join(dir, caID, holder+".share"), filepath.Join(dir, holder+".share")} {
+		if b, err := os.ReadFile(p); err == nil {
+			return b, nil
+		}
+	}
+	return nil, sceau.Errorf(sceau.NotFound, "ceremony: activate", "no share file of %s for CA %q in %s (%s/%s/%s.share)", holder, caID, dir, dir, caID, holder)
 }
 
 // installed reports whether the installation exists now.
@@ -143,6 +303,14 @@ func (i *ceremonyInstallation) Describe(ctx context.Context, id string) (*ceremo
 		}
 		f.Split = &ceremony.SplitFacts{Threshold: sp.Threshold, Total: sp.Total, SetID: sp.SetID[:]}
 		for _, h := range sp.Holders {
+			if h.Carrier == quorum.CarrierCard {
+				card := "smart card"
+				if c, ok := i.opts.cards[h.Holder]; ok {
+					card = c.String()
+				}
+				f.Split.Shares = append(f.Split.Shares, ceremony.ShareFacts{Holder: h.Holder, X: h.X, Card: card})
+				continue
+			}
 			f.Split.Shares = append(f.Split.Shares, ceremony.ShareFacts{Holder: h.Holder, X: h.X, File: filepath.Join(sharesDir(i.cfg, id), h.Holder+".share")})
 		}
 	}
@@ -171,7 +339,7 @@ func (i *ceremonyInstallation) FirstCRLs(ctx context.Context, id string) ([]cere
 	}
 	out, err := latest()
 	if sceau.KindOf(err) == sceau.NotFound {
-		if _, err := i.n.rev.IssueCRL(ctx, sceau.System("ceremony"), id); err != nil {
+		if _, err := i.n.rev.IssueCRL(ctx, i.actor(), id); err != nil {
 			return nil, err
 		}
 		return latest()
@@ -213,28 +381,61 @@ func (i *ceremonyInstallation) Settle(ctx context.Context, cas []string) ([]stri
 			out = append(out, fmt.Sprintf("CA %s EXISTS: its key (%s), certificate, OCSP responder and share files were created; it is in the database and the configuration", id, i.keyStore(c)))
 			continue
 		}
-		_, lerr := reg.Lookup(ctx, keyID(id))
+		sp, lerr := reg.Lookup(ctx, keyID(id))
 		registered := lerr == nil
 		storeDir := caStoreDir(i.cfg, id)
 		hasStore := fileExists(filepath.Join(storeDir, "keystore.json"))
 		shares, _ := filepath.Glob(filepath.Join(sharesDir(i.cfg, id), "*.share"))
-		switch {
-		case c.Activation == nil:
+		if c.Activation == nil {
 			out = append(out, fmt.Sprintf("CA %s was not created", id))
-		case !registered && !hasStore:
-			for _, f := range shares {
-				os.Remove(f)
-			}
-			os.Remove(sharesDir(i.cfg, id))
-			if len(shares) > 0 {
-				out = append(out, fmt.Sprintf("CA %s was not created; the %d share files of its unfinished split were removed (the secret they shared was never used)", id, len(shares)))
-			} else {
-				out = append(out, fmt.Sprintf("CA %s was not created; no share of it was made", id))
-			}
-		default:
-			out = append(out, fmt.Sprintf("CA %s was NOT created, but its activation secret was split (registered: %t, keystore %s: %t, share files: %d): "+
-				"these leftovers must be cleared before a new ceremony can create it (see docs/ceremony.md)", id, registered, storeDir, hasStore, len(shares)))
+			continue
 		}
+		if !registered && !hasStore && len(shares) == 0 {
+			os.Remove(sharesDir(i.cfg, id))
+			out = append(out, fmt.Sprintf("CA %s was not created; no share of it was made", id))
+			continue
+		}
+		// KEY-2, KEY-8: the CA was not created, so the split protects a key
+		// that was never certified: nothing of it may stay half-made. The
+		// split is discarded with its audit event, the share files and the
+		// CA's own keystore (with any key generated in it) are removed.
+		var cards []string
+		if registered {
+			for _, h := range sp.Holders {
+				if h.Carrier == quorum.CarrierCard {
+					cards = append(cards, h.Holder)
+				}
+			}
+			if err := reg.Discard(ctx, i.actor(), keyID(id), fmt.Sprintf("the ceremony stopped before CA %s was created", id)); err != nil {
+				out = append(out, fmt.Sprintf("CA %s was NOT created, and its registered split could not be discarded: %v", id, err))
+				continue
+			}
+		}
+		for _, f := range shares {
+			os.Remove(f)
+		}
+		os.Remove(sharesDir(i.cfg, id))
+		if c.Token == "" && hasStore {
+			os.RemoveAll(storeDir)
+		}
+		what := fmt.Sprintf("CA %s was not created; its unfinished split was undone: ", id)
+		var parts []string
+		if registered {
+			parts = append(parts, "the registered split was discarded (key.split_discarded)")
+		}
+		if len(shares) > 0 {
+			parts = append(parts, fmt.Sprintf("%d share files were removed", len(shares)))
+		}
+		if c.Token == "" && hasStore {
+			parts = append(parts, "its keystore "+storeDir+" was removed")
+		}
+		if c.Token != "" && registered {
+			parts = append(parts, fmt.Sprintf("the user PIN of token %q was the discarded secret: re-initialise the token with its SO PIN before a new ceremony", c.Token))
+		}
+		if len(cards) > 0 {
+			parts = append(parts, fmt.Sprintf("the shares written to the cards of %s open nothing any more and may be erased", strings.Join(cards, ", ")))
+		}
+		out = append(out, what+strings.Join(parts, "; "))
 	}
 	if created == 0 {
 		out = append(out, "no CA was created: no CA key or certificate exists")
@@ -266,7 +467,7 @@ func (i *ceremonyInstallation) Vault(ctx context.Context) (*ceremony.Vault, erro
 			return nil, err
 		}
 		if err := db.InTx(ctx, func(tx *store.Tx) error {
-			return journal.Append(ctx, tx, audit.Event{Actor: sceau.System("ceremony"), Action: "keystore.activated", Object: "service:sceau",
+			return journal.Append(ctx, tx, audit.Event{Actor: i.actor(), Action: "keystore.activated", Object: "service:sceau",
 				Details: map[string]any{"dir": i.cfg.Path(i.cfg.Keystore.Dir), "method": "secret_file"}})
 		}); err != nil {
 			ks.Deactivate()

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/sceau/sceau/internal/access"
@@ -25,7 +27,22 @@ type apiClient struct {
 }
 
 func newAPIClient(cfg *config.Config) (*apiClient, error) {
-	tlsCfg, err := access.ClientTLS(cfg.Path(cfg.Admin.Dir), access.OperatorCert, access.OperatorKeyFile)
+	// ROLE-4: a person with a personal admin certificate points the CLI
+	// at it; otherwise the terminal presents the operator's.
+	certFile, keyFile := access.OperatorCert, access.OperatorKeyFile
+	if c, k := os.Getenv("SCEAU_CLIENT_CERT"), os.Getenv("SCEAU_CLIENT_KEY"); c != "" || k != "" {
+		if c == "" || k == "" {
+			return nil, sceau.Errorf(sceau.Invalid, "admin API", "set both SCEAU_CLIENT_CERT and SCEAU_CLIENT_KEY, or neither")
+		}
+		var err error
+		if certFile, err = filepath.Abs(c); err == nil {
+			keyFile, err = filepath.Abs(k)
+		}
+		if err != nil {
+			return nil, sceau.E(sceau.Invalid, "admin API", "", err)
+		}
+	}
+	tlsCfg, err := access.ClientTLS(cfg.Path(cfg.Admin.Dir), certFile, keyFile)
 	if err != nil {
 		return nil, err
 	}

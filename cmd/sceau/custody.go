@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/keys"
@@ -45,7 +48,8 @@ func (n *node) openCAStores() {
 	for _, c := range n.cfg.CAs {
 		switch {
 		case c.Token != "":
-			n.ring.AddCA(c.ID, keys.OpenPKCS11(keys.PKCS11Config{Module: n.cfg.Keystore.PKCS11.Module, TokenLabel: c.Token}))
+			n.ring.AddCA(c.ID, keys.OpenPKCS11(keys.PKCS11Config{Module: n.cfg.Keystore.PKCS11.Module, TokenLabel: c.Token,
+				AllowBackup: n.cfg.Keystore.PKCS11.AllowBackup}))
 		case c.Activation != nil:
 			n.ring.AddCA(c.ID, keys.OpenSoftStore(caStoreDir(n.cfg, c.ID)))
 		}
@@ -85,7 +89,7 @@ func (n *node) prepareNewCAStores(ctx context.Context, pins pinSource) error {
 	return nil
 }
 
-func (n *node) splitNewSecret(ctx context.Context, c config.CA, st keys.Store, pins pinSource) error {
+func (n *node) splitNewSecret(ctx context.Context, c config.CA, st keys.Store, pins pinSource) (err error) {
 	const op = "custody: split"
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -98,26 +102,58 @@ func (n *node) splitNewSecret(ctx context.Context, c config.CA, st keys.Store, p
 	if err != nil {
 		return sceau.E(sceau.Invalid, op, "", err)
 	}
+	defer func() {
+		for i := range shares {
+			clear(shares[i].Y)
+		}
+	}()
 	dir := sharesDir(n.cfg, c.ID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return sceau.E(sceau.Unavailable, op, "cannot create "+dir, err)
+	carriers := make([]string, len(c.Activation.Holders))
+	// Shares written to cards so far, with the PINs that erase them if the
+	// split does not complete: a card keeps no share of a secret that was
+	// never put to use (KEY-2).
+	type written struct {
+		holder string
+		card   quorum.Card
+		pin    []byte
 	}
+	var onCards []written
+	defer func() {
+		for _, w := range onCards {
+			if err != nil {
+				if eerr := quorum.EraseCard(w.card, keyID(c.ID), w.holder, w.pin); eerr != nil {
+					err = errors.Join(err, fmt.Errorf("the share written to %s's %s could not be erased: %w", w.holder, w.card, eerr))
+				}
+			}
+			clear(w.pin)
+		}
+	}()
 	for i, h := range c.Activation.Holders {
 		pin, err := pins(c.ID, h)
 		if err != nil {
 			return err
 		}
+		if card, ok := n.cards[h]; ok {
+			carriers[i] = quorum.CarrierCard
+			if err := quorum.WriteCard(card, keyID(c.ID), h, shares[i], pin); err != nil {
+				clear(pin)
+				return err
+			}
+			onCards = append(onCards, written{holder: h, card: card, pin: pin})
+			continue
+		}
+		carriers[i] = quorum.CarrierFile
 		f, err := quorum.Seal(shares[i], keyID(c.ID), h, pin)
 		clear(pin)
 		if err != nil {
 			return err
 		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return sceau.E(sceau.Unavailable, op, "cannot create "+dir, err)
+		}
 		if err := f.WriteFile(filepath.Join(dir, h+".share")); err != nil {
 			return sceau.E(sceau.Conflict, op, "", err)
 		}
-	}
-	for i := range shares {
-		clear(shares[i].Y)
 	}
 	switch st := st.(type) {
 	case *keys.SoftStore:
@@ -143,7 +179,7 @@ func (n *node) splitNewSecret(ctx context.Context, c config.CA, st keys.Store, p
 			return err
 		}
 	}
-	return n.registry.Register(ctx, sceau.System("init"), keyID(c.ID), shares, c.Activation.Holders, "file")
+	return n.registry.RegisterCarriers(ctx, n.actor, keyID(c.ID), shares, c.Activation.Holders, carriers)
 }
 
 func (n *node) caExists(ctx context.Context, id string) (bool, error) {
@@ -213,4 +249,55 @@ func (n *node) custodian() *quorum.Custodian {
 		}
 		return 0
 	})
+}
+
+// cardFlags send holders' new shares to their smart cards (KEY-2): the
+// share becomes a private data object on the card, which the card's own
+// user PIN protects. The holder types that PIN (or --pins reads it).
+type cardFlags struct {
+	cards  []string
+	module string
+}
+
+func (f *cardFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.cards, "card", nil, "HOLDER=TOKEN: write that holder's new shares to their smart card (token label, or serial:NUMBER) instead of a share file (repeatable)")
+	cmd.Flags().StringVar(&f.module, "card-module", "", "PKCS#11 library of the card reader (default: keystore.pkcs11.module)")
+}
+
+// resolve maps each holder to their card; the module defaults to the
+// configuration's keystore.pkcs11.module.
+func (f *cardFlags) resolve(cfgText []byte) (map[string]quorum.Card, error) {
+	if len(f.cards) == 0 {
+		return nil, nil
+	}
+	module := f.module
+	if module == "" {
+		if cfg, err := config.Parse(cfgText); err == nil {
+			module = pkcs11Module(cfg)
+		}
+	}
+	out := map[string]quorum.Card{}
+	for _, s := range f.cards {
+		holder, token, ok := strings.Cut(s, "=")
+		if !ok || holder == "" {
+			return nil, sceau.Errorf(sceau.Invalid, "custody", "--card wants HOLDER=TOKEN, got %q", s)
+		}
+		if _, dup := out[holder]; dup {
+			return nil, sceau.Errorf(sceau.Invalid, "custody", "--card names %s twice", holder)
+		}
+		c, err := quorum.ParseCard(module, token)
+		if err != nil {
+			return nil, err
+		}
+		out[holder] = c
+	}
+	return out, nil
+}
+
+// pkcs11Module is the configuration's keystore.pkcs11.module, or "".
+func pkcs11Module(cfg *config.Config) string {
+	if cfg == nil || cfg.Keystore.PKCS11 == nil {
+		return ""
+	}
+	return cfg.Keystore.PKCS11.Module
 }

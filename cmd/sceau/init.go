@@ -24,6 +24,7 @@ func newInitCmd(e *env) *cobra.Command {
 		dir, from, pinDir, tokenPinDir string
 		securityOfficers               []string
 		data                           = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
+		cards                          cardFlags // holders whose shares go to their smart card (custody.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "init --dir DIR",
@@ -88,7 +89,14 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 			if tokenPinDir != "" {
 				o.tokenPIN = tokenPINsFromDir(tokenPinDir)
 			}
-			_, err := initialize(cmd.Context(), dir, cfg, e.stdout, o)
+			var err error
+			if o.cards, err = cards.resolve(cfg); err != nil {
+				return err
+			}
+			if pinDir == "" {
+				o.pins = withCardPINs(pins, o.cards, e.stdout)
+			}
+			_, err = initialize(cmd.Context(), dir, cfg, e.stdout, o)
 			return err
 		},
 	}
@@ -101,6 +109,7 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin; it is replaced by the split secret")
 	cmd.Flags().StringArrayVar(&securityOfficers, "security-officer", nil, "account of a first Security Officer (repeatable; default \"security-officer\"); see docs/roles.md")
 	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin (or DIR/<ca>/<holder>.pin) instead of asking each holder")
+	cards.register(cmd)
 	return cmd
 }
 
@@ -174,7 +183,11 @@ func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer, 
 	if err := n.record(ctx, "admin.pki_created", map[string]any{"dir": cfg.Path(cfg.Admin.Dir), "operator": "operator", "hosts": hosts}); err != nil {
 		return "", err
 	}
-	if err := bootstrapAccess(ctx, n, cfg, out, o.people); err != nil {
+	credOut := out
+	if o.credentials != nil {
+		credOut = o.credentials
+	}
+	if err := bootstrapAccess(ctx, n, cfg, credOut, o.people); err != nil {
 		return "", err
 	}
 	for _, c := range n.auth.CAs() {

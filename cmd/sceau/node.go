@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -32,7 +33,9 @@ type node struct {
 
 	registry *quorum.Registry // splits of activation secrets (KEY-2)
 	tokenPIN func(token string) ([]byte, error)
-	sessions *quorum.Sessions // activations in progress
+	cards    map[string]quorum.Card // holders whose new shares go to their smart card (custody.go)
+	actor    sceau.Actor            // who creates CAs and splits: a ceremony's security officer, else the system
+	sessions *quorum.Sessions       // activations in progress
 	rev      *revocation.Service
 	auth     *ca.Authority
 	metrics  *server.Metrics
@@ -47,6 +50,19 @@ type nodeOptions struct {
 	// the split secret.
 	tokenPIN func(token string) ([]byte, error)
 	people   *accessBootstrap // the first people of a new installation (access.go)
+	// cards maps a holder to the smart card that receives their new shares
+	// (KEY-2); other holders get share files.
+	cards map[string]quorum.Card
+	// actor is who the journal names for what the node creates; zero: the
+	// system ("init"). A ceremony gives its security officer.
+	actor sceau.Actor
+	// activate, if set, runs after the stores are prepared and before the
+	// CAs are created: a ceremony activates an existing parent CA there.
+	activate func(ctx context.Context, n *node) error
+	// credentials, if set, receives the initial passwords and secrets of
+	// the first people instead of the screen: a ceremony keeps them out of
+	// what the room sees (ceremonyinstall.go).
+	credentials io.Writer
 }
 
 // openNode opens the store, activates the keystore and loads (or, with
@@ -81,6 +97,10 @@ func openNodeWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o n
 		return nil, err
 	}
 	n.tokenPIN = o.tokenPIN
+	n.cards, n.actor = o.cards, o.actor
+	if n.actor.ID == "" {
+		n.actor = sceau.System("init")
+	}
 	n.ring = keys.NewRing(n.keys)
 	n.openCAStores()
 	n.registry = quorum.NewRegistry(db, n.journal, nil)
@@ -106,9 +126,12 @@ func openNodeWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o n
 		BatchMax: cfg.Issuance.BatchMax, BatchWait: cfg.Issuance.BatchWait.Duration, OrphanGrace: cfg.Issuance.OrphanGrace.Duration,
 		Observe: n.metrics.ObserveIssuance})
 	n.auth.Committer().Observe = n.metrics.ObserveBatch
-	if bootstrap {
-		err = n.auth.Bootstrap(ctx, sceau.System("init"), specs)
-	} else {
+	if bootstrap && o.activate != nil {
+		err = o.activate(ctx, n)
+	}
+	if bootstrap && err == nil {
+		err = n.auth.Bootstrap(ctx, n.actor, specs)
+	} else if !bootstrap {
 		err = n.auth.Load(ctx, specs)
 	}
 	if err == nil {

@@ -28,7 +28,9 @@ func newAccountCmd(e *env) *cobra.Command {
 grants roles with 'sceau role grant' under dual control. See docs/roles.md.`,
 	}
 	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print JSON")
-	cmd.AddCommand(newAccountCreateCmd(e), newAccountShowCmd(e), newAccountListCmd(e), newAccountPasswdCmd(e), newAccountRecoverCmd(e))
+	cmd.AddCommand(newAccountCreateCmd(e), newAccountShowCmd(e), newAccountListCmd(e), newAccountPasswdCmd(e), newAccountRecoverCmd(e),
+		newAccountSetCmd(e), newAccountStatusCmd(e, "suspend"), newAccountStatusCmd(e, "resume"), newAccountStatusCmd(e, "delete"),
+		newAccountCertCmd(e))
 	return cmd
 }
 
@@ -112,6 +114,9 @@ func printAccount(w io.Writer, a *access.Account) {
 	if a.LockedUntil != nil {
 		fmt.Fprintf(w, "Locked:    until %s\n", a.LockedUntil.Local().Format(time.DateTime))
 	}
+	if a.Status != "" && a.Status != access.AccountActive {
+		fmt.Fprintf(w, "Status:    %s (%s)\n", a.Status, a.StatusReason)
+	}
 	fmt.Fprintf(w, "Created:   %s by %s\n", a.CreatedAt.Local().Format(time.DateTime), a.CreatedBy)
 }
 
@@ -129,7 +134,9 @@ func newAccountListCmd(e *env) *cobra.Command {
 			fmt.Fprintln(tw, "ACCOUNT\tNAME\tROLES\tSTATE")
 			for _, a := range list {
 				state := "active"
-				if a.LockedUntil != nil {
+				if a.Status != "" && a.Status != access.AccountActive {
+					state = a.Status
+				} else if a.LockedUntil != nil {
 					state = "locked"
 				} else if a.MustChangePassword {
 					state = "initial password"
@@ -236,7 +243,14 @@ witnesses' names are recorded with the event in the audit journal.`,
 			if err := db.Migrate(cmd.Context()); err != nil {
 				return err
 			}
-			svc := access.New(db, audit.NewJournal(nil), access.Options{})
+			o, err := accessOptions(cmd.Context(), cfg, db)
+			if err != nil {
+				return err
+			}
+			svc := access.New(db, audit.NewJournal(nil), o)
+			if _, err := svc.SealTOTPSecrets(cmd.Context()); err != nil {
+				return err
+			}
 			who := sceau.System("recovery")
 			if u := os.Getenv("USER"); u != "" {
 				who = sceau.System("recovery:" + u)

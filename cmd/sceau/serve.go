@@ -100,7 +100,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	responder := n.rev.NewResponder(log)
 	responder.Observe = n.metrics.ObserveOCSP
 	pub := &server.Public{Authority: n.auth, Revocation: n.rev, Responder: responder, Log: log}
-	acc := newAccess(n)
+	acc, err := newAccess(ctx, n)
+	if err != nil {
+		return err
+	}
 	custodian := n.custodian()
 	// ROLE-4: a holder whose role was removed presents no share.
 	custodian.HolderCheck = func(ctx context.Context, holder string) error {
@@ -114,7 +117,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		return nil
 	}
 	adm := &server.Admin{Authority: n.auth, Revocation: n.rev, Metrics: n.metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
-		Custodian: custodian, Access: acc}
+		Custodian: custodian, Access: acc, Audit: auditAPI(n)}
+	if adm.Backups, err = newKeyBackups(n, acc); err != nil { // keycmd.go (KEY-4, KEY-6)
+		return err
+	}
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -116,6 +116,22 @@ audit:
       # File holding a bearer token sent with each alert (never inline).
       # token_file: secrets/webhook.token
 
+# People and dual control (docs/roles.md).
+access:
+  # ROLE-3: how many distinct people, besides the requester, approve an
+  # action under dual control (role grants, key backup/import/destruction,
+  # CA creation and termination, mass revocation). At least 1. Default: 2
+  approvals: 2
+  # How long a request waits for its approvals before it expires (5m..30d).
+  # Default: 24h
+  approval_lifetime: 24h
+  # Per-action overrides, each at least 1. Default: none
+  # approvals_for: {key.destroy: 3}
+  # ROLE-4: the AES-256 key that seals the TOTP secrets in the database,
+  # created by init, mode 0600. Back it up with the keystore secret: without
+  # it nobody can log in with a password. Default: secrets/totp.key
+  totp_key_file: secrets/totp.key
+
 # The CA hierarchy (CA-1). Parents come before their children.
 cas:
   - id: root

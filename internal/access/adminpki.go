@@ -179,17 +179,25 @@ func ServerTLS(dir string, ks KeyStore) (*tls.Config, error) {
 	}, nil
 }
 
-// ClientTLS is what the CLI presents to the admin listener: the operator
-// certificate in dir (certFile, keyFile), trusting only the admin CA.
+// ClientTLS is what the CLI presents to the admin listener: the client
+// certificate certFile and its key keyFile (relative to dir unless
+// absolute: the operator's, or a person's own, ROLE-4), trusting only the
+// admin CA of dir.
 func ClientTLS(dir, certFile, keyFile string) (*tls.Config, error) {
 	const op = "access: client TLS"
 	caCert, err := readCert(filepath.Join(dir, AdminCAFile))
 	if err != nil {
 		return nil, sceau.E(sceau.NotFound, op, "no admin CA in "+dir, err)
 	}
-	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, certFile), filepath.Join(dir, keyFile))
+	if !filepath.IsAbs(certFile) {
+		certFile = filepath.Join(dir, certFile)
+	}
+	if !filepath.IsAbs(keyFile) {
+		keyFile = filepath.Join(dir, keyFile)
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return nil, sceau.E(sceau.NotFound, op, "cannot read the operator credentials in "+dir, err)
+		return nil, sceau.E(sceau.NotFound, op, "cannot read the client credentials "+certFile+" and "+keyFile, err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
@@ -243,3 +251,51 @@ func readCert(path string) (*x509.Certificate, error) {
 	}
 	return x509.ParseCertificate(blk.Bytes)
 }
+
+// AdminCA is the admin CA's certificate and key, to issue personal admin
+// client certificates (ROLE-4). The key stays in the keystore: Key is its
+// crypto.Signer.
+type AdminCA struct {
+	Cert *x509.Certificate
+	Key  crypto.Signer
+}
+
+// LoadAdminCA returns the admin CA of dir, its key from ks.
+func LoadAdminCA(dir string, ks KeyStore) (*AdminCA, error) {
+	const op = "access: admin CA"
+	caCert, err := readCert(filepath.Join(dir, AdminCAFile))
+	if err != nil {
+		return nil, sceau.E(sceau.NotFound, op, "no admin CA in "+dir, err)
+	}
+	key, err := ks.Signer(adminCAKey)
+	if err != nil {
+		return nil, err
+	}
+	return &AdminCA{Cert: caCert, Key: key}, nil
+}
+
+// issuePersonal signs a client certificate for account's public key: CN
+// the account, OU "people", client authentication only.
+func (a *AdminCA) issuePersonal(account string, pub crypto.PublicKey, notBefore, notAfter time.Time) (*x509.Certificate, error) {
+	const op = "access: issue personal certificate"
+	if notAfter.After(a.Cert.NotAfter) {
+		notAfter = a.Cert.NotAfter // no certificate outlives its issuer
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: account, OrganizationalUnit: []string{"people"}},
+		NotBefore:    notBefore.Add(-time.Minute),
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.Cert, pub, a.Key)
+	if err != nil {
+		return nil, sceau.E(sceau.Unavailable, op, "the admin CA cannot sign", err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+// serialHex is how a certificate serial is written in the store and the
+// CLI: lower-case hex.
+func serialHex(c *x509.Certificate) string { return fmt.Sprintf("%x", c.SerialNumber) }

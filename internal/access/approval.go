@@ -287,7 +287,13 @@ func (a *Approvals) execute(ctx context.Context, tx *store.Tx, req *Request, now
 		return a.s.journal.Append(ctx, tx, audit.Event{Actor: sceau.System("approvals"), Action: "approval.failed", Object: object,
 			Details: map[string]any{"action": req.Action, "resource": req.Resource.String(), "reason": why}})
 	}
-	// The requester must still hold the role they requested it under.
+	// The requester must still hold the role they requested it under, in
+	// an active account (ROLE-4: a suspension takes effect at once).
+	if st, err := accountStatus(ctx, tx, req.Requester); err != nil {
+		return err
+	} else if st != AccountActive {
+		return fail("the requester's account is " + st)
+	}
 	roles, err := currentRoles(ctx, tx, req.Requester)
 	if err != nil {
 		return err

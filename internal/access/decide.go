@@ -53,6 +53,15 @@ const (
 	PeopleShow    Action = "people.show"
 	PeopleAttest  Action = "people.attest"
 
+	AccountChange  Action = "account.change"
+	AccountSuspend Action = "account.suspend"
+	AccountResume  Action = "account.resume"
+	AccountDelete  Action = "account.delete"
+	// Personal admin client certificates (ROLE-4).
+	AccountCertIssue  Action = "account.certificate_issue"
+	AccountCertList   Action = "account.certificate_list"
+	AccountCertRevoke Action = "account.certificate_revoke"
+
 	ApprovalList    Action = "approval.list"
 	ApprovalApprove Action = "approval.approve"
 	ApprovalReject  Action = "approval.reject"
@@ -155,6 +164,9 @@ type Rule struct {
 	// Vote marks approval.approve and approval.reject: the roles allowed
 	// depend on the request voted on.
 	Vote bool
+	// NotSelf: nobody may perform it on their own record, whatever their
+	// roles (a Security Officer does not mint their own credentials).
+	NotSelf bool
 }
 
 var (
@@ -216,6 +228,18 @@ var policy = []Rule{
 	{Action: RoleRemove, Roles: []Role{SecurityOfficer}, Approvers: []Role{SecurityOfficer, SystemAuditor}},
 	{Action: PeopleShow, Roles: []Role{SecurityOfficer, SystemAuditor}, Self: true},
 	{Action: PeopleAttest, Roles: []Role{SecurityOfficer}},
+	// ROLE-4: rights can be removed at once. Suspension and deletion move
+	// towards safety, so one Security Officer may do them without
+	// approvals; the last active Security Officer is never disabled.
+	{Action: AccountChange, Roles: []Role{SecurityOfficer}},
+	{Action: AccountSuspend, Roles: []Role{SecurityOfficer}},
+	{Action: AccountResume, Roles: []Role{SecurityOfficer}, NotSelf: true},
+	{Action: AccountDelete, Roles: []Role{SecurityOfficer}},
+	// ROLE-4: a personal client certificate stands in for password and
+	// TOTP; only a Security Officer issues one, never to themself.
+	{Action: AccountCertIssue, Roles: []Role{SecurityOfficer}, NotSelf: true},
+	{Action: AccountCertList, Roles: []Role{SecurityOfficer, SystemAuditor}, Self: true},
+	{Action: AccountCertRevoke, Roles: []Role{SecurityOfficer}},
 
 	{Action: ApprovalList, Roles: allRoles},
 	{Action: ApprovalApprove, Roles: allRoles, Vote: true},
@@ -266,6 +290,9 @@ func Decide(p Principal, action Action, res Resource) Decision {
 	}
 	if p.MustChangePassword {
 		return deny("%s must change the initial password first (`sceau account passwd`)", p.Account)
+	}
+	if rule.NotSelf && res.Subject != "" && res.Subject == p.Account {
+		return deny("%s may not %s on their own account: another person must", p.Account, action)
 	}
 	if rule.Self && res.Subject != "" && res.Subject == p.Account {
 		return Decision{Allow: true, Reason: "a person may " + string(action) + " on their own record"}

@@ -244,7 +244,8 @@ func TestPUB4_PasswordHashIsArgon2idWithItsParameters(t *testing.T) {
 	db := sceautest.OpenSQLite(t)
 	clock := sceautest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	strong := access.KDFParams{Memory: 4096, Time: 2, Threads: 1}
-	svc := access.New(db, audit.NewJournal(clock), access.Options{Clock: clock, KDF: strong})
+	key := make([]byte, access.TOTPKeySize) // both services share the installation's TOTP key
+	svc := access.New(db, audit.NewJournal(clock), access.Options{Clock: clock, KDF: strong, TOTPKey: key})
 	ctx := context.Background()
 	creds, err := svc.Bootstrap(ctx, sceau.System("test"), []access.Person{{Name: "so1", Roles: []access.Role{access.SecurityOfficer}, Password: fixturePassword}})
 	if err != nil {
@@ -258,7 +259,7 @@ func TestPUB4_PasswordHashIsArgon2idWithItsParameters(t *testing.T) {
 		t.Fatalf("stored hash %q", hash)
 	}
 	// A service with other parameters still verifies the stored hash.
-	other := access.New(db, audit.NewJournal(clock), access.Options{Clock: clock, KDF: cheapKDF})
+	other := access.New(db, audit.NewJournal(clock), access.Options{Clock: clock, KDF: cheapKDF, TOTPKey: key})
 	code, _ := access.TOTPCode(creds[0].TOTP.Secret, clock.Now())
 	if _, err := other.Login(ctx, terminalCert(t, "t"), "so1", fixturePassword, code); err != nil {
 		t.Fatalf("login with the stored parameters: %v", err)

@@ -40,6 +40,13 @@ type Options struct {
 	// Defaults: 5 and 15m (PUB-4).
 	MaxFailures int
 	Lockout     time.Duration
+	// TOTPKey is the AES-256 key (32 bytes) that seals the TOTP secrets in
+	// the store (ROLE-4; see OpenTOTPKey). nil: a random key for the life
+	// of the Service, for tests only: what it seals is lost at exit.
+	TOTPKey []byte
+	// AdminCA signs personal admin client certificates (ROLE-4); nil: the
+	// installation cannot issue them.
+	AdminCA *AdminCA
 }
 
 func (o *Options) fill() {
@@ -80,12 +87,26 @@ type Service struct {
 	hashing   chan struct{} // bounds concurrent Argon2id (64 MiB each)
 	dummyHash string        // verified for unknown accounts, so they take as long
 	approvals *Approvals
+	totp      *totpSealer
 }
 
 // New returns the service on db, journaling into journal.
 func New(db *store.DB, journal audit.Appender, o Options) *Service {
 	o.fill()
 	s := &Service{db: db, journal: journal, clock: sceau.ClockOr(o.Clock), o: o, hashing: make(chan struct{}, 4)}
+	key := o.TOTPKey
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := io.ReadFull(rand.Reader, key); err != nil {
+			panic("access: no randomness: " + err.Error())
+		}
+	}
+	var err error
+	if s.totp, err = newTOTPSealer(key); err != nil {
+		// OpenTOTPKey only ever returns 32 bytes: a wrong length is a
+		// wiring error, not input.
+		panic(err)
+	}
 	s.dummyHash, _ = hashPassword("not a password of anyone", o.KDF, o.Rand)
 	s.approvals = newApprovals(s)
 	s.registerRoleExecutors()
@@ -169,17 +190,35 @@ type Account struct {
 	Certificates       []BoundCertificate `json:"certificates,omitempty"`
 	CreatedAt          time.Time          `json:"created_at"`
 	CreatedBy          string             `json:"created_by"`
+	// Status is active, suspended or deleted (ROLE-4), with why, when and
+	// by whom it last changed.
+	Status       string     `json:"status"`
+	StatusReason string     `json:"status_reason,omitempty"`
+	StatusAt     *time.Time `json:"status_at,omitempty"`
+	StatusBy     string     `json:"status_by,omitempty"`
 }
+
+// Account states (ROLE-4).
+const (
+	AccountActive    = "active"
+	AccountSuspended = "suspended"
+	AccountDeleted   = "deleted"
+)
 
 // BoundCertificate is an admin-CA client certificate that authenticates its
 // person instead of password and TOTP (ROLE-4).
 type BoundCertificate struct {
-	SHA256    string     `json:"sha256"`
-	Subject   string     `json:"subject"`
-	NotAfter  time.Time  `json:"not_after"`
-	BoundAt   time.Time  `json:"bound_at"`
-	BoundBy   string     `json:"bound_by"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	SHA256 string `json:"sha256"`
+	// Serial in lower-case hex; empty for certificates bound before
+	// serials were recorded.
+	Serial           string     `json:"serial,omitempty"`
+	Subject          string     `json:"subject"`
+	NotAfter         time.Time  `json:"not_after"`
+	BoundAt          time.Time  `json:"bound_at"`
+	BoundBy          string     `json:"bound_by"`
+	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
+	RevokedBy        string     `json:"revoked_by,omitempty"`
+	RevocationReason string     `json:"revocation_reason,omitempty"`
 }
 
 // Credentials are a new person's secrets, shown once and never stored in
@@ -374,7 +413,11 @@ func (s *Service) insertAccount(ctx context.Context, tx *store.Tx, name, fullNam
 		pw = hash
 	}
 	if enr != nil {
-		secret = enr.Secret
+		sealed, err := s.totp.seal(name, enr.Secret, s.o.Rand)
+		if err != nil {
+			return err
+		}
+		secret = sealed
 	}
 	_, err := tx.ExecContext(ctx, qInsertAccount, name, fullName, pw, boolInt(mustChange), secret, store.FormatTime(s.now()), by)
 	return store.Classify("access: account", err)
@@ -382,7 +425,7 @@ func (s *Service) insertAccount(ctx context.Context, tx *store.Tx, name, fullNam
 
 func (s *Service) bindCertificate(ctx context.Context, tx *store.Tx, account string, c *x509.Certificate, by string) error {
 	_, err := tx.ExecContext(ctx, qInsertCertificate, Fingerprint(c), account, c.Subject.String(),
-		store.FormatTime(c.NotAfter), store.FormatTime(s.now()), by)
+		store.FormatTime(c.NotAfter), store.FormatTime(s.now()), by, serialHex(c))
 	if sceau.KindOf(store.Classify("", err)) == sceau.Conflict {
 		return sceau.Errorf(sceau.Conflict, "access: certificate", "this certificate is bound to an account already")
 	}
@@ -445,6 +488,13 @@ func (s *Service) accountNames(ctx context.Context) ([]string, error) {
 // HasRole tells whether account holds role now. Other packages use it to
 // check a person named in a request (a key share holder presenting a share).
 func (s *Service) HasRole(ctx context.Context, account string, role Role) (bool, error) {
+	// ROLE-4: a suspended or deleted person holds nothing usable.
+	if st, err := accountStatus(ctx, s.db, account); err != nil || st != AccountActive {
+		if sceau.KindOf(err) == sceau.NotFound {
+			err = nil
+		}
+		return false, err
+	}
 	roles, err := currentRoles(ctx, s.db, account)
 	if err != nil {
 		return false, err

@@ -50,15 +50,30 @@ func TerminalFromTLS(cs *tls.ConnectionState) (*x509.Certificate, error) {
 func (s *Service) Authenticate(ctx context.Context, terminal *x509.Certificate, token string) (Principal, error) {
 	const op = "access: authenticate"
 	p := Principal{Terminal: terminal.Subject.CommonName}
+	// ROLE-4: a personal certificate that was revoked is refused on the
+	// next request, as a person and as a terminal alike; one of a suspended
+	// or deleted person authenticates nobody.
+	var (
+		certAccount, certStatus string
+		certRevoked             sql.NullString
+	)
+	err := s.db.QueryRowContext(ctx, qCertificateAuth, Fingerprint(terminal)).Scan(&certAccount, &certRevoked, &certStatus)
+	bound := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return p, store.Classify(op, err)
+	}
+	if bound && certRevoked.Valid {
+		return p, s.refuseSession(ctx, sceau.Actor{ID: certAccount}, "certificate:"+Fingerprint(terminal),
+			"this client certificate of "+certAccount+" was revoked")
+	}
 	if token == "" {
-		var account string
-		err := s.db.QueryRowContext(ctx, qCertificateAccount, Fingerprint(terminal)).Scan(&account)
-		if errors.Is(err, sql.ErrNoRows) {
+		if !bound {
 			return p, nil
 		}
-		if err != nil {
-			return p, store.Classify(op, err)
+		if certStatus != AccountActive {
+			return p, s.refuseSession(ctx, sceau.Actor{ID: certAccount}, "account:"+certAccount, "the account "+certAccount+" is "+certStatus)
 		}
+		account := certAccount
 		p.Account, p.Method = account, MethodCertificate
 		if p.Roles, err = currentRoles(ctx, s.db, account); err != nil {
 			return Principal{}, err
@@ -67,11 +82,11 @@ func (s *Service) Authenticate(ctx context.Context, terminal *x509.Certificate, 
 	}
 	th := tokenHash(token)
 	var (
-		id, account, term, seen, expires string
-		ended                            sql.NullString
-		must                             int
+		id, account, term, seen, expires, status string
+		ended                                    sql.NullString
+		must                                     int
 	)
-	err := s.db.QueryRowContext(ctx, qSession, th).Scan(&id, &account, &term, &seen, &expires, &ended, &must)
+	err = s.db.QueryRowContext(ctx, qSession, th).Scan(&id, &account, &term, &seen, &expires, &ended, &must, &status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, s.refuseSession(ctx, p.Actor(""), "session:unknown", "no session has this token")
 	}
@@ -86,6 +101,9 @@ func (s *Service) Authenticate(ctx context.Context, terminal *x509.Certificate, 
 	}
 	actor := sceau.Actor{ID: account}
 	switch {
+	case status != AccountActive:
+		// ROLE-4: suspension takes effect on the next request.
+		return p, s.refuseSession(ctx, actor, "session:"+id, "the account "+account+" is "+status)
 	case ended.Valid:
 		return p, s.refuseSession(ctx, actor, "session:"+id, "the session was ended (logout, password change or recovery)")
 	case !now.Before(expiresAt):
@@ -161,8 +179,9 @@ func (s *Service) Login(ctx context.Context, terminal *x509.Certificate, account
 		hash, secret, lock sql.NullString
 		lastStep           int64
 		failed, must       int
+		status             string
 	)
-	err = s.db.QueryRowContext(ctx, qLoginState, account).Scan(&hash, &secret, &lastStep, &failed, &lock, &must)
+	err = s.db.QueryRowContext(ctx, qLoginState, account).Scan(&hash, &secret, &lastStep, &failed, &lock, &must, &status)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !hash.Valid) {
 		_, _ = verifyPassword(s.dummyHash, password) // as long as a real check
 		release()
@@ -194,8 +213,14 @@ func (s *Service) Login(ctx context.Context, terminal *x509.Certificate, account
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		// Read again under the lock: concurrent attempts count one by one.
 		var h2, sec2, lock2 sql.NullString
-		if err := tx.QueryRowContext(ctx, qLoginState+forUpdate(tx), account).Scan(&h2, &sec2, &lastStep, &failed, &lock2, &must); err != nil {
+		if err := tx.QueryRowContext(ctx, qLoginState+forUpdate(tx), account).Scan(&h2, &sec2, &lastStep, &failed, &lock2, &must, &status); err != nil {
 			return store.Classify(op, err)
+		}
+		if status != AccountActive {
+			// ROLE-4: the client learns no more than from a wrong password.
+			failure = errLogin
+			return s.journal.Append(ctx, tx, audit.Event{Actor: sceau.Actor{ID: account}, Action: "login.refused", Object: "account:" + account,
+				Details: map[string]any{"reason": "account " + status, "terminal": tp.Terminal}})
 		}
 		if t, _ := store.NullTime(lock2); now.Before(t) {
 			failure = sceau.Errorf(sceau.Denied, op, "account %s is locked until %s after %d failed logins", account, t.Format(time.RFC3339), s.o.MaxFailures)
@@ -212,8 +237,13 @@ func (s *Service) Login(ctx context.Context, terminal *x509.Certificate, account
 		case !sec2.Valid:
 			reason = "no TOTP enrolled"
 		default:
+			secret, err := s.totp.open(account, sec2.String)
+			if err != nil {
+				reason = "the stored TOTP secret does not open (sealed for another account, or another key)"
+				break
+			}
 			var ok, replay bool
-			step, ok, replay = matchTOTP(sec2.String, code, now, lastStep)
+			step, ok, replay = matchTOTP(secret, code, now, lastStep)
 			switch {
 			case replay:
 				reason = "TOTP code replayed"
@@ -359,8 +389,9 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		hash, secret, lock sql.NullString
 		step               int64
 		failed, must       int
+		status             string
 	)
-	if err := s.db.QueryRowContext(ctx, qLoginState, p.Account).Scan(&hash, &secret, &step, &failed, &lock, &must); err != nil {
+	if err := s.db.QueryRowContext(ctx, qLoginState, p.Account).Scan(&hash, &secret, &step, &failed, &lock, &must, &status); err != nil {
 		return store.Classify(op, err)
 	}
 	ok, err := verifyPassword(hash.String, current)
@@ -438,15 +469,23 @@ func (s *Service) ResetCredentials(ctx context.Context, by sceau.Actor, account 
 	if len(witnesses) < 2 {
 		return nil, sceau.Errorf(sceau.Invalid, op, "a recovery needs two witnesses")
 	}
-	if _, err := s.account(ctx, s.db, account); err != nil {
+	a, err := s.account(ctx, s.db, account)
+	if err != nil {
 		return nil, err
+	}
+	if a.Status == AccountDeleted {
+		return nil, sceau.Errorf(sceau.Conflict, op, "account %s is deleted: create a new account instead", account)
 	}
 	creds, hash, err := s.newCredentials(ctx, account, "")
 	if err != nil {
 		return nil, err
 	}
+	sealed, err := s.totp.seal(account, creds.TOTP.Secret, s.o.Rand)
+	if err != nil {
+		return nil, err
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, qResetAccount, hash, creds.TOTP.Secret, account); err != nil {
+		if _, err := tx.ExecContext(ctx, qResetAccount, hash, sealed, account); err != nil {
 			return store.Classify(op, err)
 		}
 		if _, err := tx.ExecContext(ctx, qEndAllSessions, store.FormatTime(s.now()), account); err != nil {

@@ -17,9 +17,19 @@ const (
 	qInsertAccount = `INSERT INTO accounts (name, full_name, password_hash, must_change_password, totp_secret, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`
 	qAccount = `SELECT name, full_name, password_hash, must_change_password, totp_secret, totp_last_step, failed_logins,
-		locked_until, created_at, created_by FROM accounts WHERE name = ?`
-	qLoginState = `SELECT password_hash, totp_secret, totp_last_step, failed_logins, locked_until, must_change_password
+		locked_until, created_at, created_by, status, status_reason, status_at, status_by FROM accounts WHERE name = ?`
+	qLoginState = `SELECT password_hash, totp_secret, totp_last_step, failed_logins, locked_until, must_change_password, status
 		FROM accounts WHERE name = ?`
+	qAccountStatus    = `SELECT status FROM accounts WHERE name = ?`
+	qSetAccountStatus = `UPDATE accounts SET status = ?, status_reason = ?, status_at = ?, status_by = ? WHERE name = ? AND status = ?`
+	qSetFullName      = `UPDATE accounts SET full_name = ? WHERE name = ?`
+	// Deletion keeps the row and drops the authentication data (ROLE-4).
+	qDeleteAccount = `UPDATE accounts SET status = 'deleted', status_reason = ?, status_at = ?, status_by = ?,
+		password_hash = NULL, totp_secret = NULL, failed_logins = 0, locked_until = NULL WHERE name = ? AND status <> 'deleted'`
+	qActiveOfficers = `SELECT COUNT(*) FROM role_assignments r JOIN accounts a ON a.name = r.account
+		WHERE r.role = ? AND r.removed_at IS NULL AND a.status = 'active' AND a.name <> ?`
+	qTOTPSecrets    = `SELECT name, totp_secret FROM accounts WHERE totp_secret IS NOT NULL ORDER BY name`
+	qSetTOTPSecret  = `UPDATE accounts SET totp_secret = ? WHERE name = ?`
 	qLoginFailed    = `UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE name = ?`
 	qLoginSucceeded = `UPDATE accounts SET failed_logins = 0, locked_until = NULL, totp_last_step = ? WHERE name = ?`
 	qSetPassword    = `UPDATE accounts SET password_hash = ?, must_change_password = 0 WHERE name = ?`
@@ -33,14 +43,21 @@ const (
 	qAssignments = `SELECT role, granted_at, granted_by, grant_approval, removed_at, removed_by, removal_approval
 		FROM role_assignments WHERE account = ? ORDER BY granted_at, role`
 
-	qInsertCertificate = `INSERT INTO account_certificates (sha256, account, subject, not_after, bound_at, bound_by) VALUES (?, ?, ?, ?, ?, ?)`
-	qCertificates      = `SELECT sha256, subject, not_after, bound_at, bound_by, revoked_at FROM account_certificates
-		WHERE account = ? ORDER BY bound_at`
-	qCertificateAccount = `SELECT account FROM account_certificates WHERE sha256 = ? AND revoked_at IS NULL`
+	qInsertCertificate = `INSERT INTO account_certificates (sha256, account, subject, not_after, bound_at, bound_by, serial)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qCertificates = `SELECT sha256, serial, subject, not_after, bound_at, bound_by, revoked_at, revoked_by, revocation_reason
+		FROM account_certificates WHERE account = ? ORDER BY bound_at, sha256`
+	// ROLE-4: the certificate, revoked or not, and its person's status.
+	qCertificateAuth = `SELECT c.account, c.revoked_at, a.status FROM account_certificates c JOIN accounts a ON a.name = c.account
+		WHERE c.sha256 = ?`
+	qRevokeCertificate = `UPDATE account_certificates SET revoked_at = ?, revoked_by = ?, revocation_reason = ?
+		WHERE sha256 = ? AND account = ? AND revoked_at IS NULL`
+	qRevokeAllCertificates = `UPDATE account_certificates SET revoked_at = ?, revoked_by = ?, revocation_reason = ?
+		WHERE account = ? AND revoked_at IS NULL`
 
 	qInsertSession = `INSERT INTO sessions (token_hash, id, account, terminal, created_at, last_seen, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`
-	qSession = `SELECT s.id, s.account, s.terminal, s.last_seen, s.expires_at, s.ended_at, a.must_change_password
+	qSession = `SELECT s.id, s.account, s.terminal, s.last_seen, s.expires_at, s.ended_at, a.must_change_password, a.status
 		FROM sessions s JOIN accounts a ON a.name = s.account WHERE s.token_hash = ?`
 	qTouchSession      = `UPDATE sessions SET last_seen = ? WHERE id = ? AND ended_at IS NULL`
 	qEndSession        = `UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL`
@@ -104,14 +121,15 @@ func currentRoles(ctx context.Context, q store.Querier, account string) ([]Role,
 func (s *Service) account(ctx context.Context, q store.Querier, name string) (*Account, error) {
 	const op = "access: account"
 	var (
-		a                Account
-		pw, secret, lock sql.NullString
-		must             int
-		lastStep         int64
-		created          string
+		a                  Account
+		pw, secret, lock   sql.NullString
+		statusAt, statusBy sql.NullString
+		must               int
+		lastStep           int64
+		created            string
 	)
 	err := q.QueryRowContext(ctx, qAccount, name).Scan(&a.Name, &a.FullName, &pw, &must, &secret, &lastStep, &a.FailedLogins,
-		&lock, &created, &a.CreatedBy)
+		&lock, &created, &a.CreatedBy, &a.Status, &a.StatusReason, &statusAt, &statusBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sceau.Errorf(sceau.NotFound, op, "no account %q", clip(name))
 	}
@@ -124,6 +142,9 @@ func (s *Service) account(ctx context.Context, q store.Querier, name string) (*A
 	}
 	if t, err := store.NullTime(lock); err == nil && t.After(s.now()) {
 		a.LockedUntil = &t
+	}
+	if t, err := store.NullTime(statusAt); err == nil && !t.IsZero() {
+		a.StatusAt, a.StatusBy = &t, statusBy.String
 	}
 	if a.Roles, err = currentRoles(ctx, q, name); err != nil {
 		return nil, err
@@ -138,14 +159,15 @@ func (s *Service) account(ctx context.Context, q store.Querier, name string) (*A
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			c                BoundCertificate
-			notAfter, at     string
-			revoked          sql.NullString
-			errNA, errAt, eR error
+			c                      BoundCertificate
+			notAfter, at           string
+			serial, revoked, revBy sql.NullString
+			errNA, errAt, eR       error
 		)
-		if err := rows.Scan(&c.SHA256, &c.Subject, &notAfter, &at, &c.BoundBy, &revoked); err != nil {
+		if err := rows.Scan(&c.SHA256, &serial, &c.Subject, &notAfter, &at, &c.BoundBy, &revoked, &revBy, &c.RevocationReason); err != nil {
 			return nil, store.Classify(op, err)
 		}
+		c.Serial, c.RevokedBy = serial.String, revBy.String
 		c.NotAfter, errNA = store.ParseTime(notAfter)
 		c.BoundAt, errAt = store.ParseTime(at)
 		var r time.Time

@@ -13,6 +13,10 @@ const (
 	ActionAccountRecovered   = "account.recovered"
 	ActionPasswordChanged    = "account.password_changed"
 	ActionCertificateBound   = "account.certificate_bound"
+	ActionAccountCertRevoked = "account.certificate_revoked"
+	ActionAccountSuspended   = "account.suspended"
+	ActionAccountResumed     = "account.resumed"
+	ActionTOTPSealed         = "access.totp_sealed"
 	ActionAccessDenied       = "access.denied"
 	ActionApprovalRequested  = "approval.requested"
 	ActionApprovalApproved   = "approval.approved"
@@ -72,6 +76,7 @@ const (
 // CA operations (AUD-1: "every CA operation").
 const (
 	ActionCACreated            = "ca.created"
+	ActionCATerminated         = "ca.terminated"
 	ActionOCSPResponderRenewed = "ca.ocsp_responder_renewed"
 	ActionCertificatePrepared  = "certificate.prepared"
 	ActionCertificateIssued    = "certificate.issued"
@@ -90,6 +95,13 @@ const (
 	ActionKeyActivationFailed  = "key.activation_failed"
 	ActionKeyActivated         = "key.activated"
 	ActionKeyDeactivated       = "key.deactivated"
+	ActionKeySplitDiscarded    = "key.split_discarded"
+
+	// KEY-4, KEY-6: backups, imports and destruction of CA keys.
+	ActionKeyBackupCreated   = "key.backup_created"
+	ActionKeyBackupDestroyed = "key.backup_destroyed"
+	ActionKeyImported        = "key.imported"
+	ActionKeyDestroyed       = "key.destroyed"
 )
 
 // Kind describes one action of the catalogue.
@@ -106,8 +118,12 @@ type Kind struct {
 // Catalogue lists every event Sceau records (AUD-1).
 var Catalogue = []Kind{
 	{ActionAccountCreated, "account", "an account was created for a person", "access"},
-	{ActionAccountChanged, "account", "an account's attributes changed", "access (not emitted yet)"},
-	{ActionAccountDeleted, "account", "an account was deleted or disabled for good", "access (not emitted yet)"},
+	{ActionAccountChanged, "account", "an account's attributes changed", "access"},
+	{ActionAccountDeleted, "account", "an account was deleted or disabled for good", "access"},
+	{ActionAccountSuspended, "account", "an account was suspended at once by a Security Officer (ROLE-4)", "access"},
+	{ActionAccountResumed, "account", "a suspended account was reactivated by a Security Officer", "access"},
+	{ActionAccountCertRevoked, "account", "authentication data changed: a personal admin client certificate was revoked", "access"},
+	{ActionTOTPSealed, "account", "TOTP secrets stored in clear were sealed with AES-256-GCM", "access"},
 	{ActionAccountLocked, "account", "an account locked after repeated failed logins", "access"},
 	{ActionAccountRecovered, "account", "a locked or lost account was recovered (authentication data reset)", "access"},
 	{ActionPasswordChanged, "account", "authentication data changed: the password (never the password itself)", "access"},
@@ -156,6 +172,7 @@ var Catalogue = []Kind{
 	{ActionCeremonyKeyCreated, "ceremony", "a ceremony transcript signing key was created and recorded", "ceremony"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
+	{ActionCATerminated, "ca", "a CA was terminated under dual control: it issues no certificate any more", "ca"},
 	{ActionOCSPResponderRenewed, "ca", "a CA's delegated OCSP responder certificate was renewed", "ca"},
 	{ActionCertificatePrepared, "ca", "a serial was reserved and the linted to-be-signed certificate recorded (before signing)", "ca"},
 	{ActionCertificateIssued, "ca", "a certificate was signed and stored", "ca"},
@@ -174,6 +191,11 @@ var Catalogue = []Kind{
 	{ActionKeyActivationFailed, "key", "a CA key activation failed (the shares did not open the key)", "quorum"},
 	{ActionKeyActivated, "key", "a CA key was activated by m of n share holders", "quorum"},
 	{ActionKeyDeactivated, "key", "a CA key was deactivated: its handles dropped, its secret wiped", "quorum"},
+	{ActionKeyBackupCreated, "key", "a CA key was backed up wrapped under a split wrapping key: location, SHA-256, approvers, holders (KEY-4)", "quorum"},
+	{ActionKeyBackupDestroyed, "key", "a registered backup copy of a CA key was marked destroyed, its file removed where still present (KEY-6)", "quorum"},
+	{ActionKeyImported, "key", "a registered backup was imported into a CA's key store with m of its wrapping key's shares (KEY-4)", "quorum"},
+	{ActionKeyDestroyed, "key", "a CA key was destroyed in its store after two approvals (KEY-6)", "quorum"},
+	{ActionKeySplitDiscarded, "key", "the registered split of a key never put to use was discarded (an aborted ceremony or init)", "quorum"},
 }
 
 var byAction = func() map[string]Kind {

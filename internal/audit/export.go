@@ -134,8 +134,8 @@ func (e *Exporter) Dir() string { return e.dir }
 // next run.
 func (e *Exporter) Export(ctx context.Context) (int64, error) {
 	const op = "audit: export"
-	if err := os.MkdirAll(e.dir, 0o700); err != nil {
-		return 0, sceau.E(sceau.Unavailable, op, "cannot create the export directory "+e.dir, err)
+	if err := mkdirExport(e.dir); err != nil {
+		return 0, err
 	}
 	unlock, err := lockDir(e.dir)
 	if err != nil {
@@ -147,14 +147,6 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	cur.Version = 1
-	keys, err := Keys(ctx, e.db)
-	if err != nil {
-		return 0, err
-	}
-	keyAt := map[int64]*SigningKey{}
-	for i := range keys {
-		keyAt[keys[i].Seq] = &keys[i]
-	}
 	var seg *os.File
 	defer func() {
 		if seg != nil {
@@ -163,24 +155,12 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 	}()
 	openSegment := func() error {
 		if cur.Segment == "" {
-			cur.Segment = fmt.Sprintf("%s%016d%s", segmentPrefix, cur.Seq+1, segmentSuffix)
+			cur.Segment = segmentName(cur.Seq + 1)
 			cur.Offset, cur.SegmentEvents = 0, 0
 		}
-		f, err := os.OpenFile(filepath.Join(e.dir, cur.Segment), os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return sceau.E(sceau.Unavailable, op, "cannot open the export segment", err)
-		}
-		// Cut what a run that was interrupted wrote past the cursor.
-		if err := f.Truncate(cur.Offset); err != nil {
-			f.Close()
-			return sceau.E(sceau.Unavailable, op, "cannot truncate the export segment", err)
-		}
-		if _, err := f.Seek(cur.Offset, io.SeekStart); err != nil {
-			f.Close()
-			return sceau.E(sceau.Unavailable, op, "cannot seek in the export segment", err)
-		}
+		f, err := openSegmentAt(e.dir, cur.Segment, cur.Offset)
 		seg = f
-		return nil
+		return err
 	}
 	if err := openSegment(); err != nil {
 		return 0, err
@@ -188,43 +168,10 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 	var total int64
 	var line bytes.Buffer
 	for {
-		recs, err := Read(ctx, e.db, cur.Seq, exportPageSize)
-		if err != nil {
-			return total, err
-		}
-		cps, err := checkpointsAfter(ctx, e.db, cur.Checkpoint)
-		if err != nil {
-			return total, err
-		}
 		line.Reset()
-		last := cur.Seq
-		nextCP := 0
-		flushCPs := func(upTo int64) {
-			for nextCP < len(cps) && cps[nextCP].Seq <= upTo {
-				writeCheckpointLine(&line, &cps[nextCP])
-				cur.Checkpoint = cps[nextCP].ID
-				nextCP++
-			}
-		}
-		flushCPs(last)
-		for i := range recs {
-			r := &recs[i]
-			if r.Action == ActionKeyRegistered && keyAt[r.Seq] == nil {
-				// A key registered since this run began.
-				if keys, err = Keys(ctx, e.db); err != nil {
-					return total, err
-				}
-				for i := range keys {
-					keyAt[keys[i].Seq] = &keys[i]
-				}
-			}
-			writeEventLine(&line, r)
-			if k := keyAt[r.Seq]; k != nil {
-				writeKeyLine(&line, k)
-			}
-			last = r.Seq
-			cur.Hash, cur.At = hex.EncodeToString(r.Hash), r.At
-			flushCPs(last)
+		pos, err := WriteExportPage(ctx, e.db, &line, ExportPosition{Seq: cur.Seq, Hash: cur.Hash, At: cur.At, Checkpoint: cur.Checkpoint}, exportPageSize)
+		if err != nil {
+			return total, err
 		}
 		if line.Len() == 0 {
 			return total, nil
@@ -236,9 +183,9 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 			return total, sceau.E(sceau.Unavailable, op, "cannot make the export durable (fsync)", err)
 		}
 		cur.Offset += int64(line.Len())
-		cur.SegmentEvents += int64(len(recs))
-		total += int64(len(recs))
-		cur.Seq = last
+		cur.SegmentEvents += pos.Events
+		total += pos.Events
+		cur.Seq, cur.Hash, cur.At, cur.Checkpoint = pos.Seq, pos.Hash, pos.At, pos.Checkpoint
 		cur.UpdatedAt = store.FormatTime(e.clock.Now())
 		if err := writeCursor(e.dir, &cur); err != nil {
 			return total, err
@@ -258,6 +205,55 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 			return total, sceau.E(sceau.Unavailable, op, "cancelled", err)
 		}
 	}
+}
+
+func segmentName(first int64) string {
+	return fmt.Sprintf("%s%016d%s", segmentPrefix, first, segmentSuffix)
+}
+
+func mkdirExport(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return sceau.E(sceau.Unavailable, "audit: export", "cannot create the export directory "+dir, err)
+	}
+	return nil
+}
+
+// openSegmentAt opens a segment for writing at offset, cutting off what a
+// run that was interrupted wrote past the cursor.
+func openSegmentAt(dir, name string, offset int64) (*os.File, error) {
+	const op = "audit: export"
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, sceau.E(sceau.Unavailable, op, "cannot open the export segment", err)
+	}
+	if err := f.Truncate(offset); err != nil {
+		f.Close()
+		return nil, sceau.E(sceau.Unavailable, op, "cannot truncate the export segment", err)
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, sceau.E(sceau.Unavailable, op, "cannot seek in the export segment", err)
+	}
+	return f, nil
+}
+
+// appendSegment writes b at offset of a segment and makes it durable.
+func appendSegment(dir, name string, offset int64, b []byte) error {
+	f, err := openSegmentAt(dir, name, offset)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return sceau.E(sceau.Unavailable, "audit: export", "cannot write the export segment durably", err)
+	}
+	return nil
 }
 
 func checkpointsAfter(ctx context.Context, q store.Querier, id int64) ([]Checkpoint, error) {

@@ -151,6 +151,22 @@ func ManualEvent(kind ManualKind, actor sceau.Actor, fields map[string]string, n
 // RecordManual enters an event of the named kind for actor, once d allows
 // it (OpRecord), and returns its sequence number.
 func RecordManual(ctx context.Context, db *store.DB, j *Journal, d Decider, actor sceau.Actor, kind string, fields map[string]string) (int64, error) {
+	return recordManual(ctx, db, j, d, actor, kind, fields, "")
+}
+
+// OfflineEntry is the "entry" detail of a manual event entered offline.
+const OfflineEntry = "offline: entered on the data directory; the operator named was not authenticated"
+
+// RecordManualOffline enters an event for the offline commands, which
+// cannot authenticate anyone (FileAccess): the event says so in its
+// "entry" detail, so that nobody mistakes the name given for a verified
+// one (ROLE-5). Through the admin API, RecordManual names the person
+// logged in instead.
+func RecordManualOffline(ctx context.Context, db *store.DB, j *Journal, actor sceau.Actor, kind string, fields map[string]string) (int64, error) {
+	return recordManual(ctx, db, j, FileAccess, actor, kind, fields, OfflineEntry)
+}
+
+func recordManual(ctx context.Context, db *store.DB, j *Journal, d Decider, actor sceau.Actor, kind string, fields map[string]string, entry string) (int64, error) {
 	k, ok := LookupManual(kind)
 	if !ok {
 		return 0, sceau.Errorf(sceau.Invalid, "audit: record", "unknown kind %q", kind)
@@ -164,6 +180,9 @@ func RecordManual(ctx context.Context, db *store.DB, j *Journal, d Decider, acto
 	ev, err := ManualEvent(k, actor, fields, j.Now())
 	if err != nil {
 		return 0, err
+	}
+	if entry != "" {
+		ev.Details.(map[string]string)["entry"] = entry
 	}
 	var seq int64
 	err = db.InTx(ctx, func(tx *store.Tx) error {

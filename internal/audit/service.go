@@ -38,6 +38,11 @@ type Options struct {
 	ExportDir      string
 	ExportInterval time.Duration
 
+	// Objects receives the export in object storage (AUD-5), under
+	// ObjectPrefix, every ExportInterval; nil turns it off.
+	Objects      ObjectStore
+	ObjectPrefix string
+
 	// Syslog forwards every event to a collector (AUD-5); nil turns it
 	// off. SyslogInterval: default 2s.
 	Syslog         *SyslogOptions
@@ -95,6 +100,7 @@ type Service struct {
 	cp        *Checkpointer
 	mover     *Mover
 	exporter  *Exporter
+	objects   *ObjectExporter
 	forwarder *Forwarder
 	analyzer  *Analyzer
 
@@ -111,6 +117,7 @@ const (
 	partCheckpoint = "checkpoint"
 	partRetention  = "retention"
 	partExport     = "export"
+	partObjects    = "object-export"
 	partSyslog     = "syslog"
 	partAnalysis   = "analysis"
 )
@@ -135,6 +142,9 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 	}
 	if o.ExportDir != "" {
 		s.exporter = NewExporter(o.DB, o.ExportDir, o.Clock)
+	}
+	if o.Objects != nil {
+		s.objects = NewObjectExporter(o.DB, o.Objects, o.ObjectPrefix, o.Clock)
 	}
 	if o.Syslog != nil {
 		if s.forwarder, err = NewForwarder(o.DB, *o.Syslog, o.Clock); err != nil {
@@ -177,6 +187,12 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 	if s.exporter != nil {
 		s.loop(lctx, partExport, o.ExportInterval, func(ctx context.Context) error {
 			_, err := s.exporter.Export(ctx)
+			return err
+		})
+	}
+	if s.objects != nil {
+		s.loop(lctx, partObjects, o.ExportInterval, func(ctx context.Context) error {
+			_, err := s.objects.Export(ctx)
 			return err
 		})
 	}
@@ -338,6 +354,11 @@ func (s *Service) Stop() {
 	if s.exporter != nil {
 		if _, err := s.exporter.Export(ctx); err != nil {
 			s.o.Log.Error("audit: final export failed", "err", err)
+		}
+	}
+	if s.objects != nil {
+		if _, err := s.objects.Export(ctx); err != nil {
+			s.o.Log.Error("audit: final object storage export failed", "err", err)
 		}
 	}
 	if s.forwarder != nil {

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -17,7 +18,9 @@ import (
 // SyslogOptions say where to forward the journal for central collection
 // (AUD-5).
 type SyslogOptions struct {
-	Network  string // "udp" (RFC 5426) or "tcp" (RFC 6587 octet counting)
+	// Network: "udp" (RFC 5426), "tcp" (RFC 6587 octet counting) or "tls"
+	// (RFC 5425: TLS, octet counting).
+	Network  string
 	Address  string // host:port
 	Hostname string // HOSTNAME field; default: os.Hostname
 	AppName  string // APP-NAME field; default: sceau
@@ -25,6 +28,11 @@ type SyslogOptions struct {
 	Facility int
 	// Timeout bounds a connection or a write. Default: 10s.
 	Timeout time.Duration
+	// TLS is the client configuration for "tls": the roots that verify
+	// the collector's certificate (RFC 5425 §5.2) and its expected name.
+	// Nil: the system roots and the host of Address. Verification is
+	// never turned off.
+	TLS *tls.Config
 }
 
 // sdID is the structured-data ID of journal fields. 32473 is the private
@@ -124,11 +132,29 @@ const cursorSyslog = "syslog"
 
 // NewForwarder returns a forwarder of the journal in db.
 func NewForwarder(db *store.DB, o SyslogOptions, clock sceau.Clock) (*Forwarder, error) {
-	if o.Network != "udp" && o.Network != "tcp" {
-		return nil, sceau.Errorf(sceau.Invalid, "audit: syslog", "network %q is neither udp nor tcp", o.Network)
+	if o.Network != "udp" && o.Network != "tcp" && o.Network != "tls" {
+		return nil, sceau.Errorf(sceau.Invalid, "audit: syslog", "network %q is not udp, tcp or tls", o.Network)
 	}
-	if _, _, err := net.SplitHostPort(o.Address); err != nil {
+	host, _, err := net.SplitHostPort(o.Address)
+	if err != nil {
 		return nil, sceau.Errorf(sceau.Invalid, "audit: syslog", "address %q is not host:port", o.Address)
+	}
+	if o.Network == "tls" {
+		c := &tls.Config{MinVersion: tls.VersionTLS12}
+		if o.TLS != nil {
+			c = o.TLS.Clone()
+		}
+		if c.InsecureSkipVerify {
+			// AUD-5: the journal goes only to the collector it was meant for.
+			return nil, sceau.Errorf(sceau.Invalid, "audit: syslog", "the collector's certificate must be verified")
+		}
+		if c.ServerName == "" {
+			c.ServerName = host
+		}
+		if c.MinVersion < tls.VersionTLS12 {
+			c.MinVersion = tls.VersionTLS12
+		}
+		o.TLS = c
 	}
 	if o.Hostname == "" {
 		o.Hostname, _ = os.Hostname()
@@ -162,11 +188,13 @@ func (f *Forwarder) Forward(ctx context.Context) (int64, error) {
 		for i := range recs {
 			msg := FormatSyslog(&recs[i], f.opts, f.pid)
 			if f.opts.Network == "udp" {
+				// RFC 5426: one message per datagram.
 				if len(msg) > maxUDPMessage {
 					msg = msg[:maxUDPMessage]
 				}
 				frame = msg
 			} else {
+				// RFC 6587 §3.4.1 and RFC 5425 §4.3: MSG-LEN SP SYSLOG-MSG.
 				frame = append(strconv.AppendInt(frame[:0], int64(len(msg)), 10), ' ')
 				frame = append(frame, msg...)
 			}
@@ -191,7 +219,16 @@ func (f *Forwarder) dial(ctx context.Context) error {
 		return nil
 	}
 	d := net.Dialer{Timeout: f.opts.Timeout}
-	c, err := d.DialContext(ctx, f.opts.Network, f.opts.Address)
+	var (
+		c   net.Conn
+		err error
+	)
+	if f.opts.Network == "tls" {
+		td := tls.Dialer{NetDialer: &d, Config: f.opts.TLS}
+		c, err = td.DialContext(ctx, "tcp", f.opts.Address)
+	} else {
+		c, err = d.DialContext(ctx, f.opts.Network, f.opts.Address)
+	}
 	if err != nil {
 		return sceau.E(sceau.Unavailable, "audit: syslog", "cannot reach the collector at "+f.opts.Address, err)
 	}

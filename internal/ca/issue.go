@@ -164,6 +164,10 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		serial := revocation.SerialHex(tmpl.SerialNumber)
 		subject := sr.subject.String()
 		err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
+			// ROLE-3 (ca.terminate): a terminated CA issues nothing more.
+			if err := a.refuseTerminated(ctx, tx, c.Spec.ID); err != nil {
+				return audit.Event{}, err
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, not_before, not_after, reserved_at)
 				VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`, serial, c.Spec.ID, p.Name, subject, lintDER,
 				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
@@ -200,7 +204,11 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 		if errors.Is(err, keys.ErrNotActivated) {
 			return nil, a.NotActivated(op, p.ca.Spec.ID, err)
 		}
-		return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("CA %q cannot sign", p.ca.Spec.ID), err)
+		msg := fmt.Sprintf("CA %q cannot sign", p.ca.Spec.ID)
+		if sceau.KindOf(err) == sceau.NotFound { // KEY-6: a destroyed key says so
+			msg += ": " + sceau.Message(err)
+		}
+		return nil, sceau.E(sceau.Unavailable, op, msg, err)
 	}
 	if a.opts.AfterSign != nil {
 		a.opts.AfterSign(p.serial)

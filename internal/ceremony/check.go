@@ -88,14 +88,47 @@ func Check(s *Script, d *Declaration) error {
 	if len(problems) == 0 && !slices.Equal(missing, s.CAs) {
 		bad("cas: list the CAs in the order of the configuration, parents first: %s", strings.Join(missing, ", "))
 	}
+	// KEY-2: an existing parent whose key is under m-of-n activation signs
+	// only once m of its holders presented their shares at the ceremony.
+	needed := map[string]bool{}
 	for _, id := range s.CAs {
 		c, ok := d.ca(id)
 		if !ok || c.Parent == "" {
 			continue
 		}
 		if p, ok := d.ca(c.Parent); ok && p.Exists && p.Activation != nil {
-			bad("cas: CA %q is signed by %q, whose key needs %d of its %d key share holders: this version cannot activate an existing CA during a ceremony",
-				id, p.ID, p.Activation.Threshold, len(p.Activation.Holders))
+			needed[p.ID] = true
+			if !slices.Contains(s.Activate, p.ID) {
+				bad("activate: CA %q is signed by %q, whose key needs %d of its %d key share holders: list %q under activate, with its holders as participants",
+					id, p.ID, p.Activation.Threshold, len(p.Activation.Holders), p.ID)
+			}
+		}
+	}
+	for _, id := range s.Activate {
+		p, ok := d.ca(id)
+		switch {
+		case !ok:
+			bad("activate: %q is not declared in %s", id, d.ConfigPath)
+			continue
+		case !p.Exists:
+			bad("activate: CA %q does not exist yet", id)
+		case p.Activation == nil:
+			bad("activate: CA %q has no m-of-n activation policy: it signs without its holders", id)
+		case !needed[id]:
+			bad("activate: CA %q signs none of the CAs created", id)
+		}
+		if p.Activation == nil {
+			continue
+		}
+		present := 0
+		for _, h := range p.Activation.Holders {
+			if pt, ok := s.participant(h); ok && pt.Role == KeyShareHolder {
+				present++
+			}
+		}
+		if present < p.Activation.Threshold {
+			bad("participants: CA %q needs %d of its key share holders (%s) to present their shares; %d take part as key-share-holder",
+				id, p.Activation.Threshold, strings.Join(p.Activation.Holders, ", "), present)
 		}
 	}
 
@@ -103,6 +136,13 @@ func Check(s *Script, d *Declaration) error {
 	// holder, who must be there: the holders of the CAs created are exactly
 	// the participants with the role key-share-holder.
 	holds := map[string][]string{} // holder -> CAs
+	for _, id := range s.Activate {
+		if c, ok := d.ca(id); ok && c.Activation != nil {
+			for _, h := range c.Activation.Holders {
+				holds[h] = append(holds[h], id)
+			}
+		}
+	}
 	for _, id := range s.CAs {
 		if c, ok := d.ca(id); ok && c.Activation != nil {
 			for _, h := range c.Activation.Holders {
@@ -128,6 +168,18 @@ func Check(s *Script, d *Declaration) error {
 	for _, p := range s.Participants {
 		if p.Role == KeyShareHolder && len(holds[p.Name]) == 0 {
 			bad("participants: %s takes part as key-share-holder but holds no share of the CAs created (configuration: %s)", p.Name, holderList(d, s.CAs))
+		}
+	}
+
+	// KEY-2: a card receives its holder's shares; nobody else brings one.
+	for _, p := range s.Participants {
+		if c := p.Card; c != nil {
+			switch {
+			case p.Role != KeyShareHolder:
+				bad("participants: %s (%s): only a key share holder brings a card", p.Name, p.Role)
+			case (c.Token == "") == (c.Serial == ""):
+				bad("participants: %s: card: name the card by its token label or its serial number", p.Name)
+			}
 		}
 	}
 

@@ -13,6 +13,7 @@ const (
 	StepCheck         StepKind = "check"          // the security officer checks script and configuration
 	StepIdentify      StepKind = "identify"       // the witness checks every participant's identity
 	StepApproveCA     StepKind = "approve-ca"     // the security officer approves the creation of one CA
+	StepActivate      StepKind = "activate"       // m holders of an existing parent CA will present their shares
 	StepTakeShare     StepKind = "take-share"     // a holder accepts a share and will choose its PIN
 	StepGenerate      StepKind = "generate"       // keys, splits, certificates
 	StepFingerprints  StepKind = "fingerprints"   // the witness writes down one CA's fingerprints
@@ -55,6 +56,14 @@ func Plan(s *Script, d *Declaration) []Step {
 	}
 	add(Step{Kind: StepCheck, Title: "check the script and the configuration", Participant: officer})
 	add(Step{Kind: StepIdentify, Title: "check the identity and the role of every participant", Participant: witness})
+	for _, id := range s.Activate {
+		c, _ := d.ca(id)
+		if c == nil || c.Activation == nil {
+			continue
+		}
+		add(Step{Kind: StepActivate, CA: id, Participant: officer,
+			Title: fmt.Sprintf("activate CA %s to sign: %d of its %d key share holders present their shares", id, c.Activation.Threshold, len(c.Activation.Holders))})
+	}
 	for _, id := range s.CAs {
 		c, _ := d.ca(id)
 		signed := "self-signed"
@@ -70,14 +79,18 @@ func Plan(s *Script, d *Declaration) []Step {
 		if c.Activation != nil {
 			for i, h := range c.Activation.Holders {
 				p, _ := s.participant(h)
+				how := "take share %d and choose its PIN"
+				if p.Card != nil {
+					how = "take share %d on your smart card"
+				}
 				add(Step{Kind: StepTakeShare, CA: id, Holder: h, Participant: p,
-					Title: fmt.Sprintf("split the activation secret of %s %d of %d: take share %d and choose its PIN",
+					Title: fmt.Sprintf("split the activation secret of %s %d of %d: "+how,
 						id, c.Activation.Threshold, len(c.Activation.Holders), i+1)})
 			}
 		}
 	}
 	add(Step{Kind: StepGenerate, Participant: operator,
-		Title: fmt.Sprintf("generate the keys, split the activation secrets and sign the certificates of %s", strings.Join(s.CAs, ", "))})
+		Title: fmt.Sprintf("%sgenerate the keys, split the activation secrets and sign the certificates of %s", activating(s), strings.Join(s.CAs, ", "))})
 	for _, id := range s.CAs {
 		add(Step{Kind: StepFingerprints, CA: id, Participant: witness,
 			Title: fmt.Sprintf("check and write down the fingerprints of CA %s", id)})
@@ -91,13 +104,23 @@ func Plan(s *Script, d *Declaration) []Step {
 		}
 		for _, h := range c.Activation.Holders {
 			p, _ := s.participant(h)
-			add(Step{Kind: StepHandOver, CA: id, Holder: h, Participant: p,
-				Title: fmt.Sprintf("receive the share file of %s and check its SHA-256", id)})
+			title := fmt.Sprintf("receive the share file of %s and check its SHA-256", id)
+			if p.Card != nil {
+				title = fmt.Sprintf("take back the smart card holding the share of %s", id)
+			}
+			add(Step{Kind: StepHandOver, CA: id, Holder: h, Participant: p, Title: title})
 		}
 	}
 	add(Step{Kind: StepTranscriptKey, Participant: witness, Title: "write down the fingerprint of the transcript signing key"})
 	add(Step{Kind: StepClose, Participant: officer, Title: "close the ceremony: sign and archive the transcript"})
 	return steps
+}
+
+func activating(s *Script) string {
+	if len(s.Activate) == 0 {
+		return ""
+	}
+	return "activate " + strings.Join(s.Activate, ", ") + ", "
 }
 
 // ConfirmationTemplate is a confirmation file answering yes to every step

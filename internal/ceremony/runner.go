@@ -24,13 +24,21 @@ import (
 // CA key's activation secret. The caller wipes it after use.
 type PINSource func(caID, holder string) ([]byte, error)
 
+// PresentSource gives the PIN with which a key share holder presents their
+// share of an existing CA's activation secret (of their share file, or of
+// their smart card). The caller wipes it after use.
+type PresentSource func(caID, holder string) ([]byte, error)
+
 // Installation is what a ceremony does to the installation it applies to.
 // cmd/sceau implements it over its node.
 type Installation interface {
 	// Create generates the keys and certificates of the CAs the ceremony
 	// creates, and splits each activation secret among its holders, who
-	// give the PINs of their shares through pins (KEY-2).
-	Create(ctx context.Context, pins PINSource) error
+	// give the PINs of their shares through pins (KEY-2). The existing
+	// CAs of the script's activate list are activated first: m of their
+	// holders present their shares, with PINs from present. It returns who
+	// presented, "holder presented their share of CA" lines.
+	Create(ctx context.Context, pins PINSource, present PresentSource) ([]string, error)
 	// Describe returns what exists of a CA, nil when it was not created.
 	Describe(ctx context.Context, caID string) (*CAFacts, error)
 	// FirstCRLs issues a CA's first CRL unless it has one, and returns the
@@ -61,11 +69,13 @@ type SplitFacts struct {
 	Shares           []ShareFacts
 }
 
-// ShareFacts say where a holder's share file was written.
+// ShareFacts say where a holder's share was written: a share file, or
+// their smart card (Card names it).
 type ShareFacts struct {
 	Holder string
 	X      int
 	File   string
+	Card   string
 }
 
 // CRLFacts describe a CRL.
@@ -90,6 +100,9 @@ type Runner struct {
 	// PINs gives the holders' PINs; PINMode says how, for the transcript.
 	PINs    PINSource
 	PINMode string
+	// Present gives the PINs of the holders who present their shares of
+	// the CAs to activate; nil: PINs.
+	Present PresentSource
 	// Out shows the steps, details and fingerprints to the room.
 	Out   io.Writer
 	Clock sceau.Clock // nil: the real clock
@@ -291,11 +304,25 @@ func (x *execution) prepare(ctx context.Context, st Step) ([]string, error) {
 		return out, nil
 	case StepApproveCA:
 		return describeDeclared(d, st.CA), nil
+	case StepActivate:
+		c, _ := d.ca(st.CA)
+		var here []string
+		for _, h := range c.Activation.Holders {
+			if p, ok := x.Script.participant(h); ok && p.Role == KeyShareHolder {
+				here = append(here, h)
+			}
+		}
+		return []string{
+			fmt.Sprintf("CA %s exists; its key signs only once %d of its %d key share holders presented their shares (KEY-2)", st.CA, c.Activation.Threshold, len(c.Activation.Holders)),
+			"holders present, in this order, until enough shares are in: " + strings.Join(here, ", "),
+			"each types the PIN of their share (or of their card) alone during generation; wrong PINs are refused and journalled",
+			"the key is deactivated again when the ceremony ends (KEY-5)",
+		}, nil
 	case StepTakeShare:
 		c, _ := d.ca(st.CA)
 		return []string{
 			fmt.Sprintf("any %d of the %d shares activate the key of CA %s; fewer reveal nothing", c.Activation.Threshold, len(c.Activation.Holders), st.CA),
-			fmt.Sprintf("%s chooses a PIN for the share and types it alone, twice; nobody else sees it", st.Holder),
+			x.pinLine(st.Holder),
 		}, nil
 	case StepGenerate:
 		return []string{"CAs, in order: " + strings.Join(x.Script.CAs, ", "), "PINs: " + x.PINMode}, nil
@@ -324,6 +351,12 @@ func (x *execution) prepare(ctx context.Context, st Step) ([]string, error) {
 			return nil, fmt.Errorf("CA %s has no registered split", st.CA)
 		}
 		for _, s := range c.Split.Shares {
+			if s.Holder == st.Holder && s.Card != "" {
+				return []string{
+					fmt.Sprintf("share %d of %d, written to %s as a private object that only the card's PIN opens", s.X, c.Split.Total, s.Card),
+					"take the card back; the card counts wrong PINs and locks itself",
+				}, nil
+			}
 			if s.Holder == st.Holder {
 				return []string{
 					fmt.Sprintf("share %d of %d, sealed under %s's PIN", s.X, c.Split.Total, s.Holder),
@@ -358,6 +391,14 @@ func (x *execution) prepare(ctx context.Context, st Step) ([]string, error) {
 		}, nil
 	}
 	return nil, nil
+}
+
+// pinLine says how holder protects their share.
+func (x *execution) pinLine(holder string) string {
+	if p, _ := x.Script.participant(holder); p.Card != nil {
+		return fmt.Sprintf("the share goes to %s's %s; %s types the card's PIN alone; nobody else sees it", holder, *p.Card, holder)
+	}
+	return fmt.Sprintf("%s chooses a PIN for the share and types it alone, twice; nobody else sees it", holder)
 }
 
 func describeDeclared(d *Declaration, id string) []string {
@@ -415,17 +456,44 @@ func (x *execution) generate(ctx context.Context) ([]string, error) {
 		if !planned[caID+"/"+holder] {
 			return nil, sceau.Errorf(sceau.Internal, "ceremony: PIN", "unexpected request for the PIN of %s for CA %q", holder, caID)
 		}
-		fmt.Fprintf(x.out, "\n%s: your share of CA %s. Type your PIN alone; everyone else looks away.\n", holder, caID)
+		if p, _ := x.Script.participant(holder); p.Card != nil {
+			fmt.Fprintf(x.out, "\n%s: your share of CA %s goes to your %s. Type the card's PIN alone; everyone else looks away.\n", holder, caID, *p.Card)
+		} else {
+			fmt.Fprintf(x.out, "\n%s: your share of CA %s. Type your PIN alone; everyone else looks away.\n", holder, caID)
+		}
 		pin, err := x.PINs(caID, holder)
 		if err == nil {
-			x.pins = append(x.pins, fmt.Sprintf("%s chose the PIN of their share of %s", holder, caID))
+			if p, _ := x.Script.participant(holder); p.Card != nil {
+				x.pins = append(x.pins, fmt.Sprintf("%s typed the PIN of their %s for their share of %s", holder, *p.Card, caID))
+			} else {
+				x.pins = append(x.pins, fmt.Sprintf("%s chose the PIN of their share of %s", holder, caID))
+			}
 		}
 		return pin, err
 	}
+	activating := map[string]bool{}
+	for _, id := range x.Script.Activate {
+		if c, _ := x.Declaration.ca(id); c != nil && c.Activation != nil {
+			for _, h := range c.Activation.Holders {
+				activating[id+"/"+h] = true
+			}
+		}
+	}
+	source := x.Present
+	if source == nil {
+		source = PresentSource(x.PINs)
+	}
+	present := func(caID, holder string) ([]byte, error) {
+		if !activating[caID+"/"+holder] || source == nil {
+			return nil, sceau.Errorf(sceau.Internal, "ceremony: PIN", "unexpected request for %s to present a share of CA %q", holder, caID)
+		}
+		fmt.Fprintf(x.out, "\n%s: present your share of CA %s. Type its PIN alone; everyone else looks away.\n", holder, caID)
+		return source(caID, holder)
+	}
 	x.tried = true
 	fmt.Fprintf(x.out, "   generating …\n")
-	err := x.Installation.Create(ctx, pins)
-	out := slices.Clone(x.pins)
+	presented, err := x.Installation.Create(ctx, pins, present)
+	out := append(slices.Clone(presented), x.pins...)
 	if err != nil {
 		return out, err
 	}
@@ -475,6 +543,10 @@ func (x *execution) record(ctx context.Context, id string) (*CARecord, error) {
 	if sp := f.Split; sp != nil {
 		rec.Split = &SplitRecord{Threshold: sp.Threshold, Total: sp.Total, SetID: hex.EncodeToString(sp.SetID)}
 		for _, s := range sp.Shares {
+			if s.Card != "" {
+				rec.Split.Shares = append(rec.Split.Shares, ShareRecord{Holder: s.Holder, X: s.X, Card: s.Card})
+				continue
+			}
 			b, err := os.ReadFile(s.File)
 			if err != nil {
 				return nil, fmt.Errorf("the share file of %s: %w", s.Holder, err)

@@ -41,7 +41,11 @@ type fakeInstallation struct {
 
 var _ Installation = (*fakeInstallation)(nil)
 
-func (f *fakeInstallation) Create(ctx context.Context, pins PINSource) error {
+func (f *fakeInstallation) Create(ctx context.Context, pins PINSource, present PresentSource) ([]string, error) {
+	return nil, f.create(ctx, pins)
+}
+
+func (f *fakeInstallation) create(ctx context.Context, pins PINSource) error {
 	for _, c := range f.decl.CAs {
 		if c.Exists {
 			continue
@@ -390,5 +394,20 @@ func TestKEY8_InterruptedCeremonyIsRecorded(t *testing.T) {
 	}
 	if _, err := ArchivedTranscript(context.Background(), db, o.Transcript.ID); err != nil {
 		t.Fatal(err)
+	}
+	// The catalogue's ceremony.aborted and ceremony.key_registered are
+	// written by the real code, in the name of the security officer.
+	recs, _ := audit.Read(context.Background(), db, 0, 100)
+	var actions []string
+	for _, e := range recs {
+		actions = append(actions, e.Action+"/"+e.Actor)
+	}
+	if got := strings.Join(actions, " "); got != "ceremony.started/sophie ceremony.key_registered/sophie ceremony.aborted/sophie" {
+		t.Errorf("journal: %s", got)
+	}
+	for _, a := range []string{ActionAborted, ActionKeyRegistered, ActionStarted, ActionCompleted} {
+		if _, ok := audit.Describe(a); !ok {
+			t.Errorf("%s is not in the audit catalogue", a)
+		}
 	}
 }

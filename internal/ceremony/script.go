@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -57,6 +58,11 @@ type Script struct {
 	// CAs are the IDs of the CAs the ceremony creates, in the order of the
 	// configuration: exactly the declared CAs that do not exist yet.
 	CAs []string `yaml:"cas"`
+	// Activate lists existing CAs whose keys are under m-of-n activation
+	// and must sign at this ceremony: the parents of the CAs created. Their
+	// key share holders take part and present their shares (KEY-2).
+	// Optional.
+	Activate []string `yaml:"activate,omitempty"`
 	// Outputs is the directory for the transcript and the exported CA
 	// certificates and CRLs. It must not exist or be empty: a ceremony
 	// never overwrites its outputs.
@@ -74,6 +80,11 @@ type Participant struct {
 	FullName string `yaml:"full_name" json:"full_name"`
 	// Organization the person acts for (a bailiff: the office). Optional.
 	Organization string `yaml:"organization,omitempty" json:"organization,omitempty"`
+	// Card, for a key share holder, is their smart card: their shares are
+	// written to it as private objects that the card's own PIN protects,
+	// instead of share files (KEY-2). Its module defaults to the
+	// configuration's keystore.pkcs11.module. Optional.
+	Card *quorum.Card `yaml:"card,omitempty" json:"card,omitempty"`
 }
 
 func (p Participant) String() string { return fmt.Sprintf("%s (%s)", p.Name, p.Role) }
@@ -175,6 +186,7 @@ func (s *Script) Validate() error {
 		if strings.TrimSpace(p.FullName) == "" {
 			bad("%s: full_name is required (as on the identity document the witness checks)", where)
 		}
+
 	}
 	if count[SecurityOfficer] == 0 {
 		bad("participants: a security officer must conduct the ceremony (ROLE-1)")
@@ -185,6 +197,11 @@ func (s *Script) Validate() error {
 	}
 	if len(s.CAs) == 0 {
 		bad("cas: at least one CA to create is required")
+	}
+	for i, id := range s.Activate {
+		if !namePattern.MatchString(id) {
+			bad("activate[%d]: %q is not a CA ID", i, id)
+		}
 	}
 	seenCA := map[string]bool{}
 	for i, id := range s.CAs {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sceau/sceau/internal/quorum"
 )
 
 func exampleScript(t *testing.T) *Script {
@@ -120,6 +122,28 @@ func TestKEY8_CheckRefusesScriptsThatDoNotFit(t *testing.T) {
 			d.CAs[0].Activation = &Activation{Threshold: 2, Holders: []string{"x", "y"}}
 			s.CAs = []string{"issuing"}
 		}, []string{`CA "issuing" is signed by "root", whose key needs 2 of its 2 key share holders`}},
+		{"parent activated at the ceremony", func(s *Script, d *Declaration) {
+			d.New = false
+			d.CAs[0].Exists = true
+			d.CAs[0].Activation = &Activation{Threshold: 2, Holders: []string{"alice", "bob", "zoe"}}
+			s.CAs, s.Activate = []string{"issuing"}, []string{"root"}
+		}, nil},
+		{"too few parent holders take part", func(s *Script, d *Declaration) {
+			d.New = false
+			d.CAs[0].Exists = true
+			d.CAs[0].Activation = &Activation{Threshold: 3, Holders: []string{"alice", "y", "z"}}
+			s.CAs, s.Activate = []string{"issuing"}, []string{"root"}
+		}, []string{`CA "root" needs 3 of its key share holders (alice, y, z) to present their shares; 1 take part`}},
+		{"activation not needed", func(s *Script, d *Declaration) { s.Activate = []string{"root"} },
+			[]string{`activate: CA "root" does not exist yet`}},
+		{"activating a CA without policy", func(s *Script, d *Declaration) {
+			d.New = false
+			d.CAs[0].Exists = true
+			s.CAs, s.Activate = []string{"issuing"}, []string{"root"}
+		},
+			[]string{`CA "root" has no m-of-n activation policy`}},
+		{"card for a witness", func(s *Script, d *Declaration) { s.Participants[2].Card = &quorum.Card{Token: "x"} },
+			[]string{"only a key share holder brings a card"}},
 		{"outputs not empty", func(s *Script, d *Declaration) { os.WriteFile(filepath.Join(s.Outputs, "x"), nil, 0o600) },
 			[]string{"never overwrites its outputs"}},
 		{"outputs inside the new installation", func(s *Script, d *Declaration) { s.Outputs = filepath.Join(s.NewInstallation, "out") },

@@ -138,12 +138,15 @@ type SplitRecord struct {
 	Shares []ShareRecord `json:"shares"`
 }
 
-// ShareRecord is one holder's share file, sealed under the holder's PIN.
+// ShareRecord is where one holder's share went: a share file sealed under
+// the holder's PIN (File, SHA256), or the holder's smart card (Card), where
+// the card's PIN protects it.
 type ShareRecord struct {
 	Holder string `json:"holder"`
 	X      int    `json:"x"`
-	File   string `json:"file"`
-	SHA256 string `json:"sha256"`
+	File   string `json:"file,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	Card   string `json:"card,omitempty"`
 }
 
 // CRLRecord is a first CRL of a CA created.
@@ -296,6 +299,10 @@ func (t *Transcript) Text() string {
 			if sp := c.Split; sp != nil {
 				field("    Activation", fmt.Sprintf("%d of %d key share holders, split %s", sp.Threshold, sp.Total, sp.SetID))
 				for _, s := range sp.Shares {
+					if s.Card != "" {
+						line("      share %d  %-12s on %s", s.X, s.Holder, s.Card)
+						continue
+					}
 					line("      share %d  %-12s %s", s.X, s.Holder, s.File)
 					line("               SHA-256 %s", s.SHA256)
 				}

@@ -13,12 +13,21 @@ import (
 type Audit struct {
 	// SigningKey is the keystore label of the checkpoint signing key
 	// (ECDSA P-256), created at init. Default: audit-signing.
-	SigningKey string          `yaml:"signing_key"`
-	Checkpoint AuditCheckpoint `yaml:"checkpoint"`
-	Export     AuditExport     `yaml:"export"`
-	Syslog     AuditSyslog     `yaml:"syslog"`
-	Retention  AuditRetention  `yaml:"retention"`
-	Analysis   AuditAnalysis   `yaml:"analysis"`
+	SigningKey string `yaml:"signing_key"`
+	// Token is the label of the PKCS#11 token (keystore.pkcs11.module) that
+	// holds the checkpoint signing key (AUD-2: in the device when PKCS#11
+	// is configured). The key is generated in the token, non-extractable,
+	// the first time. Empty: the software keystore. Default: "".
+	Token string `yaml:"token,omitempty"`
+	// TokenPINFile holds the user PIN of Token (never inline): the audit
+	// key signs checkpoints unattended from the start of the service, so
+	// its token cannot wait for a quorum like a CA key. Required with Token.
+	TokenPINFile string          `yaml:"token_pin_file,omitempty"`
+	Checkpoint   AuditCheckpoint `yaml:"checkpoint"`
+	Export       AuditExport     `yaml:"export"`
+	Syslog       AuditSyslog     `yaml:"syslog"`
+	Retention    AuditRetention  `yaml:"retention"`
+	Analysis     AuditAnalysis   `yaml:"analysis"`
 }
 
 // AuditCheckpoint sets how often the chain head is signed (AUD-2).
@@ -35,8 +44,32 @@ type AuditExport struct {
 	// Dir receives the journal as JSON lines with its checkpoints; point it
 	// at the backup site's mount. Empty turns the export off. Default: "".
 	Dir string `yaml:"dir"`
-	// Interval between export runs. Default: 10s.
+	// Interval between export runs, to the directory and to object
+	// storage. Default: 10s.
 	Interval Duration `yaml:"interval"`
+	// S3 also sends the export to S3-compatible object storage (AUD-5).
+	S3 AuditS3 `yaml:"s3"`
+}
+
+// AuditS3 is the bucket that receives the export (AUD-5). Requests are
+// path-style (endpoint/bucket/key) and signed with AWS Signature V4.
+type AuditS3 struct {
+	// Endpoint: the store's URL, scheme and host, e.g.
+	// https://s3.backup.example.org. Empty turns it off. Default: "".
+	Endpoint string `yaml:"endpoint"`
+	// Region of the signature scope. Default: us-east-1.
+	Region string `yaml:"region,omitempty"`
+	// Bucket: an existing bucket. Required with Endpoint.
+	Bucket string `yaml:"bucket,omitempty"`
+	// Prefix of the objects' names. Default: sceau-audit/.
+	Prefix string `yaml:"prefix,omitempty"`
+	// AccessKeyFile and SecretKeyFile hold the access key ID and the
+	// secret key (never inline). Required with Endpoint.
+	AccessKeyFile string `yaml:"access_key_file,omitempty"`
+	SecretKeyFile string `yaml:"secret_key_file,omitempty"`
+	// CAFile: a PEM file of CA certificates that verify an https endpoint.
+	// Default: "" (the system's roots).
+	CAFile string `yaml:"ca_file,omitempty"`
 }
 
 // AuditSyslog forwards every event to a central collector (AUD-5).
@@ -44,10 +77,18 @@ type AuditSyslog struct {
 	// Address of an RFC 5424 collector, host:port; empty turns forwarding
 	// off. Default: "".
 	Address string `yaml:"address"`
-	// Network: udp (RFC 5426) or tcp (RFC 6587 octet counting). Default: udp.
+	// Network: udp (RFC 5426), tcp (RFC 6587 octet counting) or tls
+	// (RFC 5425: TLS 1.2 or later, octet counting; the collector's
+	// certificate is always verified). Default: udp.
 	Network string `yaml:"network"`
 	// Facility: RFC 5424 facility number. Default: 13 (log audit).
 	Facility int `yaml:"facility"`
+	// CAFile: with tls, a PEM file of the CA certificates that verify the
+	// collector's certificate. Default: "" (the system's roots).
+	CAFile string `yaml:"ca_file,omitempty"`
+	// ServerName: with tls, the name the collector's certificate must
+	// carry. Default: "" (the host of address).
+	ServerName string `yaml:"server_name,omitempty"`
 }
 
 // AuditRetention sets how long events stay in the live journal (AUD-4).
@@ -156,6 +197,9 @@ func (a *Audit) validate(bad func(format string, args ...any)) {
 	if !labelPattern.MatchString(a.SigningKey) {
 		bad("audit.signing_key: %q is not a keystore label ([a-z0-9._-], at most 64)", a.SigningKey)
 	}
+	if (a.Token == "") != (a.TokenPINFile == "") {
+		bad("audit: token and token_pin_file go together (the audit signing key's PKCS#11 token and its PIN file)")
+	}
 	if a.Checkpoint.Every < 1 || a.Checkpoint.Every > 1_000_000 {
 		bad("audit.checkpoint.every: %d is not within 1..1000000 events", a.Checkpoint.Every)
 	}
@@ -165,10 +209,21 @@ func (a *Audit) validate(bad func(format string, args ...any)) {
 	if a.Export.Interval.Duration < time.Second {
 		bad("audit.export.interval: %s is below 1s", a.Export.Interval)
 	}
+	if x := a.Export.S3; x.Endpoint != "" {
+		if p, err := url.Parse(x.Endpoint); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || (p.Path != "" && p.Path != "/") {
+			bad("audit.export.s3.endpoint: %q is not an http(s) URL without a path", x.Endpoint)
+		}
+		if x.Bucket == "" || x.AccessKeyFile == "" || x.SecretKeyFile == "" {
+			bad("audit.export.s3: bucket, access_key_file and secret_key_file are required with endpoint")
+		}
+	}
 	switch a.Syslog.Network {
-	case "udp", "tcp":
+	case "udp", "tcp", "tls":
 	default:
-		bad("audit.syslog.network: %q is neither udp nor tcp", a.Syslog.Network)
+		bad("audit.syslog.network: %q is not udp, tcp or tls", a.Syslog.Network)
+	}
+	if a.Syslog.Network != "tls" && (a.Syslog.CAFile != "" || a.Syslog.ServerName != "") {
+		bad("audit.syslog: ca_file and server_name need network: tls")
 	}
 	if a.Syslog.Address != "" {
 		if _, _, err := net.SplitHostPort(a.Syslog.Address); err != nil {

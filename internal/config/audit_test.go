@@ -83,3 +83,38 @@ audit:
 		}
 	}
 }
+
+// AUD-2, AUD-5: the audit key's token needs its PIN file and a PKCS#11
+// module; syslog over TLS takes a CA file, which other networks refuse;
+// object storage needs a bucket and its keys as files. Every problem is
+// reported at once.
+func TestAUD5_ConfigChecksTokenSyslogTLSAndObjectStorage(t *testing.T) {
+	c, err := config.Parse([]byte(minimal + `
+audit:
+  syslog: {address: "collector.example:6514", network: tls, ca_file: secrets/collector-ca.pem, server_name: collector.example}
+  export:
+    s3: {endpoint: "https://s3.example.org", bucket: journal, access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Audit.Syslog.Network != "tls" || c.Audit.Syslog.CAFile != "secrets/collector-ca.pem" || c.Audit.Export.S3.Bucket != "journal" {
+		t.Errorf("audit section: %+v", c.Audit)
+	}
+	_, err = config.Parse([]byte(minimal + `
+audit:
+  token: audit-token
+  syslog: {address: "collector.example:514", network: tcp, ca_file: ca.pem}
+  export:
+    s3: {endpoint: "s3.example.org/journal"}
+`))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"token and token_pin_file go together", "audit.token: the audit signing key's token needs keystore.pkcs11.module",
+		"ca_file and server_name need network: tls", "audit.export.s3.endpoint", "bucket, access_key_file and secret_key_file are required"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal lacks %q:\n%v", want, err)
+		}
+	}
+}

@@ -32,7 +32,9 @@ type Config struct {
 	// Audit configures the journal's checkpoints, export, retention and
 	// analysis (audit.go).
 	Audit Audit `yaml:"audit"`
-	CAs   []CA  `yaml:"cas"`
+	// Access configures dual control and TOTP sealing (access.go).
+	Access Access `yaml:"access"`
+	CAs    []CA   `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -61,6 +63,12 @@ type Keystore struct {
 type PKCS11 struct {
 	// Module is the vendor library, e.g. /usr/lib/softhsm/libsofthsm2.so.
 	Module string `yaml:"module"`
+	// AllowBackup makes the CA keys generated in the device extractable,
+	// still sensitive: the device then wraps them for a backup under two
+	// approvals (KEY-4, docs/key-custody.md), and never gives them out in
+	// clear (KEY-3). Set it before the keys are generated; a key made
+	// without it can never be backed up. Default: false.
+	AllowBackup bool `yaml:"allow_backup,omitempty"`
 }
 
 // Public is the read-only public listener (PUB-1, SYS-2).
@@ -259,7 +267,8 @@ func DefaultConfig() *Config {
 		Issuance: Issuance{BatchMax: 128, OrphanGrace: Duration{5 * time.Minute}},
 		OCSP: OCSP{Validity: Duration{4 * 24 * time.Hour}, RefreshBefore: Duration{2 * 24 * time.Hour},
 			SignerValidity: Duration{90 * 24 * time.Hour}},
-		Audit: DefaultAudit(),
+		Audit:  DefaultAudit(),
+		Access: DefaultAccess(),
 	}
 }
 
@@ -448,6 +457,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.Audit.validate(bad)
+	if c.Audit.Token != "" && (c.Keystore.PKCS11 == nil || c.Keystore.PKCS11.Module == "") {
+		bad("audit.token: the audit signing key's token needs keystore.pkcs11.module")
+	}
+	c.Access.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -37,6 +37,11 @@ type PKCS11Config struct {
 	// PoolWaitTimeout bounds how long an operation waits for a free
 	// session before failing as Unavailable. 0 means 30 seconds.
 	PoolWaitTimeout time.Duration
+	// AllowBackup generates (and restores) keys extractable, so that the
+	// token can wrap them for a backup under dual control (KEY-4). They
+	// stay sensitive: no one can read them in clear (KEY-3). Default
+	// false: keys never leave the token, and cannot be backed up.
+	AllowBackup bool
 }
 
 const defaultPoolWait = 30 * time.Second
@@ -67,6 +72,10 @@ type PKCS11Store struct {
 	ctx  *crypto11.Context // nil while not activated
 	gen  uint64            // bumped on every activation and deactivation
 	slot string            // key in activeTokens while activated
+	// destroyed remembers the labels of the keys DestroyKey destroyed, so
+	// that their signers say so rather than that the key is missing
+	// (KEY-6). A set of its own: it is read under s.mu held for reading.
+	destroyed sync.Map
 }
 
 // activeTokens maps module and token label to the store logged in to it, so
@@ -199,7 +208,8 @@ func (s *PKCS11Store) Active() bool {
 
 // Generate makes a key pair of type t inside the token under label, with a
 // random CKA_ID. The private key is a token object, private, sensitive, not
-// extractable, and may only sign. It refuses a label the token holds already.
+// extractable (unless AllowBackup: then only the token can wrap it, KEY-4),
+// and may only sign. It refuses a label the token holds already.
 func (s *PKCS11Store) Generate(label string, t Type) (crypto.Signer, error) {
 	const op = "keys: generate"
 	if !labelPattern.MatchString(label) {
@@ -238,7 +248,7 @@ func (s *PKCS11Store) Generate(label string, t Type) (crypto.Signer, error) {
 	set(priv, crypto11.CkaToken, true)
 	set(priv, crypto11.CkaPrivate, true)
 	set(priv, crypto11.CkaSensitive, true)
-	set(priv, crypto11.CkaExtractable, false)
+	set(priv, crypto11.CkaExtractable, s.cfg.AllowBackup)
 	set(priv, crypto11.CkaSign, true)
 	set(pub, crypto11.CkaToken, true)
 	set(pub, crypto11.CkaVerify, true)
@@ -269,6 +279,7 @@ func (s *PKCS11Store) Generate(label string, t Type) (crypto.Signer, error) {
 	if err != nil {
 		return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("token %q cannot generate a %s key", s.cfg.TokenLabel, t), err)
 	}
+	s.destroyed.Delete(label)
 	got, err := TypeOf(key.Public())
 	if err != nil || got != t {
 		return nil, sceau.E(sceau.Internal, op, fmt.Sprintf("token %q generated a key of another type than %s", s.cfg.TokenLabel, t), err)
@@ -312,6 +323,9 @@ func (s *PKCS11Store) find(op, label string, id []byte) (crypto11.Signer, error)
 	}
 	switch len(pairs) {
 	case 0:
+		if _, gone := s.destroyed.Load(label); gone {
+			return nil, sceau.Errorf(sceau.NotFound, op, "key %q of token %q was destroyed (KEY-6)", label, s.cfg.TokenLabel)
+		}
 		return nil, sceau.Errorf(sceau.NotFound, op, "no key %q in token %q", label, s.cfg.TokenLabel)
 	case 1:
 		return pairs[0], nil

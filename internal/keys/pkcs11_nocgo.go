@@ -23,6 +23,11 @@ type PKCS11Config struct {
 	// PoolWaitTimeout bounds how long an operation waits for a free
 	// session before failing as Unavailable. 0 means 30 seconds.
 	PoolWaitTimeout time.Duration
+	// AllowBackup generates (and restores) keys extractable, so that the
+	// token can wrap them for a backup under dual control (KEY-4). They
+	// stay sensitive: no one can read them in clear (KEY-3). Default
+	// false: keys never leave the token, and cannot be backed up.
+	AllowBackup bool
 }
 
 // PKCS11Store would keep CA keys inside a PKCS#11 device, but this binary
@@ -60,3 +65,14 @@ func (s *PKCS11Store) Signer(label string) (crypto.Signer, error) {
 
 // SetTokenPIN fails: PKCS#11 support is not compiled in.
 func SetTokenPIN(module, tokenLabel string, oldPIN, newPIN []byte) error { return errNoPKCS11 }
+
+// BackupKey fails: PKCS#11 support is not compiled in.
+func (s *PKCS11Store) BackupKey(label string, wrapKey []byte, ref BackupRef) (*Backup, error) {
+	return nil, errNoPKCS11
+}
+
+// RestoreKey fails: PKCS#11 support is not compiled in.
+func (s *PKCS11Store) RestoreKey(b *Backup, wrapKey []byte) error { return errNoPKCS11 }
+
+// DestroyKey fails: PKCS#11 support is not compiled in.
+func (s *PKCS11Store) DestroyKey(label string) error { return errNoPKCS11 }

@@ -201,14 +201,16 @@ func TestKEY1_PKCS11GeneratesNonExtractableKeysInToken(t *testing.T) {
 	}
 }
 
-// KEY-3: the store offers nothing but activation, generation and signing.
+// KEY-3: the store offers nothing but activation, generation, signing,
+// and (KEY-4, KEY-6) wrapped backup, restore and destruction: BackupKey
+// returns the key only as wrapped by the token under a split key.
 func TestKEY3_PKCS11StoreExportsNoKey(t *testing.T) {
 	typ := reflect.TypeFor[*keys.PKCS11Store]()
 	var methods []string
 	for m := range typ.Methods() {
 		methods = append(methods, m.Name)
 	}
-	want := []string{"Activate", "Active", "Deactivate", "Generate", "Signer"}
+	want := []string{"Activate", "Active", "BackupKey", "Deactivate", "DestroyKey", "Generate", "RestoreKey", "Signer"}
 	if !slices.Equal(methods, want) {
 		t.Errorf("PKCS11Store methods = %v, want %v: review any new one against KEY-3", methods, want)
 	}

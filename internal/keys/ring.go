@@ -65,6 +65,9 @@ func (r *Ring) storeFor(label string) Store {
 	return r.service
 }
 
+// StoreOf returns the store that the key labelled label lives in.
+func (r *Ring) StoreOf(label string) Store { return r.storeFor(label) }
+
 // Generate makes a key in the store its label belongs to.
 func (r *Ring) Generate(label string, t Type) (crypto.Signer, error) {
 	return r.storeFor(label).Generate(label, t)

@@ -74,11 +74,14 @@ type SoftStore struct {
 	mu     sync.RWMutex
 	aead   cipher.AEAD // nil while not activated
 	loaded map[string]crypto.Signer
+	// destroyed remembers the keys DestroyKey removed, so that their
+	// signers say so rather than that the key is missing (KEY-6).
+	destroyed map[string]bool
 }
 
 // OpenSoftStore opens the keystore in dir, not activated.
 func OpenSoftStore(dir string) *SoftStore {
-	return &SoftStore{dir: dir, loaded: map[string]crypto.Signer{}}
+	return &SoftStore{dir: dir, loaded: map[string]crypto.Signer{}, destroyed: map[string]bool{}}
 }
 
 // Exists reports whether dir holds an initialised keystore.
@@ -181,6 +184,7 @@ func (s *SoftStore) Generate(label string, t Type) (crypto.Signer, error) {
 		return nil, sceau.E(sceau.Conflict, op, fmt.Sprintf("key %q exists already", label), err)
 	}
 	s.loaded[label] = key
+	delete(s.destroyed, label)
 	return &softSigner{store: s, label: label, pub: key.Public()}, nil
 }
 
@@ -233,20 +237,9 @@ func (s *SoftStore) publicKey(label string) (crypto.PublicKey, error) {
 
 func (s *SoftStore) open(label string) (crypto.Signer, error) {
 	const op = "keys: load"
-	if !labelPattern.MatchString(label) {
-		return nil, sceau.Errorf(sceau.Invalid, op, "bad key label %q", label)
-	}
-	b, err := os.ReadFile(s.path(label))
+	_, pkcs8, err := s.openPKCS8(label)
 	if err != nil {
-		return nil, sceau.E(sceau.NotFound, op, fmt.Sprintf("no key %q in the keystore", label), err)
-	}
-	var kf keyFile
-	if err := json.Unmarshal(b, &kf); err != nil || kf.Label != label {
-		return nil, sceau.Errorf(sceau.Invalid, op, "the file of key %q is damaged", label)
-	}
-	pkcs8, err := s.aead.Open(nil, kf.Nonce, kf.Ciphertext, additionalData(label, kf.Type))
-	if err != nil {
-		return nil, sceau.Errorf(sceau.Invalid, op, "the file of key %q fails authentication (edited or damaged)", label)
+		return nil, err
 	}
 	defer wipe(pkcs8)
 	k, err := x509.ParsePKCS8PrivateKey(pkcs8)
@@ -258,6 +251,31 @@ func (s *SoftStore) open(label string) (crypto.Signer, error) {
 		return nil, sceau.Errorf(sceau.Invalid, op, "key %q cannot sign", label)
 	}
 	return signer, nil
+}
+
+// openPKCS8 decrypts the key file of label; the caller holds s.mu with the
+// store activated, and wipes the PKCS#8 bytes.
+func (s *SoftStore) openPKCS8(label string) (*keyFile, []byte, error) {
+	const op = "keys: load"
+	if !labelPattern.MatchString(label) {
+		return nil, nil, sceau.Errorf(sceau.Invalid, op, "bad key label %q", label)
+	}
+	if s.destroyed[label] {
+		return nil, nil, sceau.Errorf(sceau.NotFound, op, "key %q was destroyed (KEY-6)", label)
+	}
+	b, err := os.ReadFile(s.path(label))
+	if err != nil {
+		return nil, nil, sceau.E(sceau.NotFound, op, fmt.Sprintf("no key %q in the keystore", label), err)
+	}
+	var kf keyFile
+	if err := json.Unmarshal(b, &kf); err != nil || kf.Label != label {
+		return nil, nil, sceau.Errorf(sceau.Invalid, op, "the file of key %q is damaged", label)
+	}
+	pkcs8, err := s.aead.Open(nil, kf.Nonce, kf.Ciphertext, additionalData(label, kf.Type))
+	if err != nil {
+		return nil, nil, sceau.Errorf(sceau.Invalid, op, "the file of key %q fails authentication (edited or damaged)", label)
+	}
+	return &kf, pkcs8, nil
 }
 
 func (s *SoftStore) path(label string) string { return filepath.Join(s.dir, label+".key") }

@@ -72,15 +72,75 @@ func (a *Activation) Deadline() time.Time { return a.deadline }
 // Present opens holder's share file with the PIN they typed and adds the
 // share. The caller wipes pin afterwards. Refused, each with an audit
 // event naming the holder: an expired window, a holder presenting twice,
-// an unknown, locked or revoked holder, a wrong PIN (counted; the fifth
-// locks the share), a share of another key or of an older split.
+// an unknown, locked or revoked holder, a holder whose share is on a card,
+// a wrong PIN (counted; the fifth locks the share), a share of another key
+// or of an older split.
 func (a *Activation) Present(ctx context.Context, holder string, f *ShareFile, pin []byte) error {
+	return a.present(ctx, holder, CarrierFile, func(refuse refuser) (Share, error) {
+		const op = "quorum: present share"
+		share, err := f.Open(a.keyID, holder, pin)
+		switch {
+		case errors.Is(err, ErrWrongPIN):
+			n, locked, rerr := a.reg.recordFailure(ctx, a.keyID, holder)
+			if rerr != nil {
+				return Share{}, rerr
+			}
+			if locked {
+				return Share{}, sceau.Errorf(sceau.Denied, op, "wrong PIN for %s's share: the share is now locked, a Security Officer must unlock it", holder)
+			}
+			return Share{}, sceau.Errorf(sceau.Denied, op, "wrong PIN for %s's share (%d of %d attempts)", holder, n, MaxFailures)
+		case errors.Is(err, ErrWrongKey):
+			return Share{}, refuse(sceau.Denied, fmt.Sprintf("%s presented a share of another key (%q)", holder, f.KeyID))
+		case errors.Is(err, ErrWrongHolder):
+			return Share{}, refuse(sceau.Denied, fmt.Sprintf("%s presented the share of %s", holder, f.Holder))
+		case err != nil:
+			return Share{}, refuse(sceau.Invalid, fmt.Sprintf("the share file of %s is damaged", holder))
+		}
+		return share, nil
+	})
+}
+
+// PresentCard adds the share holder read from their smart card. The card
+// checked the PIN and counts wrong ones itself, so nothing is counted
+// here; the share is still checked against the key, the holder, the split
+// and the holder's share number, and refused with an audit event like a
+// share file. A holder whose share was issued in a file cannot present a
+// card share, nor the reverse. The caller wipes cs.
+func (a *Activation) PresentCard(ctx context.Context, holder string, cs *CardShare) error {
+	return a.present(ctx, holder, CarrierCard, func(refuse refuser) (Share, error) {
+		share, err := cs.Open(a.keyID, holder)
+		switch {
+		case errors.Is(err, ErrWrongKey):
+			return Share{}, refuse(sceau.Denied, fmt.Sprintf("%s presented a card share of another key (%q)", holder, cs.KeyID))
+		case errors.Is(err, ErrWrongHolder):
+			return Share{}, refuse(sceau.Denied, fmt.Sprintf("%s presented the card share of %s", holder, cs.Holder))
+		case err != nil:
+			return Share{}, refuse(sceau.Invalid, fmt.Sprintf("the card share of %s is damaged", holder))
+		}
+		return share, nil
+	})
+}
+
+// CardRefused records that holder's card refused to give up their share
+// (a wrong or locked card PIN, a card without the share), as reported by
+// the terminal that read it: the card counts its wrong PINs, the journal
+// keeps a trace (KEY-2, AUD-1).
+func (a *Activation) CardRefused(ctx context.Context, holder, reason string) error {
+	return a.reg.record(ctx, sceau.Actor{ID: holder, Role: "key share holder"}, "key.share_refused", a.keyID,
+		map[string]any{"holder": holder, "carrier": CarrierCard, "reason": reason, "reported_by": "the holder's terminal"})
+}
+
+type refuser func(kind sceau.Kind, why string) error
+
+// present runs the checks common to every carrier, opens the share with
+// open, and adds it.
+func (a *Activation) present(ctx context.Context, holder, carrier string, open func(refuse refuser) (Share, error)) error {
 	const op = "quorum: present share"
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	refuse := func(kind sceau.Kind, why string) error {
 		_ = a.reg.record(ctx, sceau.Actor{ID: holder, Role: "key share holder"}, "key.share_refused", a.keyID,
-			map[string]any{"holder": holder, "reason": why})
+			map[string]any{"holder": holder, "carrier": carrier, "reason": why})
 		return sceau.Errorf(kind, op, "%s", why)
 	}
 	if a.done {
@@ -101,27 +161,20 @@ func (a *Activation) Present(ctx context.Context, holder string, f *ShareFile, p
 	if err != nil {
 		return err
 	}
-	reg := sp.Holders[slices.IndexFunc(sp.Holders, func(h Holder) bool { return h.Holder == holder })]
+	j := slices.IndexFunc(sp.Holders, func(h Holder) bool { return h.Holder == holder })
+	if j < 0 {
+		return refuse(sceau.Denied, fmt.Sprintf("%s holds no share of key %q", holder, a.keyID))
+	}
+	reg := sp.Holders[j]
 	if err := reg.usable(); err != nil {
 		return refuse(sceau.Denied, err.Error())
 	}
-	share, err := f.Open(a.keyID, holder, pin)
-	switch {
-	case errors.Is(err, ErrWrongPIN):
-		n, locked, rerr := a.reg.recordFailure(ctx, a.keyID, holder)
-		if rerr != nil {
-			return rerr
-		}
-		if locked {
-			return sceau.Errorf(sceau.Denied, op, "wrong PIN for %s's share: the share is now locked, a Security Officer must unlock it", holder)
-		}
-		return sceau.Errorf(sceau.Denied, op, "wrong PIN for %s's share (%d of %d attempts)", holder, n, MaxFailures)
-	case errors.Is(err, ErrWrongKey):
-		return refuse(sceau.Denied, fmt.Sprintf("%s presented a share of another key (%q)", holder, f.KeyID))
-	case errors.Is(err, ErrWrongHolder):
-		return refuse(sceau.Denied, fmt.Sprintf("%s presented the share of %s", holder, f.Holder))
-	case err != nil:
-		return refuse(sceau.Invalid, fmt.Sprintf("the share file of %s is damaged", holder))
+	if reg.Carrier != carrier {
+		return refuse(sceau.Denied, fmt.Sprintf("the share of %s was issued on a %s carrier, not a %s: present it from there", holder, reg.Carrier, carrier))
+	}
+	share, err := open(refuse)
+	if err != nil {
+		return err
 	}
 	if share.SetID != a.split.SetID || int(share.X) != reg.X {
 		wipe(share.Y)
@@ -135,7 +188,7 @@ func (a *Activation) Present(ctx context.Context, holder string, f *ShareFile, p
 		}
 		return a.reg.journal.Append(ctx, tx, audit.Event{Actor: sceau.Actor{ID: holder, Role: "key share holder"},
 			Action: "key.share_presented", Object: "key:" + a.keyID,
-			Details: map[string]any{"holder": holder, "have": len(a.shares), "need": a.split.Threshold}})
+			Details: map[string]any{"holder": holder, "carrier": carrier, "have": len(a.shares), "need": a.split.Threshold}})
 	})
 }
 

@@ -3,6 +3,7 @@ package quorum
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/sceau/sceau/internal/sceau"
@@ -76,6 +77,52 @@ func (c *Custodian) Begin(ctx context.Context, actor sceau.Actor, keyID string) 
 // to activation id; with the m-th share the key's store is opened. The
 // caller wipes pin.
 func (c *Custodian) Present(ctx context.Context, keyID, id, holder string, shareFile []byte, pin []byte) (*Progress, error) {
+	return c.present(ctx, keyID, id, holder, func(a *Activation) error {
+		var f ShareFile
+		if err := json.Unmarshal(shareFile, &f); err != nil {
+			return sceau.Errorf(sceau.Invalid, "quorum: present share", "the share file of %s is not a Sceau share file", holder)
+		}
+		return a.Present(ctx, holder, &f, pin)
+	})
+}
+
+// PresentCard adds holder's share as read from their smart card on their
+// terminal (the JSON of a CardShare, after the card accepted the PIN) to
+// activation id; with the m-th share the key's store is opened. The caller
+// wipes cardShare.
+func (c *Custodian) PresentCard(ctx context.Context, keyID, id, holder string, cardShare []byte) (*Progress, error) {
+	return c.present(ctx, keyID, id, holder, func(a *Activation) error {
+		cs, err := ParseCardShare(cardShare)
+		if err != nil {
+			return sceau.Errorf(sceau.Invalid, "quorum: present share", "the card share of %s is not a Sceau card share", holder)
+		}
+		defer cs.Wipe()
+		return a.PresentCard(ctx, holder, cs)
+	})
+}
+
+// CardRefusals are the reasons a terminal may report for a card that did
+// not give up its share; anything else is reported as "card error".
+var CardRefusals = []string{"wrong PIN", "PIN locked", "no share on the card", "card unavailable"}
+
+// CardRefused records, in activation id, that holder's card refused to give
+// up their share, as their terminal reports; it returns the refusal as a
+// Denied error for the terminal to show.
+func (c *Custodian) CardRefused(ctx context.Context, keyID, id, holder, reason string) error {
+	a, err := c.sessions.Get(keyID, id)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(CardRefusals, reason) {
+		reason = "card error"
+	}
+	if err := a.CardRefused(ctx, holder, reason); err != nil {
+		return err
+	}
+	return sceau.Errorf(sceau.Denied, "quorum: present share", "the card of %s refused: %s", holder, reason)
+}
+
+func (c *Custodian) present(ctx context.Context, keyID, id, holder string, add func(a *Activation) error) (*Progress, error) {
 	st, err := c.store(keyID)
 	if err != nil {
 		return nil, err
@@ -91,11 +138,7 @@ func (c *Custodian) Present(ctx context.Context, keyID, id, holder string, share
 			return nil, err
 		}
 	}
-	var f ShareFile
-	if err := json.Unmarshal(shareFile, &f); err != nil {
-		return nil, sceau.Errorf(sceau.Invalid, "quorum: present share", "the share file of %s is not a Sceau share file", holder)
-	}
-	if err := a.Present(ctx, holder, &f, pin); err != nil {
+	if err := add(a); err != nil {
 		return nil, err
 	}
 	p := &Progress{ID: id, KeyID: keyID, Threshold: a.split.Threshold, Total: a.split.Total, Need: a.Need(), Deadline: a.Deadline()}

@@ -18,7 +18,7 @@ const MaxFailures = 5
 type Holder struct {
 	Holder  string
 	X       int
-	Carrier string // "file" or "token"
+	Carrier string // CarrierFile or CarrierCard
 	// Failures counts wrong PINs since the last success or reset.
 	Failures int
 	Locked   bool
@@ -47,11 +47,28 @@ func NewRegistry(db *store.DB, journal audit.Appender, clock sceau.Clock) *Regis
 }
 
 // Register records a new split of keyID's secret and its holders, in order
-// of their shares (holder i has share x = i+1), with its audit event.
+// of their shares (holder i has share x = i+1), with its audit event. Every
+// holder's share is on the same kind of carrier.
 func (r *Registry) Register(ctx context.Context, actor sceau.Actor, keyID string, shares []Share, holders []string, carrier string) error {
+	carriers := make([]string, len(holders))
+	for i := range carriers {
+		carriers[i] = carrier
+	}
+	return r.RegisterCarriers(ctx, actor, keyID, shares, holders, carriers)
+}
+
+// RegisterCarriers is Register with each holder's carrier kind (CarrierFile
+// or CarrierCard): a share is presented only from the kind of carrier it
+// was issued on (KEY-2).
+func (r *Registry) RegisterCarriers(ctx context.Context, actor sceau.Actor, keyID string, shares []Share, holders, carriers []string) error {
 	const op = "quorum: register split"
-	if len(shares) == 0 || len(shares) != len(holders) {
-		return sceau.Errorf(sceau.Invalid, op, "%d shares for %d holders", len(shares), len(holders))
+	if len(shares) == 0 || len(shares) != len(holders) || len(carriers) != len(holders) {
+		return sceau.Errorf(sceau.Invalid, op, "%d shares and %d carriers for %d holders", len(shares), len(carriers), len(holders))
+	}
+	for _, c := range carriers {
+		if c != CarrierFile && c != CarrierCard {
+			return sceau.Errorf(sceau.Invalid, op, "unknown share carrier %q (file or card)", c)
+		}
 	}
 	seen := map[string]bool{}
 	for _, h := range holders {
@@ -69,12 +86,12 @@ func (r *Registry) Register(ctx context.Context, actor sceau.Actor, keyID string
 		}
 		for i, h := range holders {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO key_shares (key_id, holder, x, carrier, created_at) VALUES (?, ?, ?, ?, ?)`,
-				keyID, h, int(shares[i].X), carrier, now); err != nil {
+				keyID, h, int(shares[i].X), carriers[i], now); err != nil {
 				return store.Classify(op, err)
 			}
 		}
 		return r.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "key.split_registered", Object: "key:" + keyID,
-			Details: map[string]any{"threshold": s.Threshold, "total": s.Total, "holders": holders, "carrier": carrier}})
+			Details: map[string]any{"threshold": s.Threshold, "total": s.Total, "holders": holders, "carriers": carriers}})
 	})
 }
 
@@ -157,6 +174,44 @@ func (r *Registry) Unlock(ctx context.Context, actor sceau.Actor, keyID, holder 
 		}
 		return r.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "key.share_unlocked", Object: "key:" + keyID,
 			Details: map[string]any{"holder": holder}})
+	})
+}
+
+// Discard forgets the split of keyID, with its audit event, when the key
+// it protects was never put to use: a ceremony or an init that stopped
+// after the split was registered but before its CA was created leaves no
+// half-registered split behind (KEY-2, KEY-8). The caller checks that no
+// CA uses the key. The shares themselves are wiped from memory already;
+// files and card objects left with the holders open nothing any more.
+func (r *Registry) Discard(ctx context.Context, actor sceau.Actor, keyID, reason string) error {
+	const op = "quorum: discard split"
+	return r.db.InTx(ctx, func(tx *store.Tx) error {
+		var holders []string
+		rows, err := tx.QueryContext(ctx, `SELECT holder FROM key_shares WHERE key_id = ? ORDER BY x`, keyID)
+		if err != nil {
+			return store.Classify(op, err)
+		}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return store.Classify(op, err)
+			}
+			holders = append(holders, h)
+		}
+		rows.Close()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM key_shares WHERE key_id = ?`, keyID); err != nil {
+			return store.Classify(op, err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM key_splits WHERE key_id = ?`, keyID)
+		if err != nil {
+			return store.Classify(op, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return sceau.Errorf(sceau.NotFound, op, "key %q has no registered split", keyID)
+		}
+		return r.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "key.split_discarded", Object: "key:" + keyID,
+			Details: map[string]any{"holders": holders, "reason": reason}})
 	})
 }
 

@@ -138,7 +138,11 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 		}
 		der, err := x509.CreateRevocationList(rand.Reader, tmpl, iss.Cert, iss.Signer)
 		if err != nil {
-			return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("CA %q cannot sign its CRL", caID), err)
+			msg := fmt.Sprintf("CA %q cannot sign its CRL", caID)
+			if sceau.KindOf(err) == sceau.NotFound { // KEY-6: a destroyed key says so
+				msg += ": " + sceau.Message(err)
+			}
+			return nil, sceau.E(sceau.Unavailable, op, msg, err)
 		}
 		out = append(out, &CRL{CAID: caID, Shard: k, Number: number, ThisUpdate: now, NextUpdate: next, Entries: len(parts[k]), DER: der})
 	}

@@ -28,6 +28,14 @@ var routeActions = map[string]access.Action{
 	"POST /api/v1/certificates/{serial}/revoke":      access.CertRevoke,
 	"GET /metrics":                                   access.MetricsRead,
 
+	// KEY-4, KEY-6 (keybackup.go): requests, and their carrying out by the requester once approved.
+	"GET /api/v1/cas/{id}/backups":          access.KeyStatus,
+	"POST /api/v1/cas/{id}/backups":         access.KeyBackup,
+	"POST /api/v1/cas/{id}/backups/{aid}":   access.KeyBackup,
+	"POST /api/v1/cas/{id}/imports":         access.KeyImport,
+	"POST /api/v1/cas/{id}/imports/{aid}":   access.KeyImport,
+	"POST /api/v1/cas/{id}/key-destruction": access.KeyDestroy,
+
 	"POST /api/v1/login":                          access.SessionLogin,
 	"POST /api/v1/logout":                         access.SessionLogout,
 	"GET /api/v1/whoami":                          access.SessionWhoami,
@@ -44,12 +52,38 @@ var routeActions = map[string]access.Action{
 	"GET /api/v1/people":                          access.PeopleShow,
 	"GET /api/v1/people/{name}":                   access.PeopleShow,
 	"POST /api/v1/people/{name}/attestations":     access.PeopleAttest,
+
+	// ROLE-4: a Security Officer's single-person actions on accounts.
+	"PATCH /api/v1/accounts/{name}":                             access.AccountChange,
+	"DELETE /api/v1/accounts/{name}":                            access.AccountDelete,
+	"POST /api/v1/accounts/{name}/suspend":                      access.AccountSuspend,
+	"POST /api/v1/accounts/{name}/resume":                       access.AccountResume,
+	"POST /api/v1/accounts/{name}/certificates":                 access.AccountCertIssue,
+	"GET /api/v1/accounts/{name}/certificates":                  access.AccountCertList,
+	"POST /api/v1/accounts/{name}/certificates/{serial}/revoke": access.AccountCertRevoke,
+
+	// ROLE-3: CA actions under dual control; each makes an approval request.
+	"POST /api/v1/cas/{id}/terminate":   access.CATerminate,
+	"POST /api/v1/cas/{id}/revocations": access.RevokeMass,
+
+	// AUD-3: the journal (audit.go).
+	"GET /api/v1/audit/events":       access.AuditRead,
+	"GET /api/v1/audit/events/{seq}": access.AuditRead,
+	"GET /api/v1/audit/alerts":       access.AuditRead,
+	"GET /api/v1/audit/status":       access.AuditRead,
+	"GET /api/v1/audit/verify":       access.AuditExport,
+	"GET /api/v1/audit/export":       access.AuditExport,
+	"POST /api/v1/audit/records":     access.AuditRecord,
 }
 
 // requestRoutes are the actions under dual control whose handler makes an
 // approval request rather than acting (ROLE-3). Any other route of an
 // action under dual control is refused.
-var requestRoutes = map[access.Action]bool{access.RoleGrant: true, access.RoleRemove: true}
+var requestRoutes = map[access.Action]bool{access.RoleGrant: true, access.RoleRemove: true,
+	// KEY-4: these routes request, or carry out an executed approval made by the same person (quorum.Backups).
+	access.KeyBackup: true, access.KeyImport: true, access.KeyDestroy: true,
+	// ROLE-3: mass revocation and CA termination are approval requests.
+	access.RevokeMass: true, access.CATerminate: true}
 
 // RouteActions returns the admin routes and their actions, for tests and
 // documentation.
@@ -78,6 +112,15 @@ func (a *Admin) accessRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/people", a.listPeople)
 	mux.HandleFunc("GET /api/v1/people/{name}", a.showPerson)
 	mux.HandleFunc("POST /api/v1/people/{name}/attestations", a.attest)
+	mux.HandleFunc("PATCH /api/v1/accounts/{name}", a.changeAccount)
+	mux.HandleFunc("DELETE /api/v1/accounts/{name}", a.deleteAccount)
+	mux.HandleFunc("POST /api/v1/accounts/{name}/suspend", a.suspendAccount)
+	mux.HandleFunc("POST /api/v1/accounts/{name}/resume", a.resumeAccount)
+	mux.HandleFunc("POST /api/v1/accounts/{name}/certificates", a.issueAccountCert)
+	mux.HandleFunc("GET /api/v1/accounts/{name}/certificates", a.listAccountCerts)
+	mux.HandleFunc("POST /api/v1/accounts/{name}/certificates/{serial}/revoke", a.revokeAccountCert)
+	mux.HandleFunc("POST /api/v1/cas/{id}/terminate", a.requestCATermination)
+	mux.HandleFunc("POST /api/v1/cas/{id}/revocations", a.requestMassRevocation)
 }
 
 // checkPath refuses paths that are not written plainly: escapes, dot
@@ -129,7 +172,7 @@ func (a *Admin) authorize(mux *http.ServeMux) http.Handler {
 
 // resourceKinds names the resource of each first segment of an API path.
 var resourceKinds = map[string]string{"cas": "ca", "certificates": "certificate", "accounts": "account", "approvals": "approval",
-	"people": "person", "login": "session", "logout": "session", "whoami": "session", "password": "session", "metrics": "metrics"}
+	"people": "person", "audit": "journal", "login": "session", "logout": "session", "whoami": "session", "password": "session", "metrics": "metrics"}
 
 // resourceOf names what a route acts on from its path: the kind from its
 // first segment, the ID from its first wildcard; an account or person in

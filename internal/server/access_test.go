@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -91,7 +92,11 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	clock := sceautest.NewClock(time.Now().UTC().Truncate(time.Second))
 	h := sceautest.NewHierarchy(t, db, sceautest.HierarchyOptions{Clock: clock})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	acc := access.New(db, h.Journal, access.Options{Clock: clock, KDF: access.KDFParams{Memory: 1024, Time: 1, Threads: 1}})
+	acc := access.New(db, h.Journal, access.Options{Clock: clock, KDF: access.KDFParams{Memory: 1024, Time: 1, Threads: 1},
+		AdminCA: testAdminCA(t)})
+	if err := acc.RegisterCAExecutors(h.Revocation, h.Authority); err != nil {
+		t.Fatal(err)
+	}
 	f := &accessFixture{db: db, clock: clock, acc: acc, certs: map[string]*x509.Certificate{"terminal": clientCert(t, "terminal")},
 		creds: map[string]access.Credentials{}}
 	var people []access.Person
@@ -164,6 +169,76 @@ func (f *accessFixture) issueDirect(t *testing.T) string {
 	return iss.Serial
 }
 
+// testAdminCA is an admin CA with its key in memory.
+func testAdminCA(t testing.TB) *access.AdminCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test administration CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return &access.AdminCA{Cert: c, Key: key}
+}
+
+// principal is account's principal, authenticated by its certificate.
+func (f *accessFixture) principal(t *testing.T, account string) access.Principal {
+	t.Helper()
+	p, err := f.acc.Authenticate(context.Background(), f.certs[account], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// freshAccount creates a new account without role, by so0.
+func (f *accessFixture) freshAccount(t *testing.T) string {
+	t.Helper()
+	f.seq++
+	name := fmt.Sprintf("fresh%d", f.seq)
+	if _, err := f.acc.CreateAccount(context.Background(), f.principal(t, "so0"), name, "Fresh Person"); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// personalCSR is a CSR of a new key, as 'sceau account cert issue' makes it.
+func personalCSR(t testing.TB) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "x"}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return csrPEM(der)
+}
+
+// personalCert issues a personal certificate for account through the
+// service, by so0, and returns it parsed.
+func (f *accessFixture) personalCert(t *testing.T, account string) *x509.Certificate {
+	t.Helper()
+	blk, _ := pem.Decode([]byte(personalCSR(t)))
+	ic, err := f.acc.IssueCertificate(context.Background(), f.principal(t, "so0"), account, blk.Bytes, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := pem.Decode([]byte(ic.Certificate))
+	c, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // grantRequest makes a pending role grant requested by so0.
 func (f *accessFixture) grantRequest(t *testing.T) string {
 	t.Helper()
@@ -230,6 +305,18 @@ func matrixEndpoints() []endpoint {
 			body: fixed(`{"holder":"ksh","share_file":{},"pin":"123456"}`), allowed: everyone, ok: 503},
 		{route: "POST /api/v1/cas/{id}/deactivate", method: "POST", path: fixed("/api/v1/cas/issuing/deactivate"), body: fixed("{}"),
 			allowed: []string{"so", "sa", "sop", "aa", "ra", "ksh"}, ok: 503},
+		// KEY-4, KEY-6 (keybackup.go): the fixture has no backup service, so allowed callers get 503.
+		{route: "GET /api/v1/cas/{id}/backups", method: "GET", path: fixed("/api/v1/cas/issuing/backups"), allowed: everyRole, ok: 503},
+		{route: "POST /api/v1/cas/{id}/backups", method: "POST", path: fixed("/api/v1/cas/issuing/backups"),
+			body: fixed(`{"holders":["ksh0","so0"],"threshold":2}`), allowed: []string{"sa", "sop"}, ok: 503},
+		{route: "POST /api/v1/cas/{id}/backups/{aid}", method: "POST", path: fixed("/api/v1/cas/issuing/backups/a1"),
+			body: fixed(`{"pins":{}}`), allowed: []string{"sa", "sop"}, ok: 503},
+		{route: "POST /api/v1/cas/{id}/imports", method: "POST", path: fixed("/api/v1/cas/issuing/imports"),
+			body: fixed(`{"backup":"backup-issuing-1"}`), allowed: []string{"sa"}, ok: 503},
+		{route: "POST /api/v1/cas/{id}/imports/{aid}", method: "POST", path: fixed("/api/v1/cas/issuing/imports/a1"),
+			body: fixed(`{"shares":[]}`), allowed: []string{"sa"}, ok: 503},
+		{route: "POST /api/v1/cas/{id}/key-destruction", method: "POST", path: fixed("/api/v1/cas/issuing/key-destruction"),
+			body: fixed("{}"), allowed: []string{"so"}, ok: 503},
 		{route: "POST /api/v1/certificates", method: "POST", path: fixed("/api/v1/certificates"), body: csrBody, allowed: []string{"ra"}, ok: 201},
 		{route: "POST /api/v1/certificates/pkcs12", method: "POST", path: fixed("/api/v1/certificates/pkcs12"),
 			body:    fixed(`{"ca":"issuing","profile":"person","key_type":"ecdsa-p256","subject":{"common_name":"Marie Curie"},"emails":["m@example.org"]}`),
@@ -286,6 +373,58 @@ func matrixEndpoints() []endpoint {
 		{route: "GET /api/v1/people/{name}", method: "GET", path: fixed("/api/v1/people/so0"), allowed: []string{"so", "au"}, ok: 200},
 		{route: "POST /api/v1/people/{name}/attestations", method: "POST", path: fixed("/api/v1/people/so0/attestations"),
 			body: fixed(`{"kind":"training","date":"2026-01-15","attested_by":"Sceau trainer"}`), allowed: []string{"so"}, ok: 201},
+
+		// ROLE-4: a Security Officer's single-person actions on accounts.
+		{route: "PATCH /api/v1/accounts/{name}", method: "PATCH", path: fixed("/api/v1/accounts/none"),
+			body: func(t *testing.T, f *accessFixture) string {
+				seq++
+				return fmt.Sprintf(`{"full_name":"Renamed Person %d"}`, seq)
+			}, allowed: []string{"so"}, ok: 200},
+		{route: "DELETE /api/v1/accounts/{name}", method: "DELETE",
+			path: func(t *testing.T, f *accessFixture) string { return "/api/v1/accounts/" + f.freshAccount(t) },
+			body: fixed(`{"reason":"left the company"}`), allowed: []string{"so"}, ok: 200},
+		{route: "POST /api/v1/accounts/{name}/suspend", method: "POST",
+			path: func(t *testing.T, f *accessFixture) string {
+				return "/api/v1/accounts/" + f.freshAccount(t) + "/suspend"
+			},
+			body: fixed(`{"reason":"laptop stolen"}`), allowed: []string{"so"}, ok: 200},
+		{route: "POST /api/v1/accounts/{name}/resume", method: "POST",
+			path: func(t *testing.T, f *accessFixture) string {
+				name := f.freshAccount(t)
+				if _, err := f.acc.Suspend(context.Background(), f.principal(t, "so0"), name, "holiday"); err != nil {
+					t.Fatal(err)
+				}
+				return "/api/v1/accounts/" + name + "/resume"
+			},
+			body: fixed(`{"reason":"back"}`), allowed: []string{"so"}, ok: 200},
+		{route: "POST /api/v1/accounts/{name}/certificates", method: "POST", path: fixed("/api/v1/accounts/none/certificates"),
+			body: func(t *testing.T, f *accessFixture) string {
+				return jsonBody(t, server.PersonalCertRequest{CSR: personalCSR(t)})
+			}, allowed: []string{"so"}, ok: 201},
+		{route: "GET /api/v1/accounts/{name}/certificates", method: "GET", path: fixed("/api/v1/accounts/so0/certificates"),
+			allowed: []string{"so", "au"}, ok: 200},
+		{route: "POST /api/v1/accounts/{name}/certificates/{serial}/revoke", method: "POST",
+			path: func(t *testing.T, f *accessFixture) string {
+				return fmt.Sprintf("/api/v1/accounts/none/certificates/%x/revoke", f.personalCert(t, "none").SerialNumber)
+			},
+			body: fixed(`{"reason":"key lost"}`), allowed: []string{"so"}, ok: 200},
+
+		// ROLE-3: CA actions under dual control make approval requests.
+		{route: "POST /api/v1/cas/{id}/terminate", method: "POST", path: fixed("/api/v1/cas/issuing/terminate"),
+			body: fixed(`{"reason":"end of service"}`), allowed: []string{"so", "aa"}, ok: 202},
+		{route: "POST /api/v1/cas/{id}/revocations", method: "POST", path: fixed("/api/v1/cas/issuing/revocations"),
+			body: fixed(`{"reason":"cessationOfOperation"}`), allowed: []string{"so", "ra"}, ok: 202},
+		// AUD-3: the journal is not served by this fixture (Admin.Audit
+		// is nil), so allowed calls answer 503 past the decision; audit_test.go
+		// serves it.
+		{route: "GET /api/v1/audit/events", method: "GET", path: fixed("/api/v1/audit/events"), allowed: []string{"so", "au"}, ok: 503},
+		{route: "GET /api/v1/audit/events/{seq}", method: "GET", path: fixed("/api/v1/audit/events/1"), allowed: []string{"so", "au"}, ok: 503},
+		{route: "GET /api/v1/audit/alerts", method: "GET", path: fixed("/api/v1/audit/alerts"), allowed: []string{"so", "au"}, ok: 503},
+		{route: "GET /api/v1/audit/status", method: "GET", path: fixed("/api/v1/audit/status"), allowed: []string{"so", "au"}, ok: 503},
+		{route: "GET /api/v1/audit/verify", method: "GET", path: fixed("/api/v1/audit/verify"), allowed: []string{"so", "au"}, ok: 503},
+		{route: "GET /api/v1/audit/export", method: "GET", path: fixed("/api/v1/audit/export"), allowed: []string{"so", "au"}, ok: 503},
+		{route: "POST /api/v1/audit/records", method: "POST", path: fixed("/api/v1/audit/records"),
+			body: fixed(`{"kind":"maintenance","fields":{"who":"x","system":"y","description":"z"}}`), allowed: []string{"so", "sa", "sop"}, ok: 503},
 	}
 }
 

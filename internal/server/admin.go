@@ -38,6 +38,12 @@ type Admin struct {
 	// Access authenticates the people behind the terminals and keeps
 	// their roles and approvals; without it every request is refused.
 	Access *access.Service
+	// Backups backs up, imports and destroys CA keys under dual control
+	// (KEY-4, KEY-6); nil: those routes answer Unavailable.
+	Backups *quorum.Backups
+	// Audit serves the journal to the Auditor and the Security Officer
+	// (AUD-3, audit.go); without it the audit routes answer 503.
+	Audit *AuditAPI
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -47,6 +53,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/cas/{id}", a.showCA)
 	mux.HandleFunc("POST /api/v1/cas/{id}/crl", a.issueCRL)
 	a.custodyRoutes(mux)
+	a.keyCustodyRoutes(mux) // keybackup.go
 	mux.HandleFunc("POST /api/v1/certificates", a.issue)
 	mux.HandleFunc("POST /api/v1/certificates/pkcs12", a.issuePKCS12)
 	mux.HandleFunc("GET /api/v1/certificates", a.listCerts)
@@ -54,6 +61,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/certificates/{serial}/revoke", a.revoke)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
 	a.accessRoutes(mux)
+	a.auditRoutes(mux)
 	return a.authenticate(a.authorize(mux))
 }
 

@@ -21,10 +21,19 @@ type ActivationStatus struct {
 // PresentShare is one holder's share: the share file as issued at the
 // ceremony, and the PIN the holder types. The server opens it, so that
 // wrong PINs are counted (five lock the share).
+//
+// A holder whose share is on their smart card sends instead CardShare, the
+// share as their terminal read it from the card once the card accepted
+// the PIN (the card counts wrong PINs), or CardRefused, why the card
+// refused, for the journal. Either way the share crosses the admin
+// listener's mutually authenticated TLS, and the server holds it in memory
+// only until the activation completes (KEY-2).
 type PresentShare struct {
-	Holder    string          `json:"holder"`
-	ShareFile json.RawMessage `json:"share_file"`
-	PIN       string          `json:"pin"`
+	Holder      string          `json:"holder"`
+	ShareFile   json.RawMessage `json:"share_file,omitempty"`
+	PIN         string          `json:"pin,omitempty"`
+	CardShare   json.RawMessage `json:"card_share,omitempty"`
+	CardRefused string          `json:"card_refused,omitempty"`
 }
 
 func caKeyID(id string) string { return "ca-" + id }
@@ -90,7 +99,17 @@ func (a *Admin) presentShare(w http.ResponseWriter, r *http.Request) {
 	pin := []byte(req.PIN)
 	req.PIN = ""
 	defer clear(pin)
-	p, err := c.Present(r.Context(), caKeyID(r.PathValue("id")), r.PathValue("aid"), req.Holder, req.ShareFile, pin)
+	defer clear(req.CardShare)
+	keyID, aid := caKeyID(r.PathValue("id")), r.PathValue("aid")
+	var p *quorum.Progress
+	switch {
+	case req.CardRefused != "":
+		err = c.CardRefused(r.Context(), keyID, aid, req.Holder, req.CardRefused)
+	case len(req.CardShare) > 0:
+		p, err = c.PresentCard(r.Context(), keyID, aid, req.Holder, req.CardShare)
+	default:
+		p, err = c.Present(r.Context(), keyID, aid, req.Holder, req.ShareFile, pin)
+	}
 	if err != nil {
 		writeError(w, a.Log, err)
 		return

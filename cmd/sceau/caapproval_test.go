@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/server"
+)
+
+// ROLE-3 from the command line: a Registration Officer's request to revoke
+// every certificate of the issuing CA does nothing until two other people
+// approve it, then revokes them all; an Application Administrator's
+// termination, once approved, stops issuance from that CA.
+func TestROLE3_MassRevocationAndTerminationFromTheCommandLine(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "demo")
+	pub := freeAddr(t)
+	(cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", pub, "--admin", freeAddr(t))
+	var list []access.Credentials
+	b, err := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatal(err)
+	}
+	creds := map[string]access.Credentials{}
+	for _, cr := range list {
+		creds[cr.Account] = cr
+	}
+	c := cli{t: t, config: filepath.Join(dir, "sceau.yaml")}
+	startServe(t, c.config, pub)
+	registrar := demoAt(t, c, tmp, creds, "registrar")
+	so := demoAt(t, c, tmp, creds, "security-officer")
+	so2 := demoAt(t, c, tmp, creds, "so2")
+	appadmin := demoAt(t, c, tmp, creds, "appadmin")
+
+	// The demo's issuing CA is under a 3-of-5 policy: after the restart,
+	// three holders activate it.
+	shares := sharesDir(mustConfig(t, c.config), "issuing")
+	args := []string{"ca", "activate", "issuing"}
+	for _, h := range []string{"alice", "bob", "carol"} {
+		pin, _ := demoPIN("issuing", h)
+		pinFile := filepath.Join(tmp, h+".pin")
+		if err := os.WriteFile(pinFile, append(pin, '\n'), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--share", h+"="+filepath.Join(shares, h+".share"), "--pin-file", h+"="+pinFile)
+	}
+	c.ok(args...)
+
+	csr := filepath.Join(tmp, "req.pem")
+	writeCSR(t, csr)
+	for range 3 {
+		registrar.ok("cert", "issue", "--ca", "issuing", "--profile", "server", "--csr", csr)
+	}
+	issued := func() (good, revoked int) {
+		var certs []server.CertInfo
+		if err := json.Unmarshal([]byte(registrar.ok("cert", "list", "--ca", "issuing", "--json").stdout), &certs); err != nil {
+			t.Fatal(err)
+		}
+		for _, ci := range certs {
+			if ci.Status == "revoked" {
+				revoked++
+			} else {
+				good++
+			}
+		}
+		return good, revoked
+	}
+	if good, _ := issued(); good < 3 {
+		t.Fatalf("%d certificates issued, want at least 3", good)
+	}
+
+	if r := registrar.run("ca", "revoke-all", "issuing", "--yes"); r.code == 0 || !strings.Contains(r.stderr, "--reason") {
+		t.Fatalf("revoke-all without a reason: %d %s", r.code, r.stderr)
+	}
+	if r := registrar.ok("ca", "revoke-all", "issuing", "--reason", "superseded"); !strings.Contains(r.stdout, "would request") {
+		t.Fatalf("dry run:\n%s", r.stdout)
+	}
+	r := registrar.ok("ca", "revoke-all", "issuing", "--reason", "superseded", "--yes")
+	m := requestID.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("revoke-all request:\n%s", r.stdout)
+	}
+	if r := registrar.run("approval", "approve", m[1], "--yes"); r.code == 0 {
+		t.Fatal("the requester approved their own mass revocation")
+	}
+	so.ok("approval", "approve", m[1], "--yes")
+	if _, revoked := issued(); revoked != 0 {
+		t.Fatalf("%d certificates revoked after one approval", revoked)
+	}
+	so2.ok("approval", "approve", m[1], "--yes")
+	if good, revoked := issued(); good != 0 || revoked < 3 {
+		t.Fatalf("after two approvals: %d good, %d revoked; want none good", good, revoked)
+	}
+
+	if r := registrar.run("ca", "terminate", "issuing", "--reason", "end of service", "--yes"); r.code == 0 {
+		t.Fatal("a Registration Officer requested a CA termination")
+	}
+	r = appadmin.ok("ca", "terminate", "issuing", "--reason", "end of service", "--yes")
+	m = requestID.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("terminate request:\n%s", r.stdout)
+	}
+	so.ok("approval", "approve", m[1], "--yes")
+	registrar.ok("cert", "issue", "--ca", "issuing", "--profile", "server", "--csr", csr)
+	so2.ok("approval", "approve", m[1], "--yes")
+	if r := registrar.run("cert", "issue", "--ca", "issuing", "--profile", "server", "--csr", csr); r.code == 0 || !strings.Contains(r.stderr, "terminated") {
+		t.Fatalf("issuance after termination: %d %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,110 @@
+package revocation
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
+)
+
+// Mass revocation (ROLE-3, revocation.mass): every unexpired certificate of
+// a CA, revoked in the transaction of the last approval, in batches. The
+// pre-signed OCSP responses are dropped: the responder signs the revoked
+// status on demand and the refresh pre-signs it again.
+
+// massBatch is how many certificates one statement revokes.
+const massBatch = 500
+
+func checkMass(caID, reason string) (int, error) {
+	const op = "revocation: mass"
+	code, ok := Reasons[reason]
+	if !ok {
+		return 0, sceau.Errorf(sceau.Invalid, op, "%q is not an RFC 5280 reason Sceau accepts", reason)
+	}
+	if caID == "" {
+		return 0, sceau.Errorf(sceau.Invalid, op, "a CA is required")
+	}
+	return code, nil
+}
+
+// CountRevocable validates a mass revocation of caID for reason and
+// returns how many certificates it would revoke now.
+func (s *Service) CountRevocable(ctx context.Context, q store.Querier, caID, reason string) (int, error) {
+	if _, err := checkMass(caID, reason); err != nil {
+		return 0, err
+	}
+	if _, err := s.Issuer(caID); err != nil {
+		return 0, err
+	}
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?`,
+		caID, store.FormatTime(s.clock.Now())).Scan(&n)
+	return n, store.Classify("revocation: mass", err)
+}
+
+// RevokeAll revokes, in tx, every unexpired certificate of caID not revoked
+// yet, for reason, each with its certificate.revoked event naming the
+// approval; it returns how many. The CRL is reissued by the scheduler
+// (OnRevoke is called before tx commits, so the reissue may wait for the
+// next refresh).
+func (s *Service) RevokeAll(ctx context.Context, tx *store.Tx, actor sceau.Actor, caID, reason, approval string) (int, error) {
+	const op = "revocation: mass"
+	code, err := checkMass(caID, reason)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.Issuer(caID); err != nil {
+		return 0, err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Second)
+	total := 0
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT serial FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?
+			ORDER BY serial LIMIT ?`, caID, store.FormatTime(now), massBatch)
+		if err != nil {
+			return total, store.Classify(op, err)
+		}
+		var serials []string
+		for rows.Next() {
+			var sn string
+			if err := rows.Scan(&sn); err != nil {
+				rows.Close()
+				return total, store.Classify(op, err)
+			}
+			serials = append(serials, sn)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return total, store.Classify(op, err)
+		}
+		if len(serials) == 0 {
+			break
+		}
+		args := []any{store.FormatTime(now), code}
+		for _, sn := range serials {
+			args = append(args, sn)
+		}
+		q := `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = NULL, ocsp_next_update = NULL
+			WHERE revoked_at IS NULL AND serial IN (?` + strings.Repeat(", ?", len(serials)-1) + `)`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return total, store.Classify(op, err)
+		}
+		evs := make([]audit.Event, 0, len(serials))
+		for _, sn := range serials {
+			evs = append(evs, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + sn,
+				Details: map[string]any{"ca": caID, "reason": reason, "reason_code": code, "mass": true, "approval": approval}})
+		}
+		if err := s.journal.Append(ctx, tx, evs...); err != nil {
+			return total, err
+		}
+		total += len(serials)
+	}
+	if total > 0 && s.opts.OnRevoke != nil {
+		s.opts.OnRevoke(caID)
+	}
+	return total, nil
+}
