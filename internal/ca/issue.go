@@ -255,7 +255,28 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 // issuance steps in the batch's transaction (AUD-7: each commits with its
 // state change).
 func (a *Authority) appendEvents(ctx context.Context, tx *store.Tx, evs []audit.Event) error {
-	return a.journal.Append(ctx, tx, evs...)
+	if err := a.journal.Append(ctx, tx, evs...); err != nil {
+		return err
+	}
+	if tx.Engine() != store.Postgres {
+		return nil // one writer at a time: the check in the batch saw the latest state
+	}
+	// ROLE-3 (ca.terminate): under READ COMMITTED a termination may have
+	// committed after this batch read the CA. It appended its own event, so
+	// holding the chain head now orders this batch after it, and a new
+	// read sees it; the batch then fails and each request is refused alone.
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		d, ok := ev.Details.(preparedDetails)
+		if !ok || seen[d.CA] {
+			continue
+		}
+		seen[d.CA] = true
+		if err := a.refuseTerminated(ctx, tx, d.CA); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sign signs the linted to-be-signed bytes themselves with the CA key, so
