@@ -11,7 +11,8 @@ import (
 )
 
 // caApprovalCmds are the CA-wide actions under dual control (ROLE-3): the
-// command makes the request; it is carried out when other people approve it.
+// command makes the request; it is carried out (or, for a creation,
+// authorised) when other people approve it.
 func caApprovalCmds(e *env) []*cobra.Command {
 	return []*cobra.Command{
 		caRequestCmd(e, caRequest{
@@ -26,6 +27,17 @@ destroying the key) is separate: 'sceau ca revoke-all', 'sceau ca crl',
 'sceau ca destroy-key'.`,
 			path:  "terminate",
 			would: "would request the termination of CA %s (no issuance afterwards, once approved); add --yes\n",
+		}),
+		caRequestCmd(e, caRequest{
+			use:   "request-create CA --reason TEXT --yes",
+			short: "Request the creation of a CA declared in the configuration, with two approvals (ROLE-3)",
+			long: `request-create asks, as an Application Administrator, for the creation of a
+CA declared in the configuration and not created yet. Once two other Security
+Officers or Application Administrators approve it ('sceau approval approve ID
+--yes'), 'sceau ca create --yes' on the signing node creates it; without an
+executed request it refuses.`,
+			path:  "creation",
+			would: "would request the creation of CA %s; add --yes\n",
 		}),
 		caRequestCmd(e, caRequest{
 			use:   "revoke-all CA --reason REASON --yes",

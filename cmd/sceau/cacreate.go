@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/sceau"
@@ -27,6 +29,11 @@ compares the CAs declared in --config with those in the database and creates
 the missing ones (key in the keystore, certificate signed by the parent,
 delegated OCSP responder, first CRL), each with its audit event. Existing CAs
 are never touched. Without --yes it only lists what it would create.
+
+Each new CA needs an executed creation request (dual control, ROLE-3): an
+Application Administrator runs 'sceau ca request-create ID --reason TEXT
+--yes' and two other people approve it. The CAs made by 'sceau init' and by a
+key ceremony are outside this rule.
 Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -42,15 +49,31 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 				fmt.Fprintln(e.stdout, "every declared CA exists; nothing to create")
 				return nil
 			}
+			// ROLE-3: each CA needs an executed creation request.
+			approvals, err := creationApprovals(cmd.Context(), cfg, missing)
 			if !yes {
-				fmt.Fprintf(e.stdout, "would create: %v; add --yes to do it\n", missing)
+				for _, id := range missing {
+					if rq, ok := approvals[id]; ok {
+						fmt.Fprintf(e.stdout, "would create CA %s, authorised by request %s of %s\n", id, rq.ID, rq.Requester)
+					}
+				}
+				if err != nil {
+					fmt.Fprintf(e.stdout, "cannot create yet: %v\n", err)
+					return nil
+				}
+				fmt.Fprintln(e.stdout, "add --yes to do it")
 				return nil
+			}
+			if err != nil {
+				return err
 			}
 			pins := promptPINs(e.stdout)
 			if pinDir != "" {
 				pins = pinsFromDir(pinDir)
 			}
-			o := nodeOptions{bootstrap: true, pins: pins}
+			first := approvals[missing[0]]
+			// The journal names who asked for the creation (ROLE-5).
+			o := nodeOptions{bootstrap: true, pins: pins, actor: sceau.Actor{ID: first.Requester, Role: string(first.RequesterRole)}}
 			if tokenPinDir != "" {
 				o.tokenPIN = tokenPINsFromDir(tokenPinDir)
 			}
@@ -65,7 +88,8 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 				}
 				c, _ := n.auth.CA(id)
 				_, s2 := ca.Fingerprints(c.Cert.Raw)
-				fmt.Fprintf(e.stdout, "created CA %s: %s\n  SHA-256 %s\n", id, c.Cert.Subject, s2)
+				fmt.Fprintf(e.stdout, "created CA %s: %s\n  SHA-256 %s\n  authorised by request %s of %s\n", id, c.Cert.Subject, s2,
+					approvals[id].ID, approvals[id].Requester)
 			}
 			fmt.Fprintln(e.stdout, "restart 'sceau serve' to serve the new CAs")
 			return nil
@@ -99,4 +123,25 @@ func missingCAs(ctx context.Context, cfg *config.Config) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// creationApprovals finds the executed request authorising each CA of ids,
+// or says which CAs lack one (ROLE-3).
+func creationApprovals(ctx context.Context, cfg *config.Config, ids []string) (map[string]*access.Request, error) {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	out := make(map[string]*access.Request, len(ids))
+	var errs []error
+	for _, id := range ids {
+		rq, err := access.CreationApproval(ctx, db, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out[id] = rq
+	}
+	return out, errors.Join(errs...)
 }

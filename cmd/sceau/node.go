@@ -132,7 +132,12 @@ func openNodeWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o n
 	if bootstrap && err == nil {
 		err = n.auth.Bootstrap(ctx, n.actor, specs)
 	} else if !bootstrap {
-		err = n.auth.Load(ctx, specs)
+		var pending []string
+		pending, err = n.auth.LoadCreated(ctx, specs)
+		for _, id := range pending {
+			log.Warn("CA declared but not created: it serves nothing until its creation is approved and made",
+				"ca", id, "request", "sceau ca request-create "+id, "then", "sceau ca create --yes")
+		}
 	}
 	if err == nil {
 		err = n.rev.CheckShards(ctx) // a changed crl.shards would strand published partitions

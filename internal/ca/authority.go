@@ -150,6 +150,32 @@ func (a *Authority) Load(ctx context.Context, specs []Spec) error {
 	return nil
 }
 
+// LoadCreated loads the CAs of specs that exist and returns the IDs of the
+// others: declared but not created yet, waiting for an authorised
+// 'sceau ca create' (ROLE-3). Specs come parents first, so the children of
+// a pending CA are pending too.
+func (a *Authority) LoadCreated(ctx context.Context, specs []Spec) (pending []string, err error) {
+	waiting := map[string]bool{}
+	for _, s := range specs {
+		exists, err := a.exists(ctx, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !exists || (s.Parent != "" && waiting[s.Parent]) {
+			if exists {
+				return nil, sceau.Errorf(sceau.Invalid, "ca: load", "CA %q exists but its parent %q was never created", s.ID, s.Parent)
+			}
+			waiting[s.ID] = true
+			pending = append(pending, s.ID)
+			continue
+		}
+		if err := a.load(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	return pending, nil
+}
+
 func (a *Authority) exists(ctx context.Context, id string) (bool, error) {
 	var n int
 	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cas WHERE id = ?`, id).Scan(&n)

@@ -65,6 +65,7 @@ var routeActions = map[string]access.Action{
 	// ROLE-3: CA actions under dual control; each makes an approval request.
 	"POST /api/v1/cas/{id}/terminate":   access.CATerminate,
 	"POST /api/v1/cas/{id}/revocations": access.RevokeMass,
+	"POST /api/v1/cas/{id}/creation":    access.CACreate,
 
 	// AUD-3: the journal (audit.go).
 	"GET /api/v1/audit/events":       access.AuditRead,
@@ -83,7 +84,9 @@ var requestRoutes = map[access.Action]bool{access.RoleGrant: true, access.RoleRe
 	// KEY-4: these routes request, or carry out an executed approval made by the same person (quorum.Backups).
 	access.KeyBackup: true, access.KeyImport: true, access.KeyDestroy: true,
 	// ROLE-3: mass revocation and CA termination are approval requests.
-	access.RevokeMass: true, access.CATerminate: true}
+	access.RevokeMass: true, access.CATerminate: true,
+	// ROLE-3: a CA's creation is authorised by an approval, then done by 'sceau ca create'.
+	access.CACreate: true}
 
 // RouteActions returns the admin routes and their actions, for tests and
 // documentation.
@@ -121,6 +124,7 @@ func (a *Admin) accessRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/accounts/{name}/certificates/{serial}/revoke", a.revokeAccountCert)
 	mux.HandleFunc("POST /api/v1/cas/{id}/terminate", a.requestCATermination)
 	mux.HandleFunc("POST /api/v1/cas/{id}/revocations", a.requestMassRevocation)
+	mux.HandleFunc("POST /api/v1/cas/{id}/creation", a.requestCACreation)
 }
 
 // checkPath refuses paths that are not written plainly: escapes, dot

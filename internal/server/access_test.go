@@ -97,6 +97,15 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	if err := acc.RegisterCAExecutors(h.Revocation, h.Authority); err != nil {
 		t.Fatal(err)
 	}
+	// The configuration of this fixture declares one CA more, "extra".
+	if err := acc.RegisterCACreation(func(ctx context.Context, q store.Querier, caID string) error {
+		if caID != "extra" {
+			return sceau.Errorf(sceau.NotFound, "test", "CA %q is not declared", caID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	f := &accessFixture{db: db, clock: clock, acc: acc, certs: map[string]*x509.Certificate{"terminal": clientCert(t, "terminal")},
 		creds: map[string]access.Credentials{}}
 	var people []access.Person
@@ -414,6 +423,8 @@ func matrixEndpoints() []endpoint {
 			body: fixed(`{"reason":"end of service"}`), allowed: []string{"so", "aa"}, ok: 202},
 		{route: "POST /api/v1/cas/{id}/revocations", method: "POST", path: fixed("/api/v1/cas/issuing/revocations"),
 			body: fixed(`{"reason":"cessationOfOperation"}`), allowed: []string{"so", "ra"}, ok: 202},
+		{route: "POST /api/v1/cas/{id}/creation", method: "POST", path: fixed("/api/v1/cas/extra/creation"),
+			body: fixed(`{"reason":"new issuing CA"}`), allowed: []string{"aa"}, ok: 202},
 		// AUD-3: the journal is not served by this fixture (Admin.Audit
 		// is nil), so allowed calls answer 503 past the decision; audit_test.go
 		// serves it.

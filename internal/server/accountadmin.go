@@ -160,3 +160,17 @@ func (a *Admin) requestMassRevocation(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusAccepted, rq)
 }
+
+func (a *Admin) requestCACreation(w http.ResponseWriter, r *http.Request) {
+	var req CARequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	rq, err := a.Access.RequestCACreation(r.Context(), principalOf(r), r.PathValue("id"), req.Reason)
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, rq)
+}

@@ -135,3 +135,37 @@ func TestROLE3_CATerminationStopsIssuance(t *testing.T) {
 		}
 	})
 }
+
+// TestROLE3_CACreationIsAuthorisedByTwoApprovers: an Application
+// Administrator's request to create a declared CA authorises nothing until
+// two other people approve it; an undeclared CA cannot be requested.
+func TestROLE3_CACreationIsAuthorisedByTwoApprovers(t *testing.T) {
+	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newAccessFixture(t, db)
+		ctx := context.Background()
+		if w := f.as(t, "aa", "", "POST", "/api/v1/cas/nowhere/creation", `{"reason":"x"}`); w.Code != 404 {
+			t.Fatalf("creation of an undeclared CA: %d %s", w.Code, w.Body)
+		}
+		if w := f.as(t, "so", "", "POST", "/api/v1/cas/extra/creation", `{"reason":"x"}`); w.Code != 403 {
+			t.Fatalf("creation requested by a Security Officer: %d %s", w.Code, w.Body)
+		}
+		if _, err := access.CreationApproval(ctx, db, "extra"); sceau.KindOf(err) != sceau.NotFound || !strings.Contains(err.Error(), "request-create") {
+			t.Fatalf("authorisation before any request: %v", err)
+		}
+		rq := f.request(t, "aa", "/api/v1/cas/extra/creation", `{"reason":"a second issuing CA"}`)
+		if w := f.as(t, "aa", "", "POST", "/api/v1/approvals/"+rq.ID+"/approve", "{}"); w.Code == 200 {
+			t.Fatal("the requester approved their own CA creation")
+		}
+		f.approve(t, "so", rq.ID)
+		if _, err := access.CreationApproval(ctx, db, "extra"); sceau.KindOf(err) != sceau.NotFound {
+			t.Fatalf("authorisation after one approval: %v", err)
+		}
+		if r := f.approve(t, "so0", rq.ID); r.Status != access.StatusExecuted {
+			t.Fatalf("after two approvals: %s %s", r.Status, r.Result)
+		}
+		got, err := access.CreationApproval(ctx, db, "extra")
+		if err != nil || got.ID != rq.ID || got.Requester != "aa" || got.Approvals != 2 {
+			t.Fatalf("authorisation after two approvals: %+v, %v", got, err)
+		}
+	})
+}
