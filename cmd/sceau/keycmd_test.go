@@ -93,23 +93,8 @@ func demoAt(t *testing.T, c cli, tmp string, creds map[string]access.Credentials
 // Officer's destruction, once approved, marks the backup destroyed and the
 // CA signs nothing more.
 func TestKEY4_BackupImportAndDestroyFromTheCommandLine(t *testing.T) {
-	tmp := t.TempDir()
-	dir := filepath.Join(tmp, "demo")
-	pub := freeAddr(t)
-	(cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", pub, "--admin", freeAddr(t))
-	var list []access.Credentials
-	b, err := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &list); err != nil {
-		t.Fatal(err)
-	}
-	creds := map[string]access.Credentials{}
-	for _, cr := range list {
-		creds[cr.Account] = cr
-	}
-	c := cli{t: t, config: filepath.Join(dir, "sceau.yaml")}
+	tmp, pub, c, creds := demoPeople(t, nil)
+	dir := filepath.Dir(c.config)
 	startServe(t, c.config, pub)
 	sys := demoAt(t, c, tmp, creds, "sysadmin")
 	so := demoAt(t, c, tmp, creds, "security-officer")

@@ -96,16 +96,16 @@ func (s *Service) SetFullName(ctx context.Context, p Principal, account, fullNam
 	return s.account(ctx, s.db, account)
 }
 
-// Suspend disables account at once (ROLE-4): its sessions end, its
-// certificates and its password authenticate nobody, and pending requests
-// it made fail at execution. Its roles and records stay; Resume undoes it.
-func (s *Service) Suspend(ctx context.Context, p Principal, account, reason string) (*Account, error) {
-	const op = "access: suspend account"
-	d := Decide(p, AccountSuspend, Resource{Kind: "account", ID: account, Subject: account})
+// onAccount runs a Security Officer's action on one account (ROLE-4):
+// decided, its reason checked, then fn in one transaction with the
+// account's current status, which returns the account as it is after.
+func (s *Service) onAccount(ctx context.Context, p Principal, action Action, op, account, reason string, reasonRequired bool,
+	fn func(tx *store.Tx, d Decision, status, reason string) error) (*Account, error) {
+	d := Decide(p, action, Resource{Kind: "account", ID: account, Subject: account})
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
-	reason, err := checkReason(op, reason, true)
+	reason, err := checkReason(op, reason, reasonRequired)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +114,20 @@ func (s *Service) Suspend(ctx context.Context, p Principal, account, reason stri
 		if err != nil {
 			return err
 		}
+		return fn(tx, d, st, reason)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.account(ctx, s.db, account)
+}
+
+// Suspend disables account at once (ROLE-4): its sessions end, its
+// certificates and its password authenticate nobody, and pending requests
+// it made fail at execution. Its roles and records stay; Resume undoes it.
+func (s *Service) Suspend(ctx context.Context, p Principal, account, reason string) (*Account, error) {
+	const op = "access: suspend account"
+	return s.onAccount(ctx, p, AccountSuspend, op, account, reason, true, func(tx *store.Tx, d Decision, st, reason string) error {
 		if st != AccountActive {
 			return sceau.Errorf(sceau.Conflict, op, "account %s is %s already", account, st)
 		}
@@ -130,29 +144,13 @@ func (s *Service) Suspend(ctx context.Context, p Principal, account, reason stri
 		return s.journal.Append(ctx, tx, audit.Event{Actor: p.Actor(d.Role), Action: "account.suspended", Object: "account:" + account,
 			Details: map[string]any{"reason": reason, "session": p.Session}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.account(ctx, s.db, account)
 }
 
 // Resume reactivates a suspended account; another Security Officer than
 // the person resumed does it. Sessions ended by the suspension stay ended.
 func (s *Service) Resume(ctx context.Context, p Principal, account, reason string) (*Account, error) {
 	const op = "access: resume account"
-	d := Decide(p, AccountResume, Resource{Kind: "account", ID: account, Subject: account})
-	if err := d.Err(); err != nil {
-		return nil, err
-	}
-	reason, err := checkReason(op, reason, false)
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		st, err := accountStatus(ctx, tx, account)
-		if err != nil {
-			return err
-		}
+	return s.onAccount(ctx, p, AccountResume, op, account, reason, false, func(tx *store.Tx, d Decision, st, reason string) error {
 		if st != AccountSuspended {
 			return sceau.Errorf(sceau.Conflict, op, "account %s is %s, not suspended", account, st)
 		}
@@ -163,10 +161,6 @@ func (s *Service) Resume(ctx context.Context, p Principal, account, reason strin
 		return s.journal.Append(ctx, tx, audit.Event{Actor: p.Actor(d.Role), Action: "account.resumed", Object: "account:" + account,
 			Details: map[string]any{"reason": reason, "session": p.Session}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.account(ctx, s.db, account)
 }
 
 // Delete disables account for good (account.deleted). Nothing is erased
@@ -177,19 +171,7 @@ func (s *Service) Resume(ctx context.Context, p Principal, account, reason strin
 // Officer cannot be deleted.
 func (s *Service) Delete(ctx context.Context, p Principal, account, reason string) (*Account, error) {
 	const op = "access: delete account"
-	d := Decide(p, AccountDelete, Resource{Kind: "account", ID: account, Subject: account})
-	if err := d.Err(); err != nil {
-		return nil, err
-	}
-	reason, err := checkReason(op, reason, true)
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		st, err := accountStatus(ctx, tx, account)
-		if err != nil {
-			return err
-		}
+	return s.onAccount(ctx, p, AccountDelete, op, account, reason, true, func(tx *store.Tx, d Decision, st, reason string) error {
 		if st == AccountDeleted {
 			return sceau.Errorf(sceau.Conflict, op, "account %s is deleted already", account)
 		}
@@ -222,10 +204,6 @@ func (s *Service) Delete(ctx context.Context, p Principal, account, reason strin
 			Details: map[string]any{"reason": reason, "roles_removed": roles, "previous_status": st, "session": p.Session}})
 		return s.journal.Append(ctx, tx, evs...)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.account(ctx, s.db, account)
 }
 
 // IssuedCertificate is a personal admin client certificate just issued.
