@@ -259,19 +259,27 @@ func (s *SoftStore) BackupKey(label string, wrapKey []byte, ref BackupRef) (*Bac
 	return b, nil
 }
 
+// checkRestore refuses a backup made with another mechanism than the
+// store's (want), or that does not verify under wrapKey, and returns the
+// public key it names.
+func (b *Backup) checkRestore(op, want string, wrapKey []byte) (crypto.PublicKey, error) {
+	if b.Mechanism != want {
+		where := map[string]string{MechAESGCM: "the software keystore", MechAESKeyWrapPad: "a PKCS#11 token"}
+		return nil, sceau.Errorf(sceau.Invalid, op, "a backup made with %s restores into %s, not %s", b.Mechanism, where[b.Mechanism], where[want])
+	}
+	if err := b.Verify(wrapKey); err != nil {
+		return nil, err
+	}
+	return b.PublicKey()
+}
+
 // RestoreKey checks the backup under wrapKey, opens it and seals the key
 // into this store under its label, as Generate would have. It refuses a
 // label the store holds already, and a key whose public half is not the
 // one the backup names.
 func (s *SoftStore) RestoreKey(b *Backup, wrapKey []byte) error {
 	const op = "keys: restore"
-	if b.Mechanism != MechAESGCM {
-		return sceau.Errorf(sceau.Invalid, op, "a backup wrapped with %s restores into a PKCS#11 token, not the software keystore", b.Mechanism)
-	}
-	if err := b.Verify(wrapKey); err != nil {
-		return err
-	}
-	pub, err := b.PublicKey()
+	pub, err := b.checkRestore(op, MechAESGCM, wrapKey)
 	if err != nil {
 		return err
 	}

@@ -211,13 +211,7 @@ func (s *PKCS11Store) BackupKey(label string, wrapKey []byte, ref BackupRef) (*B
 // on any failure the new objects are destroyed.
 func (s *PKCS11Store) RestoreKey(b *Backup, wrapKey []byte) error {
 	const op = "keys: restore"
-	if b.Mechanism != MechAESKeyWrapPad {
-		return sceau.Errorf(sceau.Invalid, op, "a backup sealed with %s restores into the software keystore, not a PKCS#11 token", b.Mechanism)
-	}
-	if err := b.Verify(wrapKey); err != nil {
-		return err
-	}
-	pub, err := b.PublicKey()
+	pub, err := b.checkRestore(op, MechAESKeyWrapPad, wrapKey)
 	if err != nil {
 		return err
 	}
