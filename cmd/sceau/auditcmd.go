@@ -52,7 +52,7 @@ Two ways to reach it (AUD-3):
   sceau audit events        read events (also: list), with filters
   sceau audit show SEQ      one event, with what its action means
   sceau audit alerts        list the alerts of the anomaly analysis
-  sceau audit export        bring the export directory up to date now
+  sceau audit export        bring the export directory up to date, or download the journal
   sceau audit record KIND   enter an event that happened outside the software`,
 	}
 	m := &auditMode{}

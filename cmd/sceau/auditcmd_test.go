@@ -3,9 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -271,5 +280,121 @@ func TestAUD2_CheckpointsSignedByTheAuditKeyInTheToken(t *testing.T) {
 	r = c.ok("audit", "verify", "--no-export", "--key", first)
 	if !strings.Contains(r.stdout, tokenID) || !strings.Contains(r.stdout, "OK: the journal is whole.") {
 		t.Errorf("verify pinned to the first key does not trust the token's key %s:\n%s", tokenID[:16], r.stdout)
+	}
+}
+
+// TestAUD5_ServeExportsToObjectStorage: with audit.export.s3 set, serve
+// puts the journal in the bucket (s3rver, an S3-compatible server), the
+// status shows the position and a lag of zero after the stop, and the
+// bucket's copy verifies with the audit key pinned.
+func TestAUD5_ServeExportsToObjectStorage(t *testing.T) {
+	bin, err := exec.LookPath("s3rver")
+	if err != nil {
+		t.Skip("s3rver is not installed (npm install -g s3rver@3.7.1)")
+	}
+	tmp := t.TempDir()
+	s3addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(s3addr)
+	srv := exec.Command(bin, "-d", filepath.Join(tmp, "s3"), "-a", "127.0.0.1", "-p", port, "--silent", "--configure-bucket", "journal")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if c, err := net.Dial("tcp", s3addr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("s3rver does not answer")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	dir := filepath.Join(tmp, "ca")
+	pub, adm := freeAddr(t), freeAddr(t)
+	c := cli{t: t}
+	c.ok("init", "--dir", dir, "--public", pub, "--admin", adm)
+	c.config = filepath.Join(dir, "sceau.yaml")
+	os.WriteFile(filepath.Join(dir, "secrets", "s3.access"), []byte("S3RVER\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "secrets", "s3.secret"), []byte("S3RVER\n"), 0o600)
+	editConfig(t, c.config, "    interval: 10s\n", "    interval: 10s\n    s3:\n      endpoint: http://"+s3addr+"\n      bucket: journal\n"+
+		"      access_key_file: secrets/s3.access\n      secret_key_file: secrets/s3.secret\n")
+	startServe(t, c.config, pub)()
+	r := c.ok("audit", "status", "--local", "--key-out", filepath.Join(tmp, "key.pem"))
+	if !regexp.MustCompile(`Object store: exported through event \d+; lag 0 events`).MatchString(r.stdout) {
+		t.Errorf("status does not show the object storage export:\n%s", r.stdout)
+	}
+	st := &audit.S3{Endpoint: "http://" + s3addr, Bucket: "journal", AccessKey: "S3RVER", SecretKey: "S3RVER"}
+	copyDir := filepath.Join(tmp, "bucket-copy")
+	if n, err := audit.FetchObjects(context.Background(), st, "sceau-audit/", copyDir); err != nil || n == 0 {
+		t.Fatalf("FetchObjects = %d, %v", n, err)
+	}
+	if r := c.ok("audit", "verify", "--export", copyDir, "--key", filepath.Join(tmp, "key.pem")); !strings.Contains(r.stdout, "OK: the journal is whole.") {
+		t.Errorf("the bucket's copy does not verify:\n%s", r.stdout)
+	}
+}
+
+// TestAUD5_ServeForwardsToASyslogCollectorOverTLS: with network tls and a
+// CA file, serve sends the journal to an RFC 5425 collector whose
+// certificate that CA issued.
+func TestAUD5_ServeForwardsToASyslogCollectorOverTLS(t *testing.T) {
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "collector CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "collector"},
+		DNSNames: []string{"collector.test"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, caCert, key.Public(), caKey)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	msgs := &tcpCollector{}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				for {
+					ls, err := r.ReadString(' ')
+					if err != nil {
+						return
+					}
+					n, _ := strconv.Atoi(strings.TrimSpace(ls))
+					b := make([]byte, n)
+					if _, err := io.ReadFull(r, b); err != nil {
+						return
+					}
+					msgs.mu.Lock()
+					msgs.msgs = append(msgs.msgs, string(b))
+					msgs.mu.Unlock()
+				}
+			}()
+		}
+	}()
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "ca")
+	pub, adm := freeAddr(t), freeAddr(t)
+	c := cli{t: t}
+	c.ok("init", "--dir", dir, "--public", pub, "--admin", adm)
+	c.config = filepath.Join(dir, "sceau.yaml")
+	os.WriteFile(filepath.Join(dir, "collector-ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
+	editConfig(t, c.config, `address: ""`, `address: "`+ln.Addr().String()+`"`+"\n    ca_file: collector-ca.pem\n    server_name: collector.test",
+		"network: udp", "network: tls")
+	stop := startServe(t, c.config, pub)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(msgs.all(), "service.started") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	if m := msgs.all(); !regexp.MustCompile(`<\d+>1 \S+ \S+ sceau \d+ service.started \[sceau@32473 seq="\d+"`).MatchString(m) {
+		t.Errorf("the TLS collector did not get service.started:\n%.2000s", m)
 	}
 }

@@ -58,7 +58,7 @@ func newAuditRecordKindCmd(e *env, m *auditMode, k audit.ManualKind) *cobra.Comm
 	}
 	help.WriteString("\nWithout --yes it shows the event and records nothing.")
 	cmd := &cobra.Command{
-		Use:   k.Name + " --operator NAME [flags] --yes",
+		Use:   k.Name + " [flags] --yes",
 		Short: "Record: " + k.Summary,
 		Long:  help.String(),
 		Args:  cobra.NoArgs,

@@ -66,6 +66,10 @@ ocsp:
 audit:
   # Keystore label of the checkpoint signing key (ECDSA P-256). Default: audit-signing
   signing_key: audit-signing
+  # With a PKCS#11 device, keep that key in it (AUD-2): the label of a token
+  # of its own, and the file holding the token's user PIN. Default: "" (keystore)
+  # token: audit
+  # token_pin_file: secrets/audit-token.pin
   checkpoint:
     # Sign the chain head every this many events... Default: 1000
     every: 1000
@@ -77,10 +81,14 @@ audit:
     dir: audit-export
     # Time between export runs. Default: 10s
     interval: 10s
+    # Also to S3-compatible object storage (path-style, Signature V4; the
+    # keys in files). Default: off
+    # s3: {endpoint: "https://s3.example.org", bucket: journal, access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
   syslog:
     # RFC 5424 collector, host:port. Empty turns forwarding off. Default: ""
     address: ""
-    # udp or tcp (octet counting). Default: udp
+    # udp, tcp (octet counting) or tls (RFC 5425; the collector's certificate
+    # is verified against ca_file, a PEM file, or the system's roots). Default: udp
     network: udp
     # RFC 5424 facility. Default: 13 (log audit)
     facility: 13

@@ -21,7 +21,12 @@
 //     retention (AUD-4). Verify walks the archive and the live table as one
 //     chain.
 //   - Reading or exporting the journal goes through a Decider (AUD-3):
-//     Guard for services, FileAccess for the offline commands only.
+//     Guard for services (the admin API decides with the access matrix),
+//     FileAccess for the offline commands only.
+//   - Every export — the directory, object storage, a download through the
+//     admin API — is made of the same export lines (WriteExportPage) and
+//     verifies alone (VerifyExport); each moves its cursor only after what
+//     it wrote is durable, so an interrupted export resumes (AUD-5).
 //   - A part of the journal that fails (checkpoint, export, syslog,
 //     retention, analysis) records the failure and what is done about it,
 //     and its recovery; if the journal itself cannot be written, the
