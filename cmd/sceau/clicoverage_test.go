@@ -1,0 +1,135 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sceau/sceau/internal/server"
+)
+
+// cliAccess says, for every command of the CLI, which admin API routes it
+// calls (each decided by access.Decide on the server, SYS-1) and, for the
+// commands that work on the installation's files instead, why that is
+// outside the access matrix. It is written by hand from the commands'
+// code, independently of the server's table it is checked against.
+var cliAccess = map[string]struct {
+	routes []string
+	local  string // why the command (also) works without the API
+}{
+	"account cert issue":  {routes: []string{"POST /api/v1/accounts/{name}/certificates"}},
+	"account cert list":   {routes: []string{"GET /api/v1/accounts/{name}/certificates"}},
+	"account cert revoke": {routes: []string{"POST /api/v1/accounts/{name}/certificates/{serial}/revoke"}},
+	"account create":      {routes: []string{"POST /api/v1/accounts"}},
+	"account delete":      {routes: []string{"DELETE /api/v1/accounts/{name}"}},
+	"account list":        {routes: []string{"GET /api/v1/accounts"}},
+	"account passwd":      {routes: []string{"POST /api/v1/password"}},
+	"account recover":     {local: "the documented recovery when no Security Officer can log in: it needs the host and the database (docs/roles.md)"},
+	"account resume":      {routes: []string{"POST /api/v1/accounts/{name}/resume"}},
+	"account set":         {routes: []string{"PATCH /api/v1/accounts/{name}"}},
+	"account show":        {routes: []string{"GET /api/v1/accounts/{name}"}},
+	"account suspend":     {routes: []string{"POST /api/v1/accounts/{name}/suspend"}},
+
+	"approval approve": {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/approve"}},
+	"approval list":    {routes: []string{"GET /api/v1/approvals"}},
+	"approval reject":  {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/reject"}},
+	"approval show":    {routes: []string{"GET /api/v1/approvals/{id}"}},
+
+	"audit alerts": {routes: []string{"GET /api/v1/audit/alerts"}, local: "offline reading of a database copy (--local, --db)"},
+	"audit events": {routes: []string{"GET /api/v1/audit/events"}, local: "offline reading of a database copy (--local, --db)"},
+	"audit export": {routes: []string{"GET /api/v1/audit/export"}, local: "offline export of a database copy (--local, --db)"},
+	"audit show":   {routes: []string{"GET /api/v1/audit/events/{seq}"}, local: "offline reading of a database copy (--local, --db)"},
+	"audit status": {routes: []string{"GET /api/v1/audit/status"}, local: "offline reading of a database copy (--local, --db)"},
+	"audit verify": {routes: []string{"GET /api/v1/audit/verify"}, local: "verification must work offline on copies and exports (AUD-2)"},
+
+	"audit record host-start":        {routes: []string{"POST /api/v1/audit/records"}, local: "offline entry, marked as not authenticated"},
+	"audit record host-stop":         {routes: []string{"POST /api/v1/audit/records"}, local: "offline entry, marked as not authenticated"},
+	"audit record maintenance":       {routes: []string{"POST /api/v1/audit/records"}, local: "offline entry, marked as not authenticated"},
+	"audit record media-destruction": {routes: []string{"POST /api/v1/audit/records"}, local: "offline entry, marked as not authenticated"},
+	"audit record physical-access":   {routes: []string{"POST /api/v1/audit/records"}, local: "offline entry, marked as not authenticated"},
+
+	"bench issue": {local: "a throwaway installation of its own, never an operator's"},
+	"bench ocsp":  {local: "a throwaway installation of its own, never an operator's"},
+
+	"ca activate":       {routes: []string{"POST /api/v1/cas/{id}/activations", "POST /api/v1/cas/{id}/activations/{aid}/shares"}},
+	"ca backup":         {routes: []string{"POST /api/v1/cas/{id}/backups", "GET /api/v1/approvals/{id}", "POST /api/v1/cas/{id}/backups/{aid}"}},
+	"ca backups":        {routes: []string{"GET /api/v1/cas/{id}/backups"}},
+	"ca create":         {local: "creates keys on the CA machine; refuses a CA without an executed ca.create approval (ROLE-3)"},
+	"ca crl":            {routes: []string{"POST /api/v1/cas/{id}/crl"}},
+	"ca deactivate":     {routes: []string{"POST /api/v1/cas/{id}/deactivate"}},
+	"ca destroy-key":    {routes: []string{"POST /api/v1/cas/{id}/key-destruction"}},
+	"ca import":         {routes: []string{"POST /api/v1/cas/{id}/imports", "POST /api/v1/cas/{id}/imports/{aid}"}},
+	"ca list":           {routes: []string{"GET /api/v1/cas"}},
+	"ca request-create": {routes: []string{"POST /api/v1/cas/{id}/creation"}},
+	"ca revoke-all":     {routes: []string{"POST /api/v1/cas/{id}/revocations"}},
+	"ca show":           {routes: []string{"GET /api/v1/cas/{id}"}},
+	"ca terminate":      {routes: []string{"POST /api/v1/cas/{id}/terminate"}},
+
+	"ceremony export": {local: "a ceremony runs on the offline CA machine, witnessed, with a signed transcript (KEY-8)"},
+	"ceremony list":   {local: "a ceremony runs on the offline CA machine, witnessed, with a signed transcript (KEY-8)"},
+	"ceremony plan":   {local: "a ceremony runs on the offline CA machine, witnessed, with a signed transcript (KEY-8)"},
+	"ceremony run":    {local: "a ceremony runs on the offline CA machine, witnessed, with a signed transcript (KEY-8)"},
+	"ceremony verify": {local: "a transcript is checked offline, anywhere"},
+
+	"cert issue":  {routes: []string{"POST /api/v1/certificates", "POST /api/v1/certificates/pkcs12"}},
+	"cert list":   {routes: []string{"GET /api/v1/certificates"}},
+	"cert revoke": {routes: []string{"GET /api/v1/certificates/{serial}", "POST /api/v1/certificates/{serial}/revoke"}},
+	"cert show":   {routes: []string{"GET /api/v1/certificates/{serial}"}},
+
+	"demo":  {local: "makes a throwaway demo installation, then uses its API as its demo people"},
+	"init":  {local: "makes a new installation and its first Security Officer: no one exists to decide yet"},
+	"serve": {local: "runs the listeners that decide"},
+
+	"login":  {routes: []string{"POST /api/v1/login"}},
+	"logout": {routes: []string{"POST /api/v1/logout"}},
+	"whoami": {routes: []string{"GET /api/v1/whoami"}},
+
+	"people attest": {routes: []string{"POST /api/v1/people/{name}/attestations"}},
+	"people show":   {routes: []string{"GET /api/v1/people", "GET /api/v1/people/{name}"}},
+	"role grant":    {routes: []string{"POST /api/v1/accounts/{name}/roles"}},
+	"role list":     {local: "prints the roles and their rules, from the code, with no installation"},
+	"role remove":   {routes: []string{"DELETE /api/v1/accounts/{name}/roles/{role}"}},
+}
+
+// SYS-1: every CLI command either calls admin routes, each under
+// access.Decide, or says why it works on the installation's files; a new
+// command, or a route that does not exist, fails here.
+func TestSYS1_EveryCLICommandGoesThroughTheDecisionOrSaysWhyNot(t *testing.T) {
+	routes := server.RouteActions()
+	root := newRootCmd(&env{stdout: io.Discard, stderr: io.Discard})
+	seen := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+		if c.HasSubCommands() || !c.Runnable() || c == root {
+			return
+		}
+		path := c.CommandPath()[len(root.Name())+1:]
+		seen[path] = true
+		a, ok := cliAccess[path]
+		if !ok {
+			t.Errorf("sceau %s is not in cliAccess: list the admin routes it calls, or why it works locally", path)
+			return
+		}
+		if len(a.routes) == 0 && a.local == "" {
+			t.Errorf("sceau %s: neither routes nor a reason", path)
+		}
+		for _, r := range a.routes {
+			if _, ok := routes[r]; !ok {
+				t.Errorf("sceau %s calls %q, which is not an admin route under access.Decide", path, r)
+			}
+		}
+	}
+	walk(root)
+	for path := range cliAccess {
+		if !seen[path] {
+			t.Errorf("cliAccess lists sceau %s, which is not a command", path)
+		}
+	}
+	if len(seen) < 50 {
+		t.Fatalf("walked %d commands: the command tree was not built", len(seen))
+	}
+}
