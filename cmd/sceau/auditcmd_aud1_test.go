@@ -57,6 +57,8 @@ var auditProvedBy = map[string]string{
 	"account.resumed":             "internal/server.TestROLE4_SuspendedAccountIsRefusedOnNextRequest",
 	"account.certificate_revoked": "internal/server.TestROLE4_RevokedAdminCertificateIsRefused",
 	"access.totp_sealed":          "internal/access.TestROLE4_ClearTOTPSecretsAreSealedOnOpen",
+	// AUD-2: the PostgreSQL service role's grants.
+	"db.service_role_granted": "cmd/sceau.TestAUD2_DBGrantServiceRoleOnPostgres",
 	// ROLE-3: a CA terminated under dual control.
 	"ca.terminated": "internal/server.TestROLE3_CATerminationStopsIssuance",
 	// The scheduler renews OCSP responders daily, weeks before they expire.

@@ -77,6 +77,8 @@ var cliAccess = map[string]struct {
 	"cert revoke": {routes: []string{"GET /api/v1/certificates/{serial}", "POST /api/v1/certificates/{serial}/revoke"}},
 	"cert show":   {routes: []string{"GET /api/v1/certificates/{serial}"}},
 
+	"db grant-service-role": {local: "run by the database owner before the service starts: it sets what the service role may do (AUD-2)"},
+
 	"demo":  {local: "makes a throwaway demo installation, then uses its API as its demo people"},
 	"init":  {local: "makes a new installation and its first Security Officer: no one exists to decide yet"},
 	"serve": {local: "runs the listeners that decide"},

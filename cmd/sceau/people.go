@@ -251,10 +251,7 @@ witnesses' names are recorded with the event in the audit journal.`,
 			if _, err := svc.SealTOTPSecrets(cmd.Context()); err != nil {
 				return err
 			}
-			who := sceau.System("recovery")
-			if u := os.Getenv("USER"); u != "" {
-				who = sceau.System("recovery:" + u)
-			}
+			who := localActor("recovery")
 			creds, err := svc.ResetCredentials(cmd.Context(), who, args[0], witnesses)
 			if err != nil {
 				return err
@@ -568,4 +565,14 @@ func printPerson(w io.Writer, r *access.PersonRecord) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// localActor is who the journal names for a command run on the
+// installation's files rather than through the admin API: the command and,
+// when the shell says, the system user (not authenticated by Sceau).
+func localActor(command string) sceau.Actor {
+	if u := os.Getenv("USER"); u != "" {
+		return sceau.System(command + ":" + u)
+	}
+	return sceau.System(command)
 }

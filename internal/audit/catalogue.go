@@ -69,6 +69,7 @@ const (
 	ActionMaintenance     = "maintenance.recorded"
 	ActionMediaDestroyed  = "media.destroyed"
 	ActionConfigChanged   = "config.changed"
+	ActionDBRoleGranted   = "db.service_role_granted"
 	ActionCeremonyStarted = "ceremony.started"
 	ActionCeremonyEnded   = "ceremony.completed"
 )
@@ -100,6 +101,7 @@ const (
 	// KEY-4, KEY-6: backups, imports and destruction of CA keys.
 	ActionKeyBackupCreated   = "key.backup_created"
 	ActionKeyBackupDestroyed = "key.backup_destroyed"
+	ActionKeyBackupDiscarded = "key.backup_discarded"
 	ActionKeyImported        = "key.imported"
 	ActionKeyDestroyed       = "key.destroyed"
 )
@@ -166,6 +168,7 @@ var Catalogue = []Kind{
 	{ActionMaintenance, "maintenance", "an operator recorded a maintenance action on a system", "sceau audit record maintenance"},
 	{ActionMediaDestroyed, "media", "an operator recorded the destruction of a medium: which, how, witnessed by whom", "sceau audit record media-destruction"},
 	{ActionConfigChanged, "configuration", "the configuration changed: its new version, each old and new value, secrets redacted", "audit (SYS-3), at each start"},
+	{ActionDBRoleGranted, "configuration", "the PostgreSQL service role was given exactly what the service needs (tables and privileges)", "sceau db grant-service-role (AUD-2, SYS-3)"},
 	{ActionCeremonyStarted, "ceremony", "a key ceremony started, with its script: CA key activations are expected until it ends", "ceremony"},
 	{ActionCeremonyEnded, "ceremony", "a key ceremony completed; its transcript was archived", "ceremony"},
 	{ActionCeremonyAborted, "ceremony", "a key ceremony stopped on a refusal or failure; its transcript was archived", "ceremony"},
@@ -193,6 +196,7 @@ var Catalogue = []Kind{
 	{ActionKeyDeactivated, "key", "a CA key was deactivated: its handles dropped, its secret wiped", "quorum"},
 	{ActionKeyBackupCreated, "key", "a CA key was backed up wrapped under a split wrapping key: location, SHA-256, approvers, holders (KEY-4)", "quorum"},
 	{ActionKeyBackupDestroyed, "key", "a registered backup copy of a CA key was marked destroyed, its file removed where still present (KEY-6)", "quorum"},
+	{ActionKeyBackupDiscarded, "key", "a backup made at a key ceremony that then stopped was undone: its registration deleted, its files removed (KEY-4, KEY-8)", "quorum"},
 	{ActionKeyImported, "key", "a registered backup was imported into a CA's key store with m of its wrapping key's shares (KEY-4)", "quorum"},
 	{ActionKeyDestroyed, "key", "a CA key was destroyed in its store after two approvals (KEY-6)", "quorum"},
 	{ActionKeySplitDiscarded, "key", "the registered split of a key never put to use was discarded (an aborted ceremony or init)", "quorum"},

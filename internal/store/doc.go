@@ -9,4 +9,11 @@
 //
 // Invariant (AUD-7): every state change happens inside InTx together with its
 // audit event; the transaction commits both or neither.
+//
+// Invariant (AUD-2): on PostgreSQL the service runs as a role that owns
+// nothing and holds only ServiceGrants (GrantServiceRole, run by the
+// owner): SELECT and INSERT on the append-only tables (audit_events also
+// DELETE, for archived events only), never TRUNCATE, REFERENCES, TRIGGER or
+// CREATE. Migrate runs no DDL when nothing is pending, so that role can
+// start on a schema its owner has migrated.
 package store
