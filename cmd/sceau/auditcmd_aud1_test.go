@@ -57,6 +57,8 @@ var auditProvedBy = map[string]string{
 	"account.resumed":             "internal/server.TestROLE4_SuspendedAccountIsRefusedOnNextRequest",
 	"account.certificate_revoked": "internal/server.TestROLE4_RevokedAdminCertificateIsRefused",
 	"access.totp_sealed":          "internal/access.TestROLE4_ClearTOTPSecretsAreSealedOnOpen",
+	// KEY-4: a ceremony that stops after its backup undoes it.
+	"key.backup_discarded": "cmd/sceau.TestKEY4_CeremonyAbortedAfterTheBackupDiscardsIt",
 	// AUD-2: the PostgreSQL service role's grants.
 	"db.service_role_granted": "cmd/sceau.TestAUD2_DBGrantServiceRoleOnPostgres",
 	// ROLE-3: a CA terminated under dual control.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sceau/sceau/internal/ceremony"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
@@ -105,15 +106,23 @@ its participant confirms it by typing yes (or no, which aborts):
   check the identity of every participant       witness
   create CA <id> (one step per CA)               security officer
   take share k of CA <id> (one step per holder)  key share holder
+  approve the backup of CA <id> (if declared)    each approver
+  take share k of the backup's wrapping key      its key share holder
   generate keys, split secrets, sign certificates operator
+    and back up the keys declared in backups:
   write down the fingerprints of CA <id>         witness
   issue the first CRLs; export certificates      operator
   receive the share file (one per holder)        key share holder
+  receive the backup's share file (per holder)   its key share holder
   write down the transcript key's fingerprint    witness
   close: sign and archive the transcript         security officer
 
 During generation each key share holder types the PIN of their share (twice)
-unless --pins gives them. The outputs directory receives <ca>.pem, <ca>.crl,
+unless --pins gives them. A CA listed under backups: has its new key backed
+up as 'sceau ca backup' does (KEY-4) — wrapped by its store, the wrapping
+key split among the backup's holders — approved by the participants the
+script names (two at least, not the security officer: ROLE-3); the copy is
+registered with the approval "ceremony:<transcript ID>/<CA>". The outputs directory receives <ca>.pem, <ca>.crl,
 transcript.json, transcript.txt and transcript.sig; it must not exist or be
 empty. The transcript is signed with the transcript key of the installation's
 service keystore (created on first use) and archived in its database.
@@ -160,7 +169,7 @@ records that confirmations were pre-recorded, or that PINs came from files.`,
 			p.inst.opts.cards = p.cards()
 			p.inst.opts.actor = p.officer()
 			p.inst.activate, p.inst.shares = p.parents(), shareDir
-			holders := p.holderCount() + len(p.script.Activate)
+			holders := p.holderCount() + len(p.script.Activate) + len(p.script.Backups)
 			switch {
 			case holders == 0:
 				r.PINMode = "none: no CA created has key share holders"
@@ -168,7 +177,11 @@ records that confirmations were pre-recorded, or that PINs came from files.`,
 				abs, _ := filepath.Abs(pinDir)
 				r.PINs, r.PINMode = ceremony.PINSource(pinsFromDir(pinDir)), "READ FROM FILES in "+abs+" (--pins: tests and automation only)"
 				r.Present = ceremony.PresentSource(pinsFromDir(pinDir))
+				r.BackupPINs = ceremony.PINSource(pinsFromDir(pinDir))
 			default:
+				// KEY-4: a backup's shares always go to share files, so
+				// its holders choose a PIN even if they brought a card.
+				r.BackupPINs = ceremony.PINSource(promptPINs(e.stdout))
 				if !stdinTerminal {
 					p.decl.Problems = append(p.decl.Problems, "key share holders type their PINs at a terminal: standard input is not one (--pins DIR reads them from files)")
 				}
@@ -539,6 +552,16 @@ func prepareCeremony(ctx context.Context, e *env, path string, configGiven bool)
 			Validity: c.Validity.String(), KeyStore: inst.keyStore(c), Exists: !missing[c.ID]}
 		if c.Activation != nil {
 			dc.Activation = &ceremony.Activation{Threshold: c.Activation.Threshold, Holders: c.Activation.Holders}
+		}
+		// KEY-4: a token wraps a key for a backup only if it generated it
+		// extractable, which keystore.pkcs11.allow_backup decides.
+		dc.BackupMechanism = keys.MechAESGCM
+		if c.Token != "" {
+			dc.BackupMechanism = keys.MechAESKeyWrapPad
+			if cfg.Keystore.PKCS11 == nil || !cfg.Keystore.PKCS11.AllowBackup {
+				dc.NoBackup = fmt.Sprintf("the key of CA %q is generated in token %q not extractable, which nobody can back up: set keystore.pkcs11.allow_backup: true in %s before the ceremony, or remove the backup",
+					c.ID, c.Token, cfgPath)
+			}
 		}
 		d.CAs = append(d.CAs, dc)
 	}

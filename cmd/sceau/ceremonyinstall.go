@@ -37,6 +37,9 @@ type ceremonyInstallation struct {
 	// their share files are (DIR/<ca>/<holder>.share or DIR/<holder>.share).
 	activate []parentActivation
 	shares   string
+	// backups are the backups of new CA keys the ceremony makes (KEY-4),
+	// as handed to Create; Describe and Settle find them by their approval.
+	backups []ceremony.BackupOrder
 
 	n           *node // the node, once the CAs are created
 	initialized bool  // the new installation was created
@@ -100,10 +103,18 @@ type parentActivation struct {
 // Create runs the generation: openNodeWith with bootstrap on an existing
 // installation, initialize on a new one. On an existing installation the
 // parents to activate are activated first, inside the node that signs.
-func (i *ceremonyInstallation) Create(ctx context.Context, pins ceremony.PINSource, present ceremony.PresentSource) ([]string, error) {
+func (i *ceremonyInstallation) Create(ctx context.Context, g ceremony.Generation) ([]string, error) {
 	i.closeLight()
 	o := i.opts
-	o.pins = pinSource(pins)
+	o.pins = pinSource(g.PINs)
+	present := g.Present
+	i.backups = g.Backups
+	if len(g.Backups) > 0 {
+		// KEY-4: the new keys are backed up inside the node that created
+		// them, while they are still activated; on a new installation a
+		// failed backup undoes the installation like any failed step.
+		o.created = func(ctx context.Context, n *node) error { return i.backUp(ctx, n, g.BackupPINs) }
+	}
 	if i.newDir != "" {
 		// The first people's initial credentials go to a file of their
 		// own, never to the room's screen nor the transcript.
@@ -147,6 +158,67 @@ func (i *ceremonyInstallation) Create(ctx context.Context, pins ceremony.PINSour
 	}
 	i.n = n
 	return presented, nil
+}
+
+// backUp makes the backups the ceremony approved (KEY-4), with the same
+// core as 'sceau ca backup': the approval is the participants' confirmation
+// in the room (ROLE-3), the security officer who conducts makes it. Each
+// holder's PIN is wiped once their share is sealed.
+func (i *ceremonyInstallation) backUp(ctx context.Context, n *node, source ceremony.PINSource) error {
+	b := quorum.NewBackups(n.db, n.journal, n.registry, nil, keyBackupOptions(n))
+	for _, o := range i.backups {
+		if source == nil {
+			return sceau.Errorf(sceau.Internal, "ceremony: backup", "no PINs for the holders of the backup of CA %q", o.CA)
+		}
+		pins := map[string][]byte{}
+		wipe := func() {
+			for _, p := range pins {
+				clear(p)
+			}
+		}
+		for _, h := range o.Holders {
+			pin, err := source(o.CA, h)
+			if err != nil {
+				wipe()
+				return err
+			}
+			pins[h] = pin
+		}
+		_, err := b.BackupAtCeremony(ctx, i.actor(), o.CA, quorum.CeremonyApproval{ID: o.Approval, Approvers: o.Approvers},
+			quorum.BackupPlan{Holders: o.Holders, Threshold: o.Threshold}, pins)
+		wipe()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// backupService reads and discards the ceremony's backups in db.
+func (i *ceremonyInstallation) backupService(db *store.DB) *quorum.Backups {
+	j := audit.NewJournal(nil)
+	return quorum.NewBackups(db, j, quorum.NewRegistry(db, j, nil), nil,
+		quorum.BackupOptions{Dir: i.cfg.Path("backups"), SharesDir: i.cfg.Path("shares")})
+}
+
+// ceremonyBackup returns the registered backup this ceremony made of CA
+// id's key, nil if none.
+func (i *ceremonyInstallation) ceremonyBackup(ctx context.Context, db *store.DB, id string) (*quorum.BackupRecord, error) {
+	for _, o := range i.backups {
+		if o.CA != id {
+			continue
+		}
+		list, err := i.backupService(db).List(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for k := range list {
+			if list[k].Approval == o.Approval {
+				return &list[k], nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 // activateParents has the holders of each parent present their shares,
@@ -314,6 +386,22 @@ func (i *ceremonyInstallation) Describe(ctx context.Context, id string) (*ceremo
 			f.Split.Shares = append(f.Split.Shares, ceremony.ShareFacts{Holder: h.Holder, X: h.X, File: filepath.Join(sharesDir(i.cfg, id), h.Holder+".share")})
 		}
 	}
+	rec, err := i.ceremonyBackup(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		sp, err := quorum.NewRegistry(db, audit.NewJournal(nil), nil).Lookup(ctx, rec.ID)
+		if err != nil {
+			return nil, err
+		}
+		bf := &ceremony.BackupFacts{ID: rec.ID, Mechanism: rec.Mechanism, File: rec.Location, SHA256: rec.SHA256, Threshold: sp.Threshold,
+			Approval: rec.Approval, Approvers: rec.Approvers}
+		for _, h := range sp.Holders {
+			bf.Shares = append(bf.Shares, ceremony.ShareFacts{Holder: h.Holder, X: h.X, File: filepath.Join(i.cfg.Path("shares"), rec.ID, h.Holder+".share")})
+		}
+		f.Backup = bf
+	}
 	return f, nil
 }
 
@@ -364,6 +452,26 @@ func (i *ceremonyInstallation) Settle(ctx context.Context, cas []string) ([]stri
 	}
 	reg := quorum.NewRegistry(db, audit.NewJournal(nil), nil)
 	var out []string
+	// KEY-4, KEY-8: a backup made at a ceremony that did not complete does
+	// not outlive it: its registration and the split of its wrapping key
+	// are discarded with their audit events, its files removed.
+	for _, o := range i.backups {
+		rec, err := i.ceremonyBackup(ctx, db, o.CA)
+		if err != nil {
+			out = append(out, fmt.Sprintf("the backup of CA %s could not be looked up: %v", o.CA, err))
+			continue
+		}
+		if rec == nil {
+			continue
+		}
+		removed, err := i.backupService(db).DiscardCeremonyBackup(ctx, i.actor(), rec.ID, "the ceremony stopped before it completed")
+		if err != nil {
+			out = append(out, fmt.Sprintf("backup %s of CA %s was made and could NOT be undone: %v", rec.ID, o.CA, err))
+			continue
+		}
+		out = append(out, fmt.Sprintf("backup %s of CA %s was undone: its registration and the split of its wrapping key were discarded (key.backup_discarded), %d files removed",
+			rec.ID, o.CA, len(removed)))
+	}
 	created := 0
 	for _, id := range cas {
 		var k int
@@ -501,6 +609,8 @@ func (i *ceremonyInstallation) Close() {
 // keyStore says where a CA's key is generated.
 func (i *ceremonyInstallation) keyStore(c config.CA) string {
 	switch {
+	case c.Token != "" && i.cfg.Keystore.PKCS11 != nil && i.cfg.Keystore.PKCS11.AllowBackup:
+		return fmt.Sprintf("PKCS#11 token %q, generated inside it, sensitive, extractable only wrapped (allow_backup)", c.Token)
 	case c.Token != "":
 		return fmt.Sprintf("PKCS#11 token %q, generated inside it, not extractable", c.Token)
 	case c.Activation != nil:

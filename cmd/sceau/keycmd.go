@@ -29,7 +29,27 @@ import (
 // newKeyBackups is the backup service of a node, its actions registered
 // with the approvals of acc.
 func newKeyBackups(n *node, acc *access.Service) (*quorum.Backups, error) {
-	b := quorum.NewBackups(n.db, n.journal, n.registry, acc.Approvals(), quorum.BackupOptions{
+	o := keyBackupOptions(n)
+	// ROLE-4: a holder whose role was removed holds no new share and
+	// presents none.
+	o.HolderCheck = func(ctx context.Context, holder string) error {
+		ok, err := acc.HasRole(ctx, holder, access.KeyShareHolder)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return sceau.Errorf(sceau.Denied, "key custody", "%s does not hold the Key Share Holder role", holder)
+		}
+		return nil
+	}
+	b := quorum.NewBackups(n.db, n.journal, n.registry, acc.Approvals(), o)
+	return b, b.Register()
+}
+
+// keyBackupOptions are where a node's backups go and how they reach the CA
+// keys; the server's backups and a ceremony's share them (KEY-4).
+func keyBackupOptions(n *node) quorum.BackupOptions {
+	return quorum.BackupOptions{
 		Dir:       n.cfg.Path("backups"),
 		SharesDir: n.cfg.Path("shares"),
 		Vault: func(caID string) (keys.Vault, string, error) {
@@ -50,20 +70,7 @@ func newKeyBackups(n *node, acc *access.Service) (*quorum.Backups, error) {
 			}
 			return c.Cert.PublicKey, nil
 		},
-		// ROLE-4: a holder whose role was removed holds no new share and
-		// presents none.
-		HolderCheck: func(ctx context.Context, holder string) error {
-			ok, err := acc.HasRole(ctx, holder, access.KeyShareHolder)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return sceau.Errorf(sceau.Denied, "key custody", "%s does not hold the Key Share Holder role", holder)
-			}
-			return nil
-		},
-	})
-	return b, b.Register()
+	}
 }
 
 // keyCustodyCmds are the key backup, import and destruction commands of `sceau ca`.

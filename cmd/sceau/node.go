@@ -59,6 +59,9 @@ type nodeOptions struct {
 	// activate, if set, runs after the stores are prepared and before the
 	// CAs are created: a ceremony activates an existing parent CA there.
 	activate func(ctx context.Context, n *node) error
+	// created, if set, runs once the CAs are created, their keys still
+	// activated: a ceremony backs up the new keys there (KEY-4).
+	created func(ctx context.Context, n *node) error
 	// credentials, if set, receives the initial passwords and secrets of
 	// the first people instead of the screen: a ceremony keeps them out of
 	// what the room sees (ceremonyinstall.go).
@@ -138,6 +141,9 @@ func openNodeWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o n
 			log.Warn("CA declared but not created: it serves nothing until its creation is approved and made",
 				"ca", id, "request", "sceau ca request-create "+id, "then", "sceau ca create --yes")
 		}
+	}
+	if bootstrap && err == nil && o.created != nil {
+		err = o.created(ctx, n)
 	}
 	if err == nil {
 		err = n.rev.CheckShards(ctx) // a changed crl.shards would strand published partitions

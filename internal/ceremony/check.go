@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -41,6 +42,12 @@ type DeclaredCA struct {
 	KeyStore string
 	// Activation is the CA key's m-of-n activation policy (KEY-2), nil if none.
 	Activation *Activation
+	// BackupMechanism is how the key's store wraps a backup of it (KEY-4):
+	// CKM_AES_KEY_WRAP_PAD in a token, AES-256-GCM in a software keystore.
+	BackupMechanism string
+	// NoBackup says why the key's store cannot back the key up (a token
+	// without keystore.pkcs11.allow_backup); "" when it can.
+	NoBackup string
 	// Exists tells whether the CA was created already.
 	Exists bool
 }
@@ -150,6 +157,12 @@ func Check(s *Script, d *Declaration) error {
 			}
 		}
 	}
+	for _, b := range s.Backups {
+		for _, h := range b.Holders {
+			holds[h] = append(holds[h], "backup of "+b.CA)
+		}
+	}
+	checkBackups(s, d, bad)
 	for _, id := range s.CAs {
 		c, ok := d.ca(id)
 		if !ok || c.Activation == nil {
@@ -201,6 +214,61 @@ func Check(s *Script, d *Declaration) error {
 			strings.Join(problems, "\n  - "))
 	}
 	return nil
+}
+
+// checkBackups checks the backups the script declares (KEY-4, ROLE-3).
+func checkBackups(s *Script, d *Declaration, bad func(string, ...any)) {
+	officer, _ := s.first(SecurityOfficer)
+	seen := map[string]bool{}
+	for i, b := range s.Backups {
+		where := fmt.Sprintf("backups[%d] (%s)", i, b.CA)
+		switch c, ok := d.ca(b.CA); {
+		case !slices.Contains(s.CAs, b.CA):
+			bad("%s: CA %q is not created by this ceremony: a ceremony backs up only the keys it creates", where, b.CA)
+		case seen[b.CA]:
+			bad("%s: CA %q has a backup already; declare one per CA", where, b.CA)
+		case ok && c.NoBackup != "":
+			bad("%s: %s (KEY-4)", where, c.NoBackup)
+		}
+		seen[b.CA] = true
+		n := len(b.Holders)
+		if b.Threshold < quorum.MinThreshold || n < b.Threshold || n > quorum.MaxShares {
+			bad("%s: the wrapping key's split %d of %d is outside 2 <= threshold <= holders <= 16", where, b.Threshold, n)
+		}
+		held := map[string]bool{}
+		for _, h := range b.Holders {
+			p, ok := s.participant(h)
+			switch {
+			case held[h]:
+				bad("%s: holder %s is listed twice", where, h)
+			case !ok:
+				bad("%s: holder %s is not a participant: each holder receives their share in the room (KEY-4)", where, h)
+			case p.Role != KeyShareHolder:
+				bad("%s: holder %s takes part as %s, not key-share-holder", where, h, p.Role)
+			}
+			held[h] = true
+		}
+		// ROLE-3: a backup needs two distinct people who approve it, and
+		// the security officer who makes it is not one of them.
+		approved, valid := map[string]bool{}, 0
+		for _, a := range b.Approvers {
+			_, ok := s.participant(a)
+			switch {
+			case approved[a]:
+				bad("%s: approver %s is listed twice (ROLE-3: two distinct people)", where, a)
+			case !ok:
+				bad("%s: approver %s is not a participant: approvals are given in the room", where, a)
+			case a == officer.Name:
+				bad("%s: %s conducts the ceremony and makes the backup, so cannot approve it (ROLE-3)", where, a)
+			default:
+				valid++
+			}
+			approved[a] = true
+		}
+		if valid < 2 {
+			bad("%s: a backup needs two distinct approvers, participants other than the security officer %s (ROLE-3); %d given", where, officer.Name, valid)
+		}
+	}
 }
 
 // holderList names the holders of each CA created, for messages.

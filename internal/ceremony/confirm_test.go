@@ -58,7 +58,7 @@ func TestKEY8_ConfirmationFileMatchesThePlan(t *testing.T) {
 	}
 	for _, tc := range []struct{ text, want string }{
 		{"1 martin yes", "answers step 1 as martin, but sophie confirms it"},
-		{"99 sophie yes", "answers step 99, but the ceremony has 21 steps"},
+		{"99 sophie yes", "answers step 99, but the ceremony has 29 steps"},
 	} {
 		rec, err := ParseConfirmations([]byte(tc.text))
 		if err != nil {

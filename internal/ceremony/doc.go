@@ -19,6 +19,11 @@
 //     Ed25519 over its SHA-256); verification trusts only a key given from
 //     outside: the fingerprint the witness wrote down, or the installation's
 //     recorded transcript keys.
+//   - A backup of a new CA key (KEY-4) is made only after two or more
+//     distinct participants other than the conducting security officer
+//     confirmed it (ROLE-3); it is recorded by ID, mechanism and SHA-256,
+//     and undone — files removed, registration and split discarded — if the
+//     ceremony then stops.
 //   - The transcript never holds a secret: no PIN, no share, no key.
 //   - A transcript is archived in ceremony_transcripts with its audit event
 //     in one transaction (AUD-7); the table is append-only.

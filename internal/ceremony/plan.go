@@ -10,18 +10,21 @@ type StepKind string
 
 // The steps of a ceremony, in the order they come.
 const (
-	StepCheck         StepKind = "check"          // the security officer checks script and configuration
-	StepIdentify      StepKind = "identify"       // the witness checks every participant's identity
-	StepApproveCA     StepKind = "approve-ca"     // the security officer approves the creation of one CA
-	StepActivate      StepKind = "activate"       // m holders of an existing parent CA will present their shares
-	StepTakeShare     StepKind = "take-share"     // a holder accepts a share and will choose its PIN
-	StepGenerate      StepKind = "generate"       // keys, splits, certificates
-	StepFingerprints  StepKind = "fingerprints"   // the witness writes down one CA's fingerprints
-	StepCRL           StepKind = "crl"            // the first CRLs
-	StepExport        StepKind = "export"         // CA certificates and CRLs to the outputs
-	StepHandOver      StepKind = "hand-over"      // a holder receives their share file
-	StepTranscriptKey StepKind = "transcript-key" // the witness writes down the transcript key's fingerprint
-	StepClose         StepKind = "close"          // the security officer closes; the transcript is signed
+	StepCheck          StepKind = "check"            // the security officer checks script and configuration
+	StepIdentify       StepKind = "identify"         // the witness checks every participant's identity
+	StepApproveCA      StepKind = "approve-ca"       // the security officer approves the creation of one CA
+	StepActivate       StepKind = "activate"         // m holders of an existing parent CA will present their shares
+	StepTakeShare      StepKind = "take-share"       // a holder accepts a share and will choose its PIN
+	StepApproveBackup  StepKind = "approve-backup"   // an approver approves the backup of a new CA key (KEY-4, ROLE-3)
+	StepTakeBackup     StepKind = "take-backup"      // a holder accepts a share of a backup's wrapping key
+	StepGenerate       StepKind = "generate"         // keys, splits, certificates
+	StepFingerprints   StepKind = "fingerprints"     // the witness writes down one CA's fingerprints
+	StepCRL            StepKind = "crl"              // the first CRLs
+	StepExport         StepKind = "export"           // CA certificates and CRLs to the outputs
+	StepHandOver       StepKind = "hand-over"        // a holder receives their share file
+	StepBackupHandOver StepKind = "hand-over-backup" // a holder receives the share file of a backup's wrapping key
+	StepTranscriptKey  StepKind = "transcript-key"   // the witness writes down the transcript key's fingerprint
+	StepClose          StepKind = "close"            // the security officer closes; the transcript is signed
 )
 
 // Step is one step of the plan: what is done, and who confirms it.
@@ -88,9 +91,25 @@ func Plan(s *Script, d *Declaration) []Step {
 						id, c.Activation.Threshold, len(c.Activation.Holders), i+1)})
 			}
 		}
+		// KEY-4, ROLE-3: each approver approves the backup in the room,
+		// then each holder accepts a share of its wrapping key.
+		if b := s.backup(id); b != nil {
+			for _, a := range b.Approvers {
+				p, _ := s.participant(a)
+				add(Step{Kind: StepApproveBackup, CA: id, Participant: p,
+					Title: fmt.Sprintf("approve the backup of the key of CA %s, its wrapping key split %d of %d among %s",
+						id, b.Threshold, len(b.Holders), strings.Join(b.Holders, ", "))})
+			}
+			for i, h := range b.Holders {
+				p, _ := s.participant(h)
+				add(Step{Kind: StepTakeBackup, CA: id, Holder: h, Participant: p,
+					Title: fmt.Sprintf("back up the key of CA %s %d of %d: take share %d of the wrapping key and choose its PIN",
+						id, b.Threshold, len(b.Holders), i+1)})
+			}
+		}
 	}
 	add(Step{Kind: StepGenerate, Participant: operator,
-		Title: fmt.Sprintf("%sgenerate the keys, split the activation secrets and sign the certificates of %s", activating(s), strings.Join(s.CAs, ", "))})
+		Title: fmt.Sprintf("%sgenerate the keys, split the activation secrets and sign the certificates of %s%s", activating(s), strings.Join(s.CAs, ", "), backingUp(s))})
 	for _, id := range s.CAs {
 		add(Step{Kind: StepFingerprints, CA: id, Participant: witness,
 			Title: fmt.Sprintf("check and write down the fingerprints of CA %s", id)})
@@ -111,6 +130,13 @@ func Plan(s *Script, d *Declaration) []Step {
 			add(Step{Kind: StepHandOver, CA: id, Holder: h, Participant: p, Title: title})
 		}
 	}
+	for _, b := range s.Backups {
+		for _, h := range b.Holders {
+			p, _ := s.participant(h)
+			add(Step{Kind: StepBackupHandOver, CA: b.CA, Holder: h, Participant: p,
+				Title: fmt.Sprintf("receive the share file of the backup of %s and check its SHA-256", b.CA)})
+		}
+	}
 	add(Step{Kind: StepTranscriptKey, Participant: witness, Title: "write down the fingerprint of the transcript signing key"})
 	add(Step{Kind: StepClose, Participant: officer, Title: "close the ceremony: sign and archive the transcript"})
 	return steps
@@ -121,6 +147,17 @@ func activating(s *Script) string {
 		return ""
 	}
 	return "activate " + strings.Join(s.Activate, ", ") + ", "
+}
+
+func backingUp(s *Script) string {
+	if len(s.Backups) == 0 {
+		return ""
+	}
+	var ids []string
+	for _, b := range s.Backups {
+		ids = append(ids, b.CA)
+	}
+	return ", then back up the keys of " + strings.Join(ids, ", ")
 }
 
 // ConfirmationTemplate is a confirmation file answering yes to every step

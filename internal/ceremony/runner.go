@@ -34,22 +34,52 @@ type PresentSource func(caID, holder string) ([]byte, error)
 type Installation interface {
 	// Create generates the keys and certificates of the CAs the ceremony
 	// creates, and splits each activation secret among its holders, who
-	// give the PINs of their shares through pins (KEY-2). The existing
+	// give the PINs of their shares through g.PINs (KEY-2). The existing
 	// CAs of the script's activate list are activated first: m of their
-	// holders present their shares, with PINs from present. It returns who
-	// presented, "holder presented their share of CA" lines.
-	Create(ctx context.Context, pins PINSource, present PresentSource) ([]string, error)
-	// Describe returns what exists of a CA, nil when it was not created.
+	// holders present their shares, with PINs from g.Present. Once the CAs
+	// are created, their keys still activated, it makes the backups of
+	// g.Backups (KEY-4). It returns who presented, "holder presented their
+	// share of CA" lines.
+	Create(ctx context.Context, g Generation) ([]string, error)
+	// Describe returns what exists of a CA, nil when it was not created,
+	// with the backup this ceremony made of its key.
 	Describe(ctx context.Context, caID string) (*CAFacts, error)
 	// FirstCRLs issues a CA's first CRL unless it has one, and returns the
 	// CA's latest CRLs.
 	FirstCRLs(ctx context.Context, caID string) ([]CRLFacts, error)
 	// Settle, after a ceremony stopped, removes what cannot be used (the
-	// share files of an unfinished split) and says what remains of the CAs.
+	// share files of an unfinished split, the backups this ceremony made)
+	// and says what remains of the CAs.
 	Settle(ctx context.Context, cas []string) ([]string, error)
 	// Vault returns where transcripts are signed and archived; an error
 	// when the installation does not exist.
 	Vault(ctx context.Context) (*Vault, error)
+}
+
+// Generation is what the generation step hands the installation.
+type Generation struct {
+	// PINs give the PINs holders choose for new activation shares (KEY-2).
+	PINs PINSource
+	// Present gives the PINs of the holders who present their shares of
+	// the CAs to activate.
+	Present PresentSource
+	// Backups are the backups to make of new CA keys, approved in the
+	// room (KEY-4, ROLE-3); BackupPINs give the PINs their holders choose
+	// for the shares of the wrapping keys.
+	Backups    []BackupOrder
+	BackupPINs PINSource
+}
+
+// BackupOrder is a backup of a new CA key, as approved at the ceremony.
+type BackupOrder struct {
+	CA        string
+	Holders   []string
+	Threshold int
+	// Approvers are the participants who confirmed the backup (ROLE-3).
+	Approvers []string
+	// Approval names the approval in the backup registry:
+	// "ceremony:<transcript ID>/<CA>".
+	Approval string
 }
 
 // CAFacts describe a CA as created.
@@ -59,7 +89,22 @@ type CAFacts struct {
 	KeyStore   string // where the private key is: "software keystore …", "PKCS#11 token …"
 	Cert       *x509.Certificate
 	OCSPCert   *x509.Certificate
-	Split      *SplitFacts // nil without an activation policy
+	Split      *SplitFacts  // nil without an activation policy
+	Backup     *BackupFacts // the backup made at this ceremony, nil if none
+}
+
+// BackupFacts describe a backup made at the ceremony (KEY-4): never its
+// content, nor the wrapping key.
+type BackupFacts struct {
+	ID        string
+	Mechanism string
+	File      string
+	SHA256    string
+	Threshold int
+	Approval  string
+	Approvers []string
+	// Shares are the share files of the wrapping key, one per holder.
+	Shares []ShareFacts
 }
 
 // SplitFacts describe the registered split of a CA key's activation secret.
@@ -103,6 +148,9 @@ type Runner struct {
 	// Present gives the PINs of the holders who present their shares of
 	// the CAs to activate; nil: PINs.
 	Present PresentSource
+	// BackupPINs give the PINs holders choose for their shares of a
+	// backup's wrapping key (KEY-4); nil: PINs.
+	BackupPINs PINSource
 	// Out shows the steps, details and fingerprints to the room.
 	Out   io.Writer
 	Clock sceau.Clock // nil: the real clock
@@ -324,8 +372,21 @@ func (x *execution) prepare(ctx context.Context, st Step) ([]string, error) {
 			fmt.Sprintf("any %d of the %d shares activate the key of CA %s; fewer reveal nothing", c.Activation.Threshold, len(c.Activation.Holders), st.CA),
 			x.pinLine(st.Holder),
 		}, nil
+	case StepApproveBackup:
+		return x.describeBackup(st.CA), nil
+	case StepTakeBackup:
+		b := x.Script.backup(st.CA)
+		return []string{
+			fmt.Sprintf("any %d of the %d shares of the wrapping key, with an import approved by two people, restore the key of CA %s; fewer reveal nothing",
+				b.Threshold, len(b.Holders), st.CA),
+			fmt.Sprintf("%s chooses a PIN for the share and types it alone, twice; nobody else sees it; the share goes to a share file", st.Holder),
+		}, nil
 	case StepGenerate:
-		return []string{"CAs, in order: " + strings.Join(x.Script.CAs, ", "), "PINs: " + x.PINMode}, nil
+		out := []string{"CAs, in order: " + strings.Join(x.Script.CAs, ", "), "PINs: " + x.PINMode}
+		for _, b := range x.Script.Backups {
+			out = append(out, fmt.Sprintf("then the key of CA %s is backed up, approved by %s", b.CA, strings.Join(x.approvers(b.CA), ", ")))
+		}
+		return out, nil
 	case StepFingerprints:
 		c := x.ca(st.CA)
 		if c == nil {
@@ -367,6 +428,22 @@ func (x *execution) prepare(ctx context.Context, st Step) ([]string, error) {
 			}
 		}
 		return nil, fmt.Errorf("no share of CA %s was made for %s", st.CA, st.Holder)
+	case StepBackupHandOver:
+		b := x.backupRecord(st.CA)
+		if b == nil {
+			return nil, fmt.Errorf("no backup of CA %s was made", st.CA)
+		}
+		for _, s := range b.Shares {
+			if s.Holder == st.Holder {
+				return []string{
+					fmt.Sprintf("share %d of %d of the wrapping key of backup %s, sealed under %s's PIN", s.X, len(b.Holders), b.ID, s.Holder),
+					"file     " + s.File,
+					"SHA-256  " + Grouped(s.SHA256),
+					"copy it to the holder's own medium, then remove it from this machine",
+				}, nil
+			}
+		}
+		return nil, fmt.Errorf("no share of backup %s was made for %s", b.ID, st.Holder)
 	case StepTranscriptKey:
 		if err := x.transcriptKey(ctx); err != nil {
 			return nil, err
@@ -490,9 +567,10 @@ func (x *execution) generate(ctx context.Context) ([]string, error) {
 		fmt.Fprintf(x.out, "\n%s: present your share of CA %s. Type its PIN alone; everyone else looks away.\n", holder, caID)
 		return source(caID, holder)
 	}
+	orders, backupPINs := x.backupOrders()
 	x.tried = true
 	fmt.Fprintf(x.out, "   generating …\n")
-	presented, err := x.Installation.Create(ctx, pins, present)
+	presented, err := x.Installation.Create(ctx, Generation{PINs: pins, Present: present, Backups: orders, BackupPINs: backupPINs})
 	out := append(slices.Clone(presented), x.pins...)
 	if err != nil {
 		return out, err
@@ -510,6 +588,14 @@ func (x *execution) generate(ctx context.Context) ([]string, error) {
 			out = append(out, fmt.Sprintf("CA %s: activation secret split %d of %d (%s), %d share files written",
 				id, rec.Split.Threshold, rec.Split.Total, rec.Split.SetID, len(rec.Split.Shares)))
 		}
+	}
+	for _, o := range orders {
+		b := x.backupRecord(o.CA)
+		if b == nil {
+			return out, fmt.Errorf("the key of CA %s was not backed up", o.CA)
+		}
+		out = append(out, fmt.Sprintf("CA %s: key backed up as %s with %s, file SHA-256 %s; wrapping key split %d of %d among %s; approved by %s",
+			o.CA, b.ID, b.Mechanism, b.SHA256, b.Threshold, len(b.Holders), strings.Join(b.Holders, ", "), strings.Join(b.Approvers, ", ")))
 	}
 	return out, nil
 }
@@ -552,6 +638,11 @@ func (x *execution) record(ctx context.Context, id string) (*CARecord, error) {
 				return nil, fmt.Errorf("the share file of %s: %w", s.Holder, err)
 			}
 			rec.Split.Shares = append(rec.Split.Shares, ShareRecord{Holder: s.Holder, X: s.X, File: s.File, SHA256: sum(b)})
+		}
+	}
+	if f.Backup != nil {
+		if err := x.recordBackup(id, f.Backup); err != nil {
+			return nil, err
 		}
 	}
 	x.cas[id] = len(x.t.CAs)

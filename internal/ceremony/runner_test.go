@@ -41,8 +41,38 @@ type fakeInstallation struct {
 
 var _ Installation = (*fakeInstallation)(nil)
 
-func (f *fakeInstallation) Create(ctx context.Context, pins PINSource, present PresentSource) ([]string, error) {
-	return nil, f.create(ctx, pins)
+func (f *fakeInstallation) Create(ctx context.Context, g Generation) ([]string, error) {
+	if err := f.create(ctx, g.PINs); err != nil {
+		return nil, err
+	}
+	return nil, f.backup(g)
+}
+
+// backup writes a stand-in backup file and share files for each order.
+func (f *fakeInstallation) backup(g Generation) error {
+	for _, o := range g.Backups {
+		c := f.created[o.CA]
+		id := "backup-" + o.CA + "-1"
+		dir := filepath.Join(f.shares, id)
+		os.MkdirAll(dir, 0o700)
+		file := filepath.Join(f.shares, id+".backup")
+		content := []byte("the key of " + o.CA + " wrapped")
+		os.WriteFile(file, content, 0o600)
+		bf := &BackupFacts{ID: id, Mechanism: "AES-256-GCM", File: file, SHA256: sum(content), Threshold: o.Threshold,
+			Approval: o.Approval, Approvers: o.Approvers}
+		for i, h := range o.Holders {
+			pin, err := g.BackupPINs(o.CA, h)
+			if err != nil {
+				return err
+			}
+			f.pinsAsked = append(f.pinsAsked, "backup-"+o.CA+"/"+h)
+			share := filepath.Join(dir, h+".share")
+			os.WriteFile(share, []byte(fmt.Sprintf("share %d sealed under a PIN of %d characters", i+1, len(pin))), 0o600)
+			bf.Shares = append(bf.Shares, ShareFacts{Holder: h, X: i + 1, File: share})
+		}
+		c.Backup = bf
+	}
+	return nil
 }
 
 func (f *fakeInstallation) create(ctx context.Context, pins PINSource) error {
@@ -110,8 +140,13 @@ func (f *fakeInstallation) Settle(ctx context.Context, cas []string) ([]string, 
 	f.settled = true
 	var out []string
 	for _, id := range cas {
-		if f.created[id] != nil {
+		if c := f.created[id]; c != nil {
 			out = append(out, "CA "+id+" EXISTS")
+			if c.Backup != nil {
+				os.Remove(c.Backup.File)
+				out = append(out, "backup "+c.Backup.ID+" undone")
+				c.Backup = nil
+			}
 		}
 	}
 	return append(out, "settled"), nil
@@ -176,7 +211,7 @@ func TestKEY8_RunnerCompletesAndArchives(t *testing.T) {
 	if tr.Status != StatusCompleted || o.Signature == nil || inst.settled {
 		t.Fatalf("status %s, signature %v, settled %v", tr.Status, o.Signature, inst.settled)
 	}
-	if got := strings.Join(inst.pinsAsked, " "); got != "issuing/alice issuing/bob issuing/carol issuing/dave issuing/erin" {
+	if got := strings.Join(inst.pinsAsked, " "); got != "issuing/alice issuing/bob issuing/carol issuing/dave issuing/erin backup-issuing/alice backup-issuing/bob backup-issuing/carol" {
 		t.Errorf("PINs asked: %s", got)
 	}
 	for _, name := range []string{"transcript.json", "transcript.txt", "transcript.sig", "root.pem", "root.crl", "issuing.pem", "issuing.crl"} {

@@ -63,10 +63,30 @@ type Script struct {
 	// key share holders take part and present their shares (KEY-2).
 	// Optional.
 	Activate []string `yaml:"activate,omitempty"`
+	// Backups declare backup copies of new CA keys made at the ceremony
+	// (KEY-4), at most one per CA created. Optional.
+	Backups []Backup `yaml:"backups,omitempty"`
 	// Outputs is the directory for the transcript and the exported CA
 	// certificates and CRLs. It must not exist or be empty: a ceremony
 	// never overwrites its outputs.
 	Outputs string `yaml:"outputs"`
+}
+
+// Backup declares the backup of the key of a CA the ceremony creates
+// (KEY-4): once the CA is created, its key is wrapped by its store under a
+// random 256-bit wrapping key, which is split among Holders, Threshold of
+// whom an import needs. Approvers approve it in the room (ROLE-3).
+type Backup struct {
+	// CA is the ID of a CA the ceremony creates.
+	CA string `yaml:"ca"`
+	// Holders receive the shares of the wrapping key: participants with
+	// the role key-share-holder, distinct, 2 to 16.
+	Holders []string `yaml:"holders"`
+	// Threshold is how many holders an import needs: 2 <= m <= n.
+	Threshold int `yaml:"threshold"`
+	// Approvers are two or more distinct participants, other than the
+	// security officer who conducts the ceremony and makes the backup.
+	Approvers []string `yaml:"approvers"`
 }
 
 // Participant is one person taking part in a ceremony.
@@ -214,6 +234,16 @@ func (s *Script) Validate() error {
 		seenCA[id] = true
 	}
 	return errors.Join(errs...)
+}
+
+// backup returns the backup the script declares for CA id, nil if none.
+func (s *Script) backup(id string) *Backup {
+	for i := range s.Backups {
+		if s.Backups[i].CA == id {
+			return &s.Backups[i]
+		}
+	}
+	return nil
 }
 
 // participant returns the participant named name.

@@ -26,7 +26,7 @@ func exampleDeclaration(t *testing.T) *Declaration {
 	return &Declaration{ConfigPath: "sceau.yaml", Config: []byte("cas: …\n"), Dir: t.TempDir(), New: true, CAs: []DeclaredCA{
 		{ID: "root", Subject: "CN=Exemple Root CA,O=Exemple,C=FR", KeyType: "ecdsa-p384", Validity: "3650d", KeyStore: "service keystore"},
 		{ID: "issuing", Parent: "root", Subject: "CN=Exemple Issuing CA,O=Exemple,C=FR", KeyType: "ecdsa-p256", Validity: "1825d",
-			KeyStore: "software keystore keys/ca-issuing", Activation: &Activation{Threshold: 3, Holders: []string{"alice", "bob", "carol", "dave", "erin"}}},
+			KeyStore: "software keystore keys/ca-issuing", BackupMechanism: "AES-256-GCM", Activation: &Activation{Threshold: 3, Holders: []string{"alice", "bob", "carol", "dave", "erin"}}},
 	}}
 }
 
@@ -112,7 +112,7 @@ func TestKEY8_CheckRefusesScriptsThatDoNotFit(t *testing.T) {
 			[]string{`cas: "policy" is not declared`}},
 		{"existing CA", func(s *Script, d *Declaration) { d.New = false; d.CAs[0].Exists = true },
 			[]string{`CA "root" exists already`}},
-		{"missing CA not listed", func(s *Script, d *Declaration) { s.CAs = []string{"root"} },
+		{"missing CA not listed", func(s *Script, d *Declaration) { s.CAs, s.Backups = []string{"root"}, nil },
 			[]string{`CA "issuing" is declared and does not exist: it would be created too`, "alice takes part as key-share-holder but holds no share"}},
 		{"wrong order", func(s *Script, d *Declaration) { s.CAs = []string{"issuing", "root"} },
 			[]string{"list the CAs in the order of the configuration, parents first: root, issuing"}},
@@ -185,8 +185,10 @@ func TestKEY8_PlanNamesWhoConfirmsEachStep(t *testing.T) {
 	}
 	want := []string{"check sophie", "identify martin", "approve-ca sophie", "approve-ca sophie",
 		"take-share alice", "take-share bob", "take-share carol", "take-share dave", "take-share erin",
+		"approve-backup martin", "approve-backup olivier", "take-backup alice", "take-backup bob", "take-backup carol",
 		"generate olivier", "fingerprints martin", "fingerprints martin", "crl olivier", "export olivier",
 		"hand-over alice", "hand-over bob", "hand-over carol", "hand-over dave", "hand-over erin",
+		"hand-over-backup alice", "hand-over-backup bob", "hand-over-backup carol",
 		"transcript-key martin", "close sophie"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)

@@ -52,6 +52,9 @@ type Transcript struct {
 	Steps        []StepRecord  `json:"steps"`
 	CAs          []CARecord    `json:"cas"`
 	CRLs         []CRLRecord   `json:"crls"`
+	// Backups are the backup copies of new CA keys made at the ceremony
+	// (KEY-4).
+	Backups []BackupRecord `json:"backups,omitempty"`
 	// Outputs are the exported files, relative to the outputs directory.
 	Outputs []FileRecord `json:"outputs"`
 
@@ -147,6 +150,26 @@ type ShareRecord struct {
 	File   string `json:"file,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
 	Card   string `json:"card,omitempty"`
+}
+
+// BackupRecord is a backup of a new CA key made at the ceremony (KEY-4):
+// where it is, its SHA-256, the mechanism that wrapped it, who holds the
+// shares of its wrapping key and who approved it (ROLE-3). Never a PIN, a
+// share or key material.
+type BackupRecord struct {
+	ID        string   `json:"id"`
+	CA        string   `json:"ca"`
+	Mechanism string   `json:"mechanism"`
+	File      string   `json:"file"`
+	SHA256    string   `json:"sha256"`
+	Threshold int      `json:"threshold"`
+	Holders   []string `json:"holders"`
+	// Approval is the backup's approval in the registry, "ceremony:<ID>/<CA>";
+	// Approvers the participants who confirmed it.
+	Approval  string   `json:"approval"`
+	Approvers []string `json:"approvers"`
+	// Shares say which holder has which share file of the wrapping key.
+	Shares []ShareRecord `json:"shares"`
 }
 
 // CRLRecord is a first CRL of a CA created.
@@ -306,6 +329,22 @@ func (t *Transcript) Text() string {
 					line("      share %d  %-12s %s", s.X, s.Holder, s.File)
 					line("               SHA-256 %s", s.SHA256)
 				}
+			}
+		}
+		line("")
+	}
+	if len(t.Backups) > 0 {
+		line("BACKUPS OF CA KEYS")
+		for _, bk := range t.Backups {
+			line("  Backup %s of CA %s", bk.ID, bk.CA)
+			field("    Mechanism", bk.Mechanism)
+			field("    File", bk.File)
+			field("    SHA-256", Grouped(bk.SHA256))
+			field("    Wrapping key", fmt.Sprintf("split %d of %d: %s", bk.Threshold, len(bk.Holders), strings.Join(bk.Holders, ", ")))
+			field("    Approved by", strings.Join(bk.Approvers, ", ")+" ("+bk.Approval+")")
+			for _, s := range bk.Shares {
+				line("      share %d  %-12s %s", s.X, s.Holder, s.File)
+				line("               SHA-256 %s", s.SHA256)
 			}
 		}
 		line("")

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sceau/sceau/internal/access"
@@ -196,18 +198,25 @@ func (b *Backups) backupPlan(req *access.Request) (BackupPlan, error) {
 	if err := decodePayload(op, req, &plan); err != nil {
 		return plan, err
 	}
+	return plan, plan.Validate()
+}
+
+// Validate refuses a split of the wrapping key outside 2 <= m <= n <= 16,
+// or holders who are not distinct account names (KEY-4).
+func (plan BackupPlan) Validate() error {
+	const op = "quorum: backup"
 	n := len(plan.Holders)
 	if plan.Threshold < MinThreshold || n < plan.Threshold || n > MaxShares {
-		return plan, sceau.Errorf(sceau.Invalid, op, "the wrapping key's split of %d of %d is outside 2 <= m <= n <= 16", plan.Threshold, n)
+		return sceau.Errorf(sceau.Invalid, op, "the wrapping key's split of %d of %d is outside 2 <= m <= n <= 16", plan.Threshold, n)
 	}
 	seen := map[string]bool{}
 	for _, h := range plan.Holders {
 		if !holderName.MatchString(h) || seen[h] {
-			return plan, sceau.Errorf(sceau.Invalid, op, "the holders must be distinct account names (KEY-4)")
+			return sceau.Errorf(sceau.Invalid, op, "the holders must be distinct account names (KEY-4)")
 		}
 		seen[h] = true
 	}
-	return plan, nil
+	return nil
 }
 
 func (b *Backups) checkBackup(ctx context.Context, q store.Querier, req *access.Request) error {
@@ -294,7 +303,6 @@ func (b *Backups) checkHolder(ctx context.Context, holder string) error {
 // file and the share files, registers the copy and the split with their
 // audit event, and wipes the wrapping key. It is carried out once.
 func (b *Backups) Backup(ctx context.Context, p access.Principal, caID, approvalID string, pins map[string][]byte) (*BackupRecord, error) {
-	const op = "quorum: backup"
 	req, approvers, err := b.approved(ctx, p, approvalID, access.KeyBackup, caID)
 	if err != nil {
 		return nil, err
@@ -303,6 +311,13 @@ func (b *Backups) Backup(ctx context.Context, p access.Principal, caID, approval
 	if err != nil {
 		return nil, err
 	}
+	return b.makeBackup(ctx, p.Actor(req.RequesterRole), caID, approvalID, approvers, plan, pins)
+}
+
+// makeBackup is the core shared by Backup and BackupAtCeremony, once the
+// approval is established: wrap, check, split, seal, write, register.
+func (b *Backups) makeBackup(ctx context.Context, actor sceau.Actor, caID, approvalID string, approvers []string, plan BackupPlan, pins map[string][]byte) (*BackupRecord, error) {
+	const op = "quorum: backup"
 	if len(pins) != len(plan.Holders) {
 		return nil, sceau.Errorf(sceau.Invalid, op, "a PIN is needed for each of the %d holders %v, and only for them", len(plan.Holders), plan.Holders)
 	}
@@ -325,11 +340,10 @@ func (b *Backups) Backup(ctx context.Context, p access.Principal, caID, approval
 	if err != nil {
 		return nil, err
 	}
-	var count int
-	if err := b.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM key_backups WHERE ca_id = ?`, caID).Scan(&count); err != nil {
-		return nil, store.Classify(op, err)
+	id, err := b.nextID(ctx, caID)
+	if err != nil {
+		return nil, err
 	}
-	id := fmt.Sprintf("backup-%s-%d", caID, count+1)
 	now := b.clock.Now().UTC()
 
 	kek := make([]byte, keys.WrapKeySize)
@@ -364,35 +378,75 @@ func (b *Backups) Backup(ctx context.Context, p access.Principal, caID, approval
 	file := bk.Marshal()
 	sum := sha256.Sum256(file)
 	rec := &BackupRecord{ID: id, CA: caID, Label: label, Mechanism: bk.Mechanism, Location: filepath.Join(b.o.Dir, id+".backup"),
-		SHA256: hex.EncodeToString(sum[:]), CreatedAt: now, CreatedBy: p.Account, Approval: approvalID, Approvers: approvers,
+		SHA256: hex.EncodeToString(sum[:]), CreatedAt: now, CreatedBy: actor.ID, Approval: approvalID, Approvers: approvers,
 		Status: BackupActive, Threshold: plan.Threshold, Holders: plan.Holders}
 	written, err := b.writeFiles(rec, file, plan.Holders, sealed)
 	if err != nil {
 		return nil, err
 	}
-	actor := p.Actor(req.RequesterRole)
 	approversJSON, _ := json.Marshal(approvers)
 	err = b.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO key_backups (id, ca_id, key_label, mechanism, location, sha256, created_at, created_by, approval_id, approvers)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.ID, caID, label, rec.Mechanism, rec.Location, rec.SHA256, store.FormatTime(now),
-			p.Account, approvalID, string(approversJSON)); err != nil {
+			actor.ID, approvalID, string(approversJSON)); err != nil {
 			return store.Classify(op, err)
 		}
-		if err := b.reg.registerIn(ctx, tx, actor, id, shares, plan.Holders, "file"); err != nil {
+		if err := b.reg.registerIn(ctx, tx, actor, id, shares, plan.Holders, CarrierFile); err != nil {
 			return err
 		}
 		return b.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "key.backup_created", Object: "key:" + label,
 			Details: map[string]any{"ca": caID, "backup": id, "location": rec.Location, "sha256": rec.SHA256, "mechanism": rec.Mechanism,
 				"approval": approvalID, "approvers": approvers, "holders": plan.Holders, "threshold": plan.Threshold,
-				"share_files": filepath.Join(b.o.SharesDir, id)}})
+				"share_files": b.ShareDir(id)}})
 	})
 	if err != nil {
-		for _, f := range written {
-			os.Remove(f)
-		}
+		b.removeFiles(rec.ID, written)
 		return nil, err
 	}
 	return rec, nil
+}
+
+// nextID names the next backup of CA caID: backup-<ca>-<n>, n one more
+// than the highest registered, so that a discarded ceremony copy never
+// makes two backups share an ID.
+func (b *Backups) nextID(ctx context.Context, caID string) (string, error) {
+	rows, err := b.db.QueryContext(ctx, `SELECT id FROM key_backups WHERE ca_id = ?`, caID)
+	if err != nil {
+		return "", store.Classify("quorum: backup", err)
+	}
+	defer rows.Close()
+	highest := 0
+	prefix := "backup-" + caID + "-"
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", store.Classify("quorum: backup", err)
+		}
+		if n, err := strconv.Atoi(strings.TrimPrefix(id, prefix)); err == nil && strings.HasPrefix(id, prefix) && n > highest {
+			highest = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", store.Classify("quorum: backup", err)
+	}
+	return fmt.Sprintf("%s%d", prefix, highest+1), nil
+}
+
+// ShareDir is where the share files of backup id's wrapping key are written.
+func (b *Backups) ShareDir(id string) string { return filepath.Join(b.o.SharesDir, id) }
+
+// removeFiles removes the files written for backup id, and its share
+// directory once empty.
+func (b *Backups) removeFiles(id string, files []string) {
+	for _, f := range files {
+		os.Remove(f)
+	}
+	os.Remove(b.ShareDir(id))
+}
+
+// Lookup returns the registered backup id.
+func (b *Backups) Lookup(ctx context.Context, id string) (*BackupRecord, error) {
+	return b.lookup(ctx, b.db, id)
 }
 
 // writeFiles writes the backup file and the share files, never over an

@@ -184,35 +184,38 @@ func (r *Registry) Unlock(ctx context.Context, actor sceau.Actor, keyID, holder 
 // CA uses the key. The shares themselves are wiped from memory already;
 // files and card objects left with the holders open nothing any more.
 func (r *Registry) Discard(ctx context.Context, actor sceau.Actor, keyID, reason string) error {
+	return r.db.InTx(ctx, func(tx *store.Tx) error { return r.discardIn(ctx, tx, actor, keyID, reason) })
+}
+
+// discardIn discards the split of keyID inside tx, as Discard does.
+func (r *Registry) discardIn(ctx context.Context, tx *store.Tx, actor sceau.Actor, keyID, reason string) error {
 	const op = "quorum: discard split"
-	return r.db.InTx(ctx, func(tx *store.Tx) error {
-		var holders []string
-		rows, err := tx.QueryContext(ctx, `SELECT holder FROM key_shares WHERE key_id = ? ORDER BY x`, keyID)
-		if err != nil {
+	var holders []string
+	rows, err := tx.QueryContext(ctx, `SELECT holder FROM key_shares WHERE key_id = ? ORDER BY x`, keyID)
+	if err != nil {
+		return store.Classify(op, err)
+	}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
 			return store.Classify(op, err)
 		}
-		for rows.Next() {
-			var h string
-			if err := rows.Scan(&h); err != nil {
-				rows.Close()
-				return store.Classify(op, err)
-			}
-			holders = append(holders, h)
-		}
-		rows.Close()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM key_shares WHERE key_id = ?`, keyID); err != nil {
-			return store.Classify(op, err)
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM key_splits WHERE key_id = ?`, keyID)
-		if err != nil {
-			return store.Classify(op, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return sceau.Errorf(sceau.NotFound, op, "key %q has no registered split", keyID)
-		}
-		return r.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "key.split_discarded", Object: "key:" + keyID,
-			Details: map[string]any{"holders": holders, "reason": reason}})
-	})
+		holders = append(holders, h)
+	}
+	rows.Close()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM key_shares WHERE key_id = ?`, keyID); err != nil {
+		return store.Classify(op, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM key_splits WHERE key_id = ?`, keyID)
+	if err != nil {
+		return store.Classify(op, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return sceau.Errorf(sceau.NotFound, op, "key %q has no registered split", keyID)
+	}
+	return r.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "key.split_discarded", Object: "key:" + keyID,
+		Details: map[string]any{"holders": holders, "reason": reason}})
 }
 
 // RevokeAll revokes every share of keyID (key destruction, KEY-6).
