@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -260,13 +262,9 @@ the command only says what it would do.`,
 
 // writeNewFile refuses to overwrite: certificates and PKCS#12 files are never clobbered.
 func writeNewFile(path string, b []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
+	err := safefile.WriteNew(path, b, mode)
+	if errors.Is(err, safefile.ErrExists) {
 		return sceau.E(sceau.Conflict, "write", "cannot create "+path+" (it must not exist)", err)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
 )
@@ -122,21 +123,10 @@ func createTOTPKey(path string) ([]byte, error) {
 	if _, err := io.ReadFull(rand.Reader, key); err != nil {
 		return nil, sceau.E(sceau.Internal, op, "no randomness", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, sceau.E(sceau.Unavailable, op, "cannot create "+path, err)
-	}
 	enc := []byte(base64.RawStdEncoding.EncodeToString(key) + "\n")
-	_, err = f.Write(enc)
+	err := safefile.WriteNew(path, enc, 0o600)
 	clear(enc)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(path)
 		return nil, sceau.E(sceau.Unavailable, op, "cannot write "+path, err)
 	}
 	return key, nil

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -654,7 +655,7 @@ func (x *execution) record(ctx context.Context, id string) (*CARecord, error) {
 func (x *execution) export(ctx context.Context) ([]string, error) {
 	var out []string
 	write := func(name string, b []byte) error {
-		if err := writeNew(filepath.Join(x.Script.Outputs, name), b, 0o644); err != nil {
+		if err := safefile.WriteNew(filepath.Join(x.Script.Outputs, name), b, 0o644); err != nil {
 			return err
 		}
 		x.t.Outputs = append(x.t.Outputs, FileRecord{File: name, SHA256: sum(b)})
@@ -781,7 +782,7 @@ func (x *execution) finish(ctx context.Context, s *stop) (*Outcome, error) {
 		}
 	}
 	for _, f := range files {
-		if err := writeNew(filepath.Join(x.Script.Outputs, f.name), f.data, 0o644); err != nil {
+		if err := safefile.WriteNew(filepath.Join(x.Script.Outputs, f.name), f.data, 0o644); err != nil {
 			return out, errors.Join(result, sceau.E(sceau.Unavailable, "ceremony: outputs", "cannot write "+f.name, err))
 		}
 		out.Files = append(out.Files, f.name)
@@ -815,21 +816,4 @@ func pemCertificate(der []byte) []byte {
 func sum(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-// writeNew writes a file that must not exist: outputs are never overwritten.
-func writeNew(path string, b []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -314,7 +315,7 @@ func (s *SoftStore) RestoreKey(b *Backup, wrapKey []byte) error {
 	kf := keyFile{Version: 1, Label: b.Label, Type: b.Type, Public: b.Public, Nonce: random(12)}
 	kf.Ciphertext = s.aead.Seal(nil, kf.Nonce, pkcs8, additionalData(b.Label, b.Type))
 	out, _ := json.MarshalIndent(kf, "", "  ")
-	if err := writeNew(s.path(b.Label), out); err != nil {
+	if err := safefile.WriteNew(s.path(b.Label), out, 0o600); err != nil {
 		return sceau.E(sceau.Conflict, op, fmt.Sprintf("key %q exists already in the keystore", b.Label), err)
 	}
 	delete(s.destroyed, b.Label)

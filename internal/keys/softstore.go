@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -105,7 +106,7 @@ func (s *SoftStore) Init(secret []byte) error {
 	aead := deriveAEAD(secret, &h)
 	h.Check = aead.Seal(nil, h.CheckNonce, []byte("sceau keystore check"), nil)
 	b, _ := json.MarshalIndent(h, "", "  ")
-	if err := writeNew(filepath.Join(s.dir, headerName), b); err != nil {
+	if err := safefile.WriteNew(filepath.Join(s.dir, headerName), b, 0o600); err != nil {
 		return sceau.E(sceau.Conflict, op, "a keystore exists already in "+s.dir, err)
 	}
 	s.mu.Lock()
@@ -180,7 +181,7 @@ func (s *SoftStore) Generate(label string, t Type) (crypto.Signer, error) {
 	kf := keyFile{Version: 1, Label: label, Type: t, Public: spki, Nonce: random(12)}
 	kf.Ciphertext = s.aead.Seal(nil, kf.Nonce, pkcs8, additionalData(label, t))
 	b, _ := json.MarshalIndent(kf, "", "  ")
-	if err := writeNew(s.path(label), b); err != nil {
+	if err := safefile.WriteNew(s.path(label), b, 0o600); err != nil {
 		return nil, sceau.E(sceau.Conflict, op, fmt.Sprintf("key %q exists already", label), err)
 	}
 	s.loaded[label] = key
@@ -350,23 +351,4 @@ func random(n int) []byte {
 // wipe overwrites b; used on decrypted key bytes and derived keys.
 func wipe(b []byte) {
 	subtle.XORBytes(b, b, b)
-}
-
-// writeNew writes a file that must not exist yet, durably.
-func writeNew(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	return f.Close()
 }

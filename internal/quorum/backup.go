@@ -22,6 +22,7 @@ import (
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
 )
@@ -463,7 +464,7 @@ func (b *Backups) writeFiles(rec *BackupRecord, file []byte, holders []string, s
 	if err := os.MkdirAll(b.o.Dir, 0o700); err != nil {
 		return fail(sceau.E(sceau.Unavailable, op, "cannot create "+b.o.Dir, err))
 	}
-	if err := writeNewFile(rec.Location, file); err != nil {
+	if err := safefile.WriteNew(rec.Location, file, 0o600); err != nil {
 		return fail(sceau.E(sceau.Conflict, op, "cannot write the backup file", err))
 	}
 	written = append(written, rec.Location)
@@ -479,24 +480,6 @@ func (b *Backups) writeFiles(rec *BackupRecord, file []byte, holders []string, s
 		written = append(written, path)
 	}
 	return written, nil
-}
-
-func writeNewFile(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	return f.Close()
 }
 
 // samePublic checks that a backup is of the key of CA caID's certificate.

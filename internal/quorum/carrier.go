@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -145,19 +146,10 @@ func (f *ShareFile) WriteFile(path string) error {
 	if err != nil {
 		return err
 	}
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := safefile.WriteNew(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("quorum: %w", err)
 	}
-	if _, err := out.Write(append(b, '\n')); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return nil
 }
 
 // ReadShareFile reads a share file; a file that is not one is ErrDamagedCarrier.
