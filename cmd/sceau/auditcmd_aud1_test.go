@@ -248,24 +248,7 @@ func TestAUD1_EveryCatalogueEventIsProducedByARealAction(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the syslog collector cannot listen on %s: %v", collector, err)
 	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				buf := make([]byte, 64<<10)
-				for {
-					if _, err := conn.Read(buf); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
+	sceautest.CollectSyslog(t, ln)
 	waitEvent(t, c, audit.ActionLoggingRecovered)
 	stop() // the last analysis raises the failed-login alert at the latest
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,16 +9,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,53 +25,14 @@ import (
 	"github.com/sceau/sceau/internal/store"
 )
 
-// tcpCollector is a syslog collector on 127.0.0.1 (RFC 6587 octet counting).
-type tcpCollector struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (c *tcpCollector) all() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Join(c.msgs, "\n")
-}
-
-func newTCPCollector(t *testing.T) (string, *tcpCollector) {
+// newTCPCollector is a syslog collector on 127.0.0.1 (RFC 6587 octet counting).
+func newTCPCollector(t *testing.T) (string, *sceautest.SyslogCollector) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	c := &tcpCollector{}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				r := bufio.NewReader(conn)
-				for {
-					ls, err := r.ReadString(' ')
-					if err != nil {
-						return
-					}
-					n, _ := strconv.Atoi(strings.TrimSpace(ls))
-					b := make([]byte, n)
-					if _, err := io.ReadFull(r, b); err != nil {
-						return
-					}
-					c.mu.Lock()
-					c.msgs = append(c.msgs, string(b))
-					c.mu.Unlock()
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String(), c
+	return ln.Addr().String(), sceautest.CollectSyslog(t, ln)
 }
 
 func editConfig(t *testing.T, path string, pairs ...string) {
@@ -129,11 +86,11 @@ func TestAUD2_OperatorVerifiesTheJournalFromTheCommandLine(t *testing.T) {
 
 	stop := startServe(t, c.config, pub)
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(msgs.all(), "service.started") && time.Now().Before(deadline) {
+	for !strings.Contains(msgs.String(), "service.started") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	if m := msgs.all(); !regexp.MustCompile(`<\d+>1 \S+ \S+ sceau \d+ service.started \[sceau@32473 seq="\d+"`).MatchString(m) {
+	if m := msgs.String(); !regexp.MustCompile(`<\d+>1 \S+ \S+ sceau \d+ service.started \[sceau@32473 seq="\d+"`).MatchString(m) {
 		t.Errorf("the collector did not get service.started in RFC 5424:\n%.2000s", m)
 	}
 	snapshot := filepath.Join(tmp, "snapshot.db")
@@ -351,34 +308,7 @@ func TestAUD5_ServeForwardsToASyslogCollectorOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	msgs := &tcpCollector{}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				r := bufio.NewReader(conn)
-				for {
-					ls, err := r.ReadString(' ')
-					if err != nil {
-						return
-					}
-					n, _ := strconv.Atoi(strings.TrimSpace(ls))
-					b := make([]byte, n)
-					if _, err := io.ReadFull(r, b); err != nil {
-						return
-					}
-					msgs.mu.Lock()
-					msgs.msgs = append(msgs.msgs, string(b))
-					msgs.mu.Unlock()
-				}
-			}()
-		}
-	}()
+	msgs := sceautest.CollectSyslog(t, ln)
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "ca")
 	pub, adm := freeAddr(t), freeAddr(t)
@@ -390,11 +320,11 @@ func TestAUD5_ServeForwardsToASyslogCollectorOverTLS(t *testing.T) {
 		"network: udp", "network: tls")
 	stop := startServe(t, c.config, pub)
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(msgs.all(), "service.started") && time.Now().Before(deadline) {
+	for !strings.Contains(msgs.String(), "service.started") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	if m := msgs.all(); !regexp.MustCompile(`<\d+>1 \S+ \S+ sceau \d+ service.started \[sceau@32473 seq="\d+"`).MatchString(m) {
+	if m := msgs.String(); !regexp.MustCompile(`<\d+>1 \S+ \S+ sceau \d+ service.started \[sceau@32473 seq="\d+"`).MatchString(m) {
 		t.Errorf("the TLS collector did not get service.started:\n%.2000s", m)
 	}
 }

@@ -1,10 +1,8 @@
 package audit_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"regexp"
 	"strconv"
@@ -115,35 +113,5 @@ func syslogCollector(t *testing.T, network string) (string, <-chan string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					// RFC 6587 octet counting: "LEN SP MSG".
-					ls, err := r.ReadString(' ')
-					if err != nil {
-						return
-					}
-					n, err := strconv.Atoi(strings.TrimSpace(ls))
-					if err != nil {
-						msgs <- "bad frame length " + ls
-						return
-					}
-					b := make([]byte, n)
-					if _, err := io.ReadFull(r, b); err != nil {
-						return
-					}
-					msgs <- string(b)
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String(), msgs
+	return ln.Addr().String(), sceautest.CollectSyslog(t, ln).C()
 }

@@ -1,18 +1,15 @@
 package audit_test
 
 import (
-	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"io"
 	"math/big"
 	"net"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,37 +44,7 @@ func tlsCollector(t *testing.T) (string, *x509.Certificate, <-chan string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	msgs := make(chan string, 100)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				r := bufio.NewReader(conn)
-				for {
-					// RFC 5425 §4.3: MSG-LEN SP SYSLOG-MSG.
-					ls, err := r.ReadString(' ')
-					if err != nil {
-						return
-					}
-					n, err := strconv.Atoi(strings.TrimSuffix(ls, " "))
-					if err != nil || n <= 0 {
-						return
-					}
-					b := make([]byte, n)
-					if _, err := io.ReadFull(r, b); err != nil {
-						return
-					}
-					msgs <- string(b)
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String(), caCert, msgs
+	return ln.Addr().String(), caCert, sceautest.CollectSyslog(t, ln).C()
 }
 
 // AUD-5: the journal goes to a collector over TLS (RFC 5425), which the
