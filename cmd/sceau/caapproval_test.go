@@ -193,6 +193,9 @@ func TestROLE3_CACreationNeedsAnApprovedRequest(t *testing.T) {
 		t.Fatal("a CA was created with one approval")
 	}
 	so2.ok("approval", "approve", m[1], "--yes")
+	if r := c.run("ca", "create", "--yes", "--card", "nobody"); r.code == 0 || !strings.Contains(r.stderr, "HOLDER=TOKEN") {
+		t.Fatalf("a malformed --card: %d %s", r.code, r.stderr)
+	}
 	r = c.ok("ca", "create", "--yes")
 	if !strings.Contains(r.stdout, "created CA extra") || !strings.Contains(r.stdout, "authorised by request "+m[1]+" of appadmin") {
 		t.Fatalf("creation after two approvals:\n%s", r.stdout)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ func newCACreateCmd(e *env) *cobra.Command {
 	var (
 		yes                 bool
 		pinDir, tokenPinDir string
+		cards               cardFlags // holders whose new shares go to their smart card (KEY-2)
 	)
 	cmd := &cobra.Command{
 		Use:   "create --yes",
@@ -77,6 +79,16 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 			if tokenPinDir != "" {
 				o.tokenPIN = tokenPINsFromDir(tokenPinDir)
 			}
+			cfgText, err := os.ReadFile(e.configPath)
+			if err != nil {
+				return err
+			}
+			if o.cards, err = cards.resolve(cfgText); err != nil {
+				return err
+			}
+			if pinDir == "" {
+				o.pins = withCardPINs(pins, o.cards, e.stdout)
+			}
 			n, err := openNodeWith(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), o)
 			if err != nil {
 				return err
@@ -96,6 +108,7 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "really create")
+	cards.register(cmd)
 	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin")
 	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin instead of asking each holder")
 	return cmd
