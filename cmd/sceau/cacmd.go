@@ -14,10 +14,14 @@ import (
 func newCACmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ca",
-		Short: "List and inspect the CAs, issue CRLs (through the admin API)",
-		Long: `list, show and crl talk to the administration API of a running 'sceau serve'
-with the operator certificate in the admin directory of --config; create works
-on the installation's files directly.`,
+		Short: "The CAs: inspect, CRLs, key activation, backups, destruction, creation, termination",
+		Long: `Every command but create talks to the administration API of a running
+'sceau serve', as the person logged in with 'sceau login' (or with the
+operator certificate in the admin directory of --config). The sensitive ones
+(backup, import, destroy-key, request-create, revoke-all, terminate) make a
+request that two other people approve with 'sceau approval approve ID --yes'
+(ROLE-3). create works on the installation's files directly, on the CA
+machine, and only for a CA whose creation was approved.`,
 	}
 	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print JSON")
 
