@@ -56,8 +56,11 @@ func newRootCmd(e *env) *cobra.Command {
 		Short: "Sceau: a certification authority for trust service providers",
 		Long: `Sceau runs a hierarchy of certification authorities under a certificate policy:
 an offline-style root and issuing CAs, issuance from PKCS#10 requests or with
-generated keys delivered as PKCS#12, revocation, CRLs and an OCSP responder,
-a hash-chained audit journal, and separate public and administration listeners.
+generated keys delivered as PKCS#12, revocation, CRLs and an OCSP responder;
+CA keys in a PKCS#11 token or an encrypted keystore, activated by m of n key
+share holders, backed up only wrapped; trusted roles with separation of duties
+and dual control; a hash-chained, signed audit journal; and separate public
+and administration listeners.
 
 Start with 'sceau demo' to see a whole installation on 127.0.0.1, or
 'sceau init --dir DIR' to create one, then 'sceau serve --config DIR/sceau.yaml'.`,

@@ -22,7 +22,7 @@ import (
 func newAccountCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "account",
-		Short: "Create, show and list the accounts of trusted people (ROLE-4)",
+		Short: "Accounts of trusted people: create, show, suspend, delete, admin certificates (ROLE-4)",
 		Long: `Every person who operates Sceau has an account. A Security Officer creates it
 (with no role), hands the person their initial password and TOTP secret, and
 grants roles with 'sceau role grant' under dual control. See docs/roles.md.`,
