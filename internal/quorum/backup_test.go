@@ -439,3 +439,55 @@ func signsOnce(k crypto.Signer) error {
 	_, err := k.Sign(rand.Reader, d[:], crypto.SHA256)
 	return err
 }
+
+// KEY-4: a backup whose files cannot be written (here the share directory
+// is blocked by a file, as a full or failed disk would) is refused with
+// the reason and leaves nothing: no backup file, no share file, no
+// registered copy or split. Once the cause is fixed, the same approved
+// request is carried out.
+func TestKEY4_BackupThatCannotBeWrittenLeavesNothing(t *testing.T) {
+	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newCustodyFixture(t, db)
+		f.softKey()
+		ctx := context.Background()
+		req, err := f.backups.RequestBackup(ctx, sys1, "issuing", quorum.BackupPlan{Holders: []string{"alice", "bob", "carol"}, Threshold: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.approve(req.ID, so1, alice)
+		blocker := filepath.Join(f.dir, "shares")
+		if err := os.WriteFile(blocker, []byte("not a directory"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before := len(f.events())
+		if _, err := f.backups.Backup(ctx, sys1, "issuing", req.ID, pins("alice", "bob", "carol")); err == nil {
+			t.Fatal("a backup was made with its share directory blocked")
+		} else if !strings.Contains(err.Error(), "shares") {
+			t.Errorf("the error does not say where it failed: %v", err)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(f.dir, "backups")); len(entries) != 0 {
+			t.Errorf("files left in the backup directory: %v", entries)
+		}
+		list, err := f.backups.List(ctx, "issuing")
+		if err != nil || len(list) != 0 {
+			t.Errorf("registered copies after the failure: %+v, %v", list, err)
+		}
+		if _, err := f.reg.Lookup(ctx, "backup-issuing-1"); sceau.KindOf(err) != sceau.NotFound {
+			t.Errorf("the wrapping key's split is registered after the failure: %v", err)
+		}
+		if after := f.events(); len(after) != before {
+			t.Errorf("events journaled for a backup that was not made: %v", after[before:])
+		}
+
+		if err := os.Remove(blocker); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := f.backups.Backup(ctx, sys1, "issuing", req.ID, pins("alice", "bob", "carol"))
+		if err != nil {
+			t.Fatalf("the same request once the directory is fixed: %v", err)
+		}
+		if _, err := os.Stat(rec.Location); err != nil {
+			t.Errorf("the backup file: %v", err)
+		}
+	})
+}
