@@ -163,6 +163,31 @@ func (f *accessFixture) events(t *testing.T, actions ...string) []audit.Record {
 	return out
 }
 
+// head is the journal's last sequence number.
+func (f *accessFixture) head(t *testing.T) int64 {
+	t.Helper()
+	var seq int64
+	if err := f.db.QueryRowContext(context.Background(), `SELECT COALESCE(MAX(seq), 0) FROM audit_events`).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
+// journaledAs says whether an event after seq names account with a role.
+func (f *accessFixture) journaledAs(t *testing.T, seq int64, account string) bool {
+	t.Helper()
+	recs, err := audit.Read(context.Background(), f.db, seq, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Actor == account && r.Role != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // issueDirect issues a certificate without the API, for revocation tests.
 func (f *accessFixture) issueDirect(t *testing.T) string {
 	t.Helper()
@@ -452,6 +477,8 @@ func (e endpoint) allows(who string) bool {
 // terminal alone, a person without role and a person of each role, and
 // checks that exactly the policy's combinations get through; each refusal
 // is a 403 with an audit event.
+// It also checks ROLE-5 on every allowed state-changing call: an event
+// names the caller's account and the role it acted under.
 func TestSYS1_EveryRoleOnEveryAdminEndpoint(t *testing.T) {
 	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
 		f := newAccessFixture(t, db)
@@ -475,10 +502,22 @@ func TestSYS1_EveryRoleOnEveryAdminEndpoint(t *testing.T) {
 					}
 					path := e.path(t, f)
 					before := len(f.events(t, "access.denied", "approval.refused"))
+					head := f.head(t)
 					w := f.as(t, who, "", e.method, path, body)
 					if e.allows(who) {
 						if w.Code != e.ok {
 							t.Fatalf("%s %s as %s: %d, want %d: %s", e.method, path, who, w.Code, e.ok, w.Body)
+						}
+						// ROLE-5: a state-changing call is journaled under the
+						// caller's account and the role it acted under.
+						// A login is journaled under the person who logs in,
+						// whichever terminal they use.
+						actor := who
+						if e.route == "POST /api/v1/login" {
+							actor = "walker"
+						}
+						if e.method != http.MethodGet && e.ok < 300 && !f.journaledAs(t, head, actor) {
+							t.Errorf("%s %s as %s changed state without an event naming %s and a role", e.method, path, who, actor)
 						}
 						return
 					}
