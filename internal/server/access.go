@@ -122,9 +122,15 @@ func (a *Admin) accessRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/accounts/{name}/certificates", a.issueAccountCert)
 	mux.HandleFunc("GET /api/v1/accounts/{name}/certificates", a.listAccountCerts)
 	mux.HandleFunc("POST /api/v1/accounts/{name}/certificates/{serial}/revoke", a.revokeAccountCert)
-	mux.HandleFunc("POST /api/v1/cas/{id}/terminate", a.requestCATermination)
-	mux.HandleFunc("POST /api/v1/cas/{id}/revocations", a.requestMassRevocation)
-	mux.HandleFunc("POST /api/v1/cas/{id}/creation", a.requestCACreation)
+	mux.HandleFunc("POST /api/v1/cas/{id}/terminate", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
+		return s.RequestCATermination(r.Context(), p, id, reason)
+	}))
+	mux.HandleFunc("POST /api/v1/cas/{id}/revocations", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
+		return s.RequestMassRevocation(r.Context(), p, id, reason)
+	}))
+	mux.HandleFunc("POST /api/v1/cas/{id}/creation", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
+		return s.RequestCACreation(r.Context(), p, id, reason)
+	}))
 }
 
 // checkPath refuses paths that are not written plainly: escapes, dot

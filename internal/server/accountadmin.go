@@ -133,44 +133,20 @@ type CARequest struct {
 	Reason string `json:"reason"`
 }
 
-func (a *Admin) requestCATermination(w http.ResponseWriter, r *http.Request) {
-	var req CARequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, a.Log, err)
-		return
+// caRequest makes the approval request of a CA action under dual control
+// (ROLE-3) from a CARequest body; the handler answers 202 with it.
+func (a *Admin) caRequest(request func(s *access.Service, r *http.Request, p access.Principal, caID, reason string) (*access.Request, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req CARequest
+		if err := decode(r, &req); err != nil {
+			writeError(w, a.Log, err)
+			return
+		}
+		rq, err := request(a.Access, r, principalOf(r), r.PathValue("id"), req.Reason)
+		if err != nil {
+			writeError(w, a.Log, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, rq)
 	}
-	rq, err := a.Access.RequestCATermination(r.Context(), principalOf(r), r.PathValue("id"), req.Reason)
-	if err != nil {
-		writeError(w, a.Log, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, rq)
-}
-
-func (a *Admin) requestMassRevocation(w http.ResponseWriter, r *http.Request) {
-	var req CARequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, a.Log, err)
-		return
-	}
-	rq, err := a.Access.RequestMassRevocation(r.Context(), principalOf(r), r.PathValue("id"), req.Reason)
-	if err != nil {
-		writeError(w, a.Log, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, rq)
-}
-
-func (a *Admin) requestCACreation(w http.ResponseWriter, r *http.Request) {
-	var req CARequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, a.Log, err)
-		return
-	}
-	rq, err := a.Access.RequestCACreation(r.Context(), principalOf(r), r.PathValue("id"), req.Reason)
-	if err != nil {
-		writeError(w, a.Log, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, rq)
 }
