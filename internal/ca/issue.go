@@ -164,10 +164,6 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		serial := revocation.SerialHex(tmpl.SerialNumber)
 		subject := sr.subject.String()
 		err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
-			// ROLE-3 (ca.terminate): a terminated CA issues nothing more.
-			if err := a.refuseTerminated(ctx, tx, c.Spec.ID); err != nil {
-				return audit.Event{}, err
-			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, not_before, not_after, reserved_at)
 				VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`, serial, c.Spec.ID, p.Name, subject, lintDER,
 				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
@@ -258,13 +254,11 @@ func (a *Authority) appendEvents(ctx context.Context, tx *store.Tx, evs []audit.
 	if err := a.journal.Append(ctx, tx, evs...); err != nil {
 		return err
 	}
-	if tx.Engine() != store.Postgres {
-		return nil // one writer at a time: the check in the batch saw the latest state
-	}
-	// ROLE-3 (ca.terminate): under READ COMMITTED a termination may have
-	// committed after this batch read the CA. It appended its own event, so
-	// holding the chain head now orders this batch after it, and a new
-	// read sees it; the batch then fails and each request is refused alone.
+	// ROLE-3 (ca.terminate): a terminated CA issues nothing more. Checked
+	// once per batch and CA, after the append: the termination appended its
+	// own event, so holding the chain head (PostgreSQL) or the write lock
+	// (SQLite) orders this batch after it, and this read sees it. The batch
+	// then fails and each request is refused alone.
 	seen := map[string]bool{}
 	for _, ev := range evs {
 		d, ok := ev.Details.(preparedDetails)
