@@ -86,12 +86,7 @@ func (a *Admin) issueAccountCert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.Log, err)
 		return
 	}
-	der, err := parseCSRField(req.CSR)
-	if err != nil {
-		writeError(w, a.Log, err)
-		return
-	}
-	validity, err := parseValidity(req.Validity)
+	der, validity, err := parseCSRRequest(req.CSR, req.Validity)
 	if err != nil {
 		writeError(w, a.Log, err)
 		return

@@ -225,6 +225,17 @@ func parseCSRField(s string) ([]byte, error) {
 	return der, nil
 }
 
+// parseCSRRequest reads the csr and validity fields of an issuance
+// request, for end entities and personal admin certificates alike.
+func parseCSRRequest(csr, validity string) ([]byte, time.Duration, error) {
+	der, err := parseCSRField(csr)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, err := parseValidity(validity)
+	return der, d, err
+}
+
 func parseValidity(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
@@ -242,12 +253,7 @@ func (a *Admin) issue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.Log, err)
 		return
 	}
-	der, err := parseCSRField(req.CSR)
-	if err != nil {
-		writeError(w, a.Log, err)
-		return
-	}
-	validity, err := parseValidity(req.Validity)
+	der, validity, err := parseCSRRequest(req.CSR, req.Validity)
 	if err != nil {
 		writeError(w, a.Log, err)
 		return
