@@ -245,10 +245,7 @@ func TestAUD2_CheckpointsSignedByTheAuditKeyInTheToken(t *testing.T) {
 // status shows the position and a lag of zero after the stop, and the
 // bucket's copy verifies with the audit key pinned.
 func TestAUD5_ServeExportsToObjectStorage(t *testing.T) {
-	bin, err := exec.LookPath("s3rver")
-	if err != nil {
-		t.Skip("s3rver is not installed (npm install -g s3rver@3.7.1)")
-	}
+	bin := sceautest.LookPath(t, "s3rver", "npm install -g s3rver@3.7.1")
 	tmp := t.TempDir()
 	s3addr := freeAddr(t)
 	_, port, _ := net.SplitHostPort(s3addr)

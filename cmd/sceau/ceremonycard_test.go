@@ -22,9 +22,7 @@ import (
 // certificate it then issues verifies with openssl; deactivated, it
 // refuses again (KEY-1, KEY-2, KEY-5, KEY-8).
 func TestKEY2_CeremonyWithSmartCardsThenActivateFromCards(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	sceautest.NeedOpenSSL(t)
 	module, token, initialPIN := sceautest.SoftHSM(t)
 	f := newCeremonyFixture(t)
 	cardPINs := map[string]string{}

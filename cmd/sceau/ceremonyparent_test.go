@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sceau/sceau/internal/ceremony"
+	"github.com/sceau/sceau/internal/sceautest"
 )
 
 // parentConfig is the default configuration whose root CA key is under a
@@ -93,9 +94,7 @@ func stepOf(t *testing.T, tr *ceremony.Transcript, kind ceremony.StepKind) cerem
 // and the journal names the holders who presented and the security officer
 // who conducted.
 func TestKEY8_CeremonyActivatesAnExistingParentToSignASubordinate(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	sceautest.NeedOpenSSL(t)
 	f := newCeremonyFixture(t)
 	full := parentConfig(t)
 	os.WriteFile(f.config, []byte(rootOnly(full)), 0o644)

@@ -114,9 +114,7 @@ func TestKEY2_ThreeOfFiveHoldersActivateAfterRestart(t *testing.T) {
 // until three of five holders activate it, and the certificate it then
 // issues verifies with openssl (KEY-1, KEY-2, KEY-5).
 func TestKEY1_TokenKeyActivatedThreeOfFiveSignsVerifiably(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	sceautest.NeedOpenSSL(t)
 	module, token, initialPIN := sceautest.SoftHSM(t)
 	tmp := t.TempDir()
 	pub, adm := freeAddr(t), freeAddr(t)

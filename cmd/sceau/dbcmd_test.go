@@ -44,7 +44,7 @@ func TestAUD2_DBGrantServiceRoleRefusesSQLite(t *testing.T) {
 func TestAUD2_DBGrantServiceRoleOnPostgres(t *testing.T) {
 	dsn := os.Getenv(sceautest.PostgresDSNEnv)
 	if dsn == "" || !strings.HasPrefix(dsn, "postgres") {
-		t.Skipf("%s is not set (or not a URL)", sceautest.PostgresDSNEnv)
+		sceautest.Missing(t, "PostgreSQL", sceautest.PostgresDSNEnv+" is not set (or not a URL)")
 	}
 	ctx := t.Context()
 	admin, err := store.Open(ctx, store.Postgres, dsn)

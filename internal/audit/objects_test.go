@@ -27,7 +27,7 @@ func s3rver(t *testing.T, bucket string) string {
 	if bin == "" {
 		var err error
 		if bin, err = osexec.LookPath("s3rver"); err != nil {
-			t.Skip("s3rver is not installed (npm install -g s3rver@3.7.1, or set SCEAU_TEST_S3RVER)")
+			sceautest.Missing(t, "s3rver", "npm install -g s3rver@3.7.1, or set SCEAU_TEST_S3RVER")
 		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -46,11 +46,11 @@ func SoftHSM(t testing.TB) (module, label, pin string) {
 	t.Helper()
 	util, err := exec.LookPath("softhsm2-util")
 	if err != nil {
-		t.Skip("softhsm2-util is not installed (apt-get install softhsm2)")
+		Missing(t, "softhsm2-util", "apt-get install softhsm2")
 	}
 	module = SoftHSMModule()
 	if module == "" {
-		t.Skip("the SoftHSM2 module libsofthsm2.so is not installed (apt-get install softhsm2)")
+		Missing(t, "the SoftHSM2 module libsofthsm2.so", "apt-get install softhsm2")
 	}
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens")
@@ -80,7 +80,7 @@ func SoftHSMExtraToken(t testing.TB, label string) (pin string) {
 	}
 	util, err := exec.LookPath("softhsm2-util")
 	if err != nil {
-		t.Skip("softhsm2-util is not installed (apt-get install softhsm2)")
+		Missing(t, "softhsm2-util", "apt-get install softhsm2")
 	}
 	return initToken(t, util, conf, label)
 }

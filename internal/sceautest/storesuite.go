@@ -62,7 +62,7 @@ func OpenPostgres(t testing.TB) *store.DB {
 	t.Helper()
 	dsn := os.Getenv(PostgresDSNEnv)
 	if dsn == "" {
-		t.Skipf("sceautest: %s is not set", PostgresDSNEnv)
+		Missing(t, "PostgreSQL", PostgresDSNEnv+" is not set")
 	}
 	ctx := context.Background()
 	admin, err := store.Open(ctx, store.Postgres, dsn)

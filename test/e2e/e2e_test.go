@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sceau/sceau/internal/sceautest"
 	"github.com/sceau/sceau/internal/server"
 )
 
@@ -202,9 +203,7 @@ func mustSceau(t *testing.T, args ...string) string {
 // needOpenSSL skips the test when openssl is not installed.
 func needOpenSSL(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl is not on PATH")
-	}
+	sceautest.NeedOpenSSL(t)
 }
 
 // openssl runs openssl in dir and returns its combined output.
