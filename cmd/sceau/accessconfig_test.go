@@ -9,6 +9,7 @@ import (
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
 )
@@ -35,7 +36,7 @@ func TestROLE3_ApprovalCountFromConfig(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	db := sceautest.OpenSQLite(t)
 	ctx := context.Background()
-	o, err := accessOptions(ctx, cfg, db)
+	o, err := node.AccessOptions(ctx, cfg, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestROLE3_ApprovalConfigIsValidated(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.DataDir = t.TempDir()
-	if _, err := accessOptions(context.Background(), cfg, sceautest.OpenSQLite(t)); err == nil || !strings.Contains(err.Error(), "not an action under dual control") {
+	if _, err := node.AccessOptions(context.Background(), cfg, sceautest.OpenSQLite(t)); err == nil || !strings.Contains(err.Error(), "not an action under dual control") {
 		t.Errorf("cert.issue override: %v", err)
 	}
 	// The defaults: 2 approvals, 24 hours.

@@ -146,7 +146,7 @@ For scripts, --pin-file HOLDER=FILE reads a PIN from a file instead.`,
 				}
 				// KEY-2: the card checks the PIN and counts wrong ones; only
 				// the share it gives up leaves this terminal.
-				cs, err := quorum.ReadCard(card, keyID(caID), holder, pin)
+				cs, err := quorum.ReadCard(card, sceau.CAKeyLabel(caID), holder, pin)
 				clear(pin)
 				if err != nil {
 					if reason := cardRefusal(err); reason != "" {

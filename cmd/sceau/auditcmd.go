@@ -20,6 +20,7 @@ import (
 
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 	"github.com/sceau/sceau/internal/store"
@@ -142,7 +143,7 @@ func openAuditTarget(ctx context.Context, e *env, dbPath string, needDB, migrate
 	if !needDB {
 		return t, nil
 	}
-	db, err := openStore(ctx, cfg)
+	db, err := node.OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -461,7 +462,7 @@ func printAuditStatus(w io.Writer, where string, full *server.AuditStatus) {
 	if seq, ok := st.Cursors["object-store"]; ok {
 		fmt.Fprintf(w, "Object store: exported through event %d; lag %d events (audit.export.s3)\n", seq, st.HeadSeq-seq)
 	}
-	for _, name := range auditSortedKeys(st.Cursors) {
+	for _, name := range sortedKeys(st.Cursors) {
 		fmt.Fprintf(w, "Cursor:       %-22s event %d\n", name, st.Cursors[name])
 	}
 }

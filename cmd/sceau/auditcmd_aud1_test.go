@@ -19,6 +19,7 @@ import (
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
@@ -91,12 +92,8 @@ func TestAUD1_EveryCatalogueEventIsProducedByARealAction(t *testing.T) {
 	// Set-up: CAs, admin PKI, people, splits, a first activation and issuance.
 	(cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", pub, "--admin", adm)
 	c := cli{t: t, config: filepath.Join(dir, "sceau.yaml")}
-	var people []demoPerson
-	b, err := os.ReadFile(filepath.Join(dir, demoCredentialsFile))
+	people, err := node.DemoPeople(node.LayoutOf(mustConfig(t, c.config)))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &people); err != nil {
 		t.Fatal(err)
 	}
 	who := map[string]*person{}
@@ -166,7 +163,7 @@ func TestAUD1_EveryCatalogueEventIsProducedByARealAction(t *testing.T) {
 
 	// Key custody: a wrong PIN five times locks erin's share; three right
 	// ones activate the issuing CA.
-	shares := sharesDir(mustConfig(t, c.config), "issuing")
+	shares := node.LayoutOf(mustConfig(t, c.config)).SharesDir("issuing")
 	pinFile := func(name, pin string) string {
 		p := filepath.Join(tmp, name+".pin")
 		os.WriteFile(p, []byte(pin+"\n"), 0o600)
@@ -180,7 +177,7 @@ func TestAUD1_EveryCatalogueEventIsProducedByARealAction(t *testing.T) {
 	}
 	args := []string{"ca", "activate", "issuing"}
 	for _, h := range []string{"alice", "bob", "carol"} {
-		pin, _ := demoPIN("issuing", h)
+		pin, _ := node.DemoPIN("issuing", h)
 		args = append(args, "--share", h+"="+filepath.Join(shares, h+".share"), "--pin-file", h+"="+pinFile(h, string(pin)))
 	}
 	c.ok(args...)

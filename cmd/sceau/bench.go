@@ -38,6 +38,7 @@ import (
 
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -141,7 +142,7 @@ func (o *benchOptions) check() error {
 type benchInstallation struct {
 	dir    string
 	cfg    *config.Config
-	node   *node
+	node   *node.Node
 	cancel context.CancelFunc
 	errc   chan error
 }
@@ -164,11 +165,11 @@ func startBench(ctx context.Context, e *env) (*benchInstallation, error) {
 	}
 	data := templateData{Org: "Sceau Bench", PublicListen: ports[0], AdminListen: ports[1], BaseURL: "http://" + ports[0]}
 	progress(e, "creating a temporary installation in %s …", dir)
-	cfgPath, err := initialize(ctx, dir, renderConfig(data), io.Discard, nodeOptions{})
+	inst, err := node.Init(ctx, dir, renderConfig(data), node.InitOptions{})
 	if err != nil {
 		return fail(err)
 	}
-	cfg, err := config.Load(cfgPath)
+	cfg, err := config.Load(inst.ConfigPath)
 	if err != nil {
 		return fail(err)
 	}
@@ -177,8 +178,8 @@ func startBench(ctx context.Context, e *env) (*benchInstallation, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sctx, cancel := context.WithCancel(ctx)
 	b := &benchInstallation{dir: dir, cfg: cfg, cancel: cancel, errc: make(chan error, 1)}
-	ready := make(chan *node, 1)
-	go func() { b.errc <- serve(sctx, cfg, log, func(n *node) { ready <- n }) }()
+	ready := make(chan *node.Node, 1)
+	go func() { b.errc <- node.Serve(sctx, cfg, log, func(n *node.Node) { ready <- n }) }()
 	select {
 	case b.node = <-ready:
 		return b, nil
@@ -391,7 +392,7 @@ func benchOCSP(ctx context.Context, e *env, o *benchOptions) error {
 	if err != nil {
 		return err
 	}
-	issuing, err := inst.node.auth.CA("issuing")
+	issuing, err := inst.node.Authority.CA("issuing")
 	if err != nil {
 		return err
 	}

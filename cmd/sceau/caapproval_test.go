@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/server"
 )
 
@@ -58,10 +59,10 @@ func TestROLE3_MassRevocationAndTerminationFromTheCommandLine(t *testing.T) {
 
 	// The demo's issuing CA is under a 3-of-5 policy: after the restart,
 	// three holders activate it.
-	shares := sharesDir(mustConfig(t, c.config), "issuing")
+	shares := node.LayoutOf(mustConfig(t, c.config)).SharesDir("issuing")
 	args := []string{"ca", "activate", "issuing"}
 	for _, h := range []string{"alice", "bob", "carol"} {
-		pin, _ := demoPIN("issuing", h)
+		pin, _ := node.DemoPIN("issuing", h)
 		pinFile := filepath.Join(tmp, h+".pin")
 		if err := os.WriteFile(pinFile, append(pin, '\n'), 0o600); err != nil {
 			t.Fatal(err)
@@ -203,7 +204,7 @@ func TestROLE3_CACreationNeedsAnApprovedRequest(t *testing.T) {
 	if r := c.ok("ca", "create"); !strings.Contains(r.stdout, "nothing to create") {
 		t.Fatalf("second run:\n%s", r.stdout)
 	}
-	db, err := openStore(t.Context(), mustConfig(t, c.config))
+	db, err := node.OpenStore(t.Context(), mustConfig(t, c.config))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -13,8 +9,8 @@ import (
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
-	"github.com/sceau/sceau/internal/store"
 )
 
 func newCACreateCmd(e *env) *cobra.Command {
@@ -43,16 +39,24 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 			if err != nil {
 				return err
 			}
-			missing, err := missingCAs(cmd.Context(), cfg)
+			db, err := node.OpenMigratedStore(cmd.Context(), cfg)
 			if err != nil {
+				return err
+			}
+			missing, err := node.MissingCAs(cmd.Context(), cfg, db)
+			var approvals map[string]*access.Request
+			if err == nil {
+				// ROLE-3: each CA needs an executed creation request.
+				approvals, err = node.CreationApprovals(cmd.Context(), db, missing)
+			}
+			db.Close()
+			if err != nil && approvals == nil {
 				return err
 			}
 			if len(missing) == 0 {
 				fmt.Fprintln(e.stdout, "every declared CA exists; nothing to create")
 				return nil
 			}
-			// ROLE-3: each CA needs an executed creation request.
-			approvals, err := creationApprovals(cmd.Context(), cfg, missing)
 			if !yes {
 				for _, id := range missing {
 					if rq, ok := approvals[id]; ok {
@@ -75,33 +79,34 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 			}
 			first := approvals[missing[0]]
 			// The journal names who asked for the creation (ROLE-5).
-			o := nodeOptions{bootstrap: true, pins: pins, actor: sceau.Actor{ID: first.Requester, Role: string(first.RequesterRole)}}
+			o := node.CreateOptions{PINs: pins, Actor: sceau.Actor{ID: first.Requester, Role: string(first.RequesterRole)},
+				FirstCRLActor: sceau.System("ca-create")}
 			if tokenPinDir != "" {
-				o.tokenPIN = tokenPINsFromDir(tokenPinDir)
+				o.TokenPIN = tokenPINsFromDir(tokenPinDir)
 			}
 			cfgText, err := os.ReadFile(e.configPath)
 			if err != nil {
 				return err
 			}
-			if o.cards, err = cards.resolve(cfgText); err != nil {
+			if o.Cards, err = cards.resolve(cfgText); err != nil {
 				return err
 			}
 			if pinDir == "" {
-				o.pins = withCardPINs(pins, o.cards, e.stdout)
+				o.PINs = withCardPINs(pins, o.Cards, e.stdout)
 			}
-			n, err := openNodeWith(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), o)
+			n, err := node.Open(cmd.Context(), cfg, nil)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			for _, id := range missing {
-				if _, err := n.rev.IssueCRL(cmd.Context(), sceau.System("ca-create"), id); err != nil {
-					return err
-				}
-				c, _ := n.auth.CA(id)
+			created, err := n.CreateCAs(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			for _, c := range created.CAs {
 				_, s2 := ca.Fingerprints(c.Cert.Raw)
-				fmt.Fprintf(e.stdout, "created CA %s: %s\n  SHA-256 %s\n  authorised by request %s of %s\n", id, c.Cert.Subject, s2,
-					approvals[id].ID, approvals[id].Requester)
+				fmt.Fprintf(e.stdout, "created CA %s: %s\n  SHA-256 %s\n  authorised by request %s of %s\n", c.Spec.ID, c.Cert.Subject, s2,
+					approvals[c.Spec.ID].ID, approvals[c.Spec.ID].Requester)
 			}
 			fmt.Fprintln(e.stdout, "restart 'sceau serve' to serve the new CAs")
 			return nil
@@ -112,49 +117,4 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin")
 	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin instead of asking each holder")
 	return cmd
-}
-
-// missingCAs lists the declared CAs absent from the database, in order.
-func missingCAs(ctx context.Context, cfg *config.Config) ([]string, error) {
-	db, err := openStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	defer db.Close()
-	var out []string
-	for _, c := range cfg.CAs {
-		var k int
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cas WHERE id = ?`, c.ID).Scan(&k); err != nil {
-			return nil, store.Classify("ca create", err)
-		}
-		if k == 0 {
-			out = append(out, c.ID)
-		}
-	}
-	return out, nil
-}
-
-// creationApprovals finds the executed request authorising each CA of ids,
-// or says which CAs lack one (ROLE-3).
-func creationApprovals(ctx context.Context, cfg *config.Config, ids []string) (map[string]*access.Request, error) {
-	db, err := openStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	out := make(map[string]*access.Request, len(ids))
-	var errs []error
-	for _, id := range ids {
-		rq, err := access.CreationApproval(ctx, db, id)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out[id] = rq
-	}
-	return out, errors.Join(errs...)
 }

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -16,8 +15,8 @@ import (
 
 	"github.com/sceau/sceau/internal/ceremony"
 	"github.com/sceau/sceau/internal/config"
-	"github.com/sceau/sceau/internal/keys"
-	"github.com/sceau/sceau/internal/quorum"
+	"github.com/sceau/sceau/internal/node"
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
 )
@@ -61,20 +60,20 @@ automation; a transcript made with it says that its confirmations were
 pre-recorded.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := prepareCeremony(cmd.Context(), e, args[0], cmd.Flag("config").Changed)
+			p, err := node.PrepareCeremony(cmd.Context(), args[0], e.configPath, cmd.Flag("config").Changed)
 			if err != nil {
 				return err
 			}
-			defer p.inst.Close()
-			if err := ceremony.Check(p.script, p.decl); err != nil {
+			defer p.Close()
+			if err := ceremony.Check(p.Script, p.Declaration); err != nil {
 				return err
 			}
-			plan := ceremony.Plan(p.script, p.decl)
+			plan := ceremony.Plan(p.Script, p.Declaration)
 			if template {
 				fmt.Fprint(e.stdout, ceremony.ConfirmationTemplate(plan))
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "Ceremony %q: the script fits %s.\n\n", p.script.Name, p.decl.ConfigPath)
+			fmt.Fprintf(e.stdout, "Ceremony %q: the script fits %s.\n\n", p.Script.Name, p.Declaration.ConfigPath)
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "STEP\tCONFIRMED BY\tROLE\tWHAT")
 			for _, st := range plan {
@@ -135,14 +134,15 @@ exists. The exit status is then non-zero.
 records that confirmations were pre-recorded, or that PINs came from files.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := prepareCeremony(cmd.Context(), e, args[0], cmd.Flag("config").Changed)
+			p, err := node.PrepareCeremony(cmd.Context(), args[0], e.configPath, cmd.Flag("config").Changed)
 			if err != nil {
 				return err
 			}
-			defer p.inst.Close()
+			defer p.Close()
 			stdinTerminal := term.IsTerminal(int(os.Stdin.Fd()))
-			r := &ceremony.Runner{Script: p.script, ScriptPath: p.scriptPath, ScriptText: p.scriptText, Declaration: p.decl,
-				Installation: p.inst, Out: e.stdout}
+			p.Out = e.stdout
+			r := &ceremony.Runner{Script: p.Script, ScriptPath: p.ScriptPath, ScriptText: p.ScriptText, Declaration: p.Declaration,
+				Installation: p, Out: e.stdout}
 			if confirmFile != "" {
 				b, err := os.ReadFile(confirmFile)
 				if err != nil {
@@ -158,18 +158,17 @@ records that confirmations were pre-recorded, or that PINs came from files.`,
 				r.Confirmations = ceremony.Confirmation{Mode: ceremony.ConfirmedByFile, File: abs, SHA256: hex.EncodeToString(s[:])}
 			} else {
 				if !stdinTerminal {
-					p.decl.Problems = append(p.decl.Problems, "confirmations are typed by the participants at a terminal: standard input is not one (--confirm-file gives pre-recorded ones)")
+					p.Declaration.Problems = append(p.Declaration.Problems, "confirmations are typed by the participants at a terminal: standard input is not one (--confirm-file gives pre-recorded ones)")
 				}
 				r.Confirmer = &ceremony.Console{In: os.Stdin, Out: e.stdout}
 				r.Confirmations = ceremony.Confirmation{Mode: ceremony.ConfirmedAtTerminal}
 			}
 			// KEY-2: holders who brought a smart card receive their shares
 			// on it; KEY-8: what the ceremony creates is in the name of the
-			// security officer who conducts it.
-			p.inst.opts.cards = p.cards()
-			p.inst.opts.actor = p.officer()
-			p.inst.activate, p.inst.shares = p.parents(), shareDir
-			holders := p.holderCount() + len(p.script.Activate) + len(p.script.Backups)
+			// security officer who conducts it (both in node.Ceremony).
+			cards := p.Cards()
+			p.Shares = shareDir
+			holders := p.Holders()
 			switch {
 			case holders == 0:
 				r.PINMode = "none: no CA created has key share holders"
@@ -183,18 +182,18 @@ records that confirmations were pre-recorded, or that PINs came from files.`,
 				// its holders choose a PIN even if they brought a card.
 				r.BackupPINs = ceremony.PINSource(promptPINs(e.stdout))
 				if !stdinTerminal {
-					p.decl.Problems = append(p.decl.Problems, "key share holders type their PINs at a terminal: standard input is not one (--pins DIR reads them from files)")
+					p.Declaration.Problems = append(p.Declaration.Problems, "key share holders type their PINs at a terminal: standard input is not one (--pins DIR reads them from files)")
 				}
-				r.PINs, r.PINMode = ceremony.PINSource(withCardPINs(promptPINs(e.stdout), p.inst.opts.cards, e.stdout)), "typed by each key share holder, unseen"
+				r.PINs, r.PINMode = ceremony.PINSource(withCardPINs(promptPINs(e.stdout), cards, e.stdout)), "typed by each key share holder, unseen"
 				r.Present = func(caID, holder string) ([]byte, error) {
 					what := "share"
-					if c, ok := p.inst.opts.cards[holder]; ok {
+					if c, ok := cards[holder]; ok {
 						what = c.String()
 					}
 					return readSecret(fmt.Sprintf("%s, PIN of your %s for CA %q: ", holder, what, caID), e.stdout)
 				}
 			}
-			p.inst.opts.tokenPIN = p.tokenPINs(e, tokenPinDir)
+			p.TokenPIN = ceremonyTokenPINs(e, tokenPinDir)
 			_, err = r.Run(cmd.Context())
 			return err
 		},
@@ -250,7 +249,7 @@ failure.`,
 				if err != nil {
 					return sceau.E(sceau.Invalid, op, "without --key-fingerprint, the trusted keys come from the installation of --config", err)
 				}
-				if db, err = openExistingStore(cmd.Context(), cfg); err != nil {
+				if db, err = node.OpenExistingStore(cmd.Context(), cfg); err != nil {
 					return err
 				}
 				defer db.Close()
@@ -311,7 +310,7 @@ func newCeremonyListCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openExistingStore(cmd.Context(), cfg)
+			db, err := node.OpenExistingStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -344,7 +343,7 @@ as it was signed: 'sceau ceremony verify DIR' then checks it (ARC-6).`,
 			if err != nil {
 				return err
 			}
-			db, err := openExistingStore(cmd.Context(), cfg)
+			db, err := node.OpenExistingStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -370,15 +369,11 @@ as it was signed: 'sceau ceremony verify DIR' then checks it (ARC-6).`,
 				return sceau.E(sceau.Unavailable, op, "cannot create "+dir, err)
 			}
 			for name, b := range map[string][]byte{"transcript.json": a.Transcript, "transcript.txt": []byte(t.Text()), "transcript.sig": sb} {
-				f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-				if err != nil {
-					return sceau.E(sceau.Conflict, op, "", err)
-				}
-				_, err = f.Write(b)
-				if cerr := f.Close(); err == nil {
-					err = cerr
-				}
-				if err != nil {
+				// Written whole or not at all, never over an existing file.
+				if err := safefile.WriteNew(filepath.Join(dir, name), b, 0o644); err != nil {
+					if errors.Is(err, safefile.ErrExists) {
+						return sceau.E(sceau.Conflict, op, "", err)
+					}
 					return sceau.E(sceau.Unavailable, op, "cannot write "+name, err)
 				}
 			}
@@ -388,187 +383,13 @@ as it was signed: 'sceau ceremony verify DIR' then checks it (ARC-6).`,
 	}
 }
 
-// openExistingStore opens the database of an installation that exists,
-// without creating one.
-func openExistingStore(ctx context.Context, cfg *config.Config) (*store.DB, error) {
-	if cfg.Database.Engine != "postgres" {
-		if _, err := os.Stat(cfg.Path(cfg.Database.Path)); err != nil {
-			return nil, sceau.E(sceau.NotFound, "ceremony", "the installation has no database", err)
-		}
-	}
-	return openStore(ctx, cfg)
-}
-
-// preparedCeremony is a loaded script with what it applies to.
-type preparedCeremony struct {
-	script     *ceremony.Script
-	scriptPath string
-	scriptText []byte
-	decl       *ceremony.Declaration
-	cfg        *config.Config
-	inst       *ceremonyInstallation
-}
-
-// cards maps each key share holder who brought a smart card to it; a card
-// without a module uses the configuration's keystore.pkcs11.module.
-func (p *preparedCeremony) cards() map[string]quorum.Card {
-	out := map[string]quorum.Card{}
-	for _, pt := range p.script.Participants {
-		if pt.Card == nil {
-			continue
-		}
-		c := *pt.Card
-		if c.Module == "" {
-			c.Module = pkcs11Module(p.cfg)
-		}
-		out[pt.Name] = c
-	}
-	return out
-}
-
-// officer is the security officer who conducts the ceremony: the journal
-// names them for everything it creates (KEY-8).
-func (p *preparedCeremony) officer() sceau.Actor {
-	for _, pt := range p.script.Participants {
-		if pt.Role == ceremony.SecurityOfficer {
-			return sceau.Actor{ID: pt.Name, Role: string(ceremony.SecurityOfficer)}
-		}
-	}
-	return sceau.System("ceremony")
-}
-
-// parents are the CAs the script activates, each with its holders who take
-// part, in the script's order.
-func (p *preparedCeremony) parents() []parentActivation {
-	var out []parentActivation
-	for _, id := range p.script.Activate {
-		for _, c := range p.decl.CAs {
-			if c.ID != id || c.Activation == nil {
-				continue
-			}
-			pa := parentActivation{ca: id}
-			for _, pt := range p.script.Participants {
-				if pt.Role == ceremony.KeyShareHolder && slices.Contains(c.Activation.Holders, pt.Name) {
-					pa.holders = append(pa.holders, pt.Name)
-				}
-			}
-			out = append(out, pa)
-		}
-	}
-	return out
-}
-
-func (p *preparedCeremony) holderCount() int {
-	n := 0
-	for _, c := range p.decl.CAs {
-		if !c.Exists && c.Activation != nil {
-			n += len(c.Activation.Holders)
-		}
-	}
-	return n
-}
-
 // tokenPINs gives the current user PIN of a new CA's token: from DIR, or
 // typed by the security officer.
-func (p *preparedCeremony) tokenPINs(e *env, dir string) func(string) ([]byte, error) {
+func ceremonyTokenPINs(e *env, dir string) node.TokenPINSource {
 	if dir != "" {
 		return tokenPINsFromDir(dir)
 	}
 	return func(token string) ([]byte, error) {
 		return readSecret(fmt.Sprintf("Security officer, type the current user PIN of token %q (it is replaced by the split secret): ", token), e.stdout)
 	}
-}
-
-// prepareCeremony loads the script and the configuration it applies to,
-// and describes the installation for ceremony.Check.
-func prepareCeremony(ctx context.Context, e *env, path string, configGiven bool) (*preparedCeremony, error) {
-	s, text, err := ceremony.LoadScript(path)
-	if err != nil {
-		return nil, err
-	}
-	cfgPath := s.Configuration
-	if cfgPath == "" {
-		cfgPath = e.configPath
-	} else if configGiven {
-		abs1, _ := filepath.Abs(cfgPath)
-		abs2, _ := filepath.Abs(e.configPath)
-		if abs1 != abs2 {
-			return nil, sceau.Errorf(sceau.Invalid, "ceremony", "the script applies to %s, but --config names %s", cfgPath, e.configPath)
-		}
-	}
-	cfgPath, _ = filepath.Abs(cfgPath)
-	scriptPath, _ := filepath.Abs(path)
-	cfgText, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return nil, sceau.E(sceau.Invalid, "ceremony", "cannot read the configuration "+cfgPath, err)
-	}
-	d := &ceremony.Declaration{ConfigPath: cfgPath, Config: cfgText}
-	var cfg *config.Config
-	if s.NewInstallation != "" {
-		// The configuration is copied into the new installation, whose
-		// directory its relative data_dir then names.
-		if cfg, err = config.Parse(cfgText); err != nil {
-			return nil, sceau.E(sceau.Invalid, "ceremony: configuration "+cfgPath, "", err)
-		}
-		dir, _ := filepath.Abs(s.NewInstallation)
-		if !filepath.IsAbs(cfg.DataDir) {
-			cfg.DataDir = filepath.Join(dir, cfg.DataDir)
-		}
-		d.New, d.Dir = true, cfg.DataDir
-		if cfg.Keystore.SecretFile == "" {
-			d.Problems = append(d.Problems, "keystore.secret_file: a new installation needs it")
-		}
-	} else {
-		// Parsed from the very bytes the transcript records, resolved as
-		// config.Load does.
-		if cfg, err = config.Parse(cfgText); err != nil {
-			return nil, sceau.E(sceau.Invalid, "ceremony: configuration "+cfgPath, "", err)
-		}
-		if !filepath.IsAbs(cfg.DataDir) {
-			cfg.DataDir = filepath.Join(filepath.Dir(cfgPath), cfg.DataDir)
-		}
-		d.Dir = cfg.DataDir
-	}
-	inst := &ceremonyInstallation{cfg: cfg, cfgText: cfgText, newDir: s.NewInstallation, out: e.stdout}
-	missing := map[string]bool{}
-	if d.New {
-		for _, c := range cfg.CAs {
-			missing[c.ID] = true
-		}
-	} else if secret := cfg.Path(cfg.Keystore.SecretFile); cfg.Keystore.SecretFile == "" || !fileExists(secret) {
-		d.Problems = append(d.Problems, fmt.Sprintf("the installation of %s does not exist (no keystore secret %s): set new_installation to create it at the ceremony", cfgPath, secret))
-	} else {
-		ids, err := missingCAs(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			missing[id] = true
-		}
-		d.Problems = append(d.Problems, inst.leftovers(ctx, ids)...)
-	}
-	for _, c := range cfg.CAs {
-		dc := ceremony.DeclaredCA{ID: c.ID, Parent: c.Parent, Subject: subjectFrom(c.Subject).String(), KeyType: c.KeyType,
-			Validity: c.Validity.String(), KeyStore: inst.keyStore(c), Exists: !missing[c.ID]}
-		if c.Activation != nil {
-			dc.Activation = &ceremony.Activation{Threshold: c.Activation.Threshold, Holders: c.Activation.Holders}
-		}
-		// KEY-4: a token wraps a key for a backup only if it generated it
-		// extractable, which keystore.pkcs11.allow_backup decides.
-		dc.BackupMechanism = keys.MechAESGCM
-		if c.Token != "" {
-			dc.BackupMechanism = keys.MechAESKeyWrapPad
-			if cfg.Keystore.PKCS11 == nil || !cfg.Keystore.PKCS11.AllowBackup {
-				dc.NoBackup = fmt.Sprintf("the key of CA %q is generated in token %q not extractable, which nobody can back up: set keystore.pkcs11.allow_backup: true in %s before the ceremony, or remove the backup",
-					c.ID, c.Token, cfgPath)
-			}
-		}
-		d.CAs = append(d.CAs, dc)
-	}
-	return &preparedCeremony{script: s, scriptPath: scriptPath, scriptText: text, decl: d, cfg: cfg, inst: inst}, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
 )
@@ -100,7 +101,7 @@ func grantServiceRole(ctx context.Context, e *env, cfg *config.Config, role, dsn
 		c.Database.DSNFile = abs
 		cfg = &c
 	}
-	db, err := openStore(ctx, cfg)
+	db, err := node.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

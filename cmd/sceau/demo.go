@@ -17,7 +17,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
@@ -66,8 +68,15 @@ func runDemo(ctx context.Context, e *env, dir string, data templateData, noWait 
 		fmt.Fprintf(e.stdout, "Reusing the demo installation in %s (delete it for a fresh one; its addresses are in its sceau.yaml).\n", dir)
 	} else {
 		data.BaseURL = "http://" + data.PublicListen
-		if _, err := initialize(ctx, dir, renderConfig(data), e.stdout, nodeOptions{pins: demoPIN, people: &accessBootstrap{demo: true, demoDir: dir}}); err != nil {
+		fmt.Fprintf(e.stdout, "Creating the CA hierarchy in %s …\n", dir)
+		inst, err := node.Init(ctx, dir, renderConfig(data), node.InitOptions{CreateOptions: node.CreateOptions{PINs: node.DemoPIN},
+			People: node.People{Demo: true}})
+		if err != nil {
 			return err
+		}
+		for _, c := range inst.CAs {
+			s1, s2 := ca.Fingerprints(c.Cert.Raw)
+			fmt.Fprintf(e.stdout, "  CA %-10s %s\n             SHA-256 %s\n             SHA-1   %s\n", c.Spec.ID, c.Cert.Subject, s2, s1)
 		}
 	}
 	cfg, err := config.Load(cfgPath)
@@ -79,7 +88,7 @@ func runDemo(ctx context.Context, e *env, dir string, data templateData, noWait 
 	defer cancel()
 	ready := make(chan struct{})
 	errc := make(chan error, 1)
-	go func() { errc <- serve(ctx, cfg, log, func(*node) { close(ready) }) }()
+	go func() { errc <- node.Serve(ctx, cfg, log, func(*node.Node) { close(ready) }) }()
 	select {
 	case err := <-errc:
 		return err
@@ -90,7 +99,7 @@ func runDemo(ctx context.Context, e *env, dir string, data templateData, noWait 
 		<-errc
 		return err
 	}
-	printDemoPeople(e.stdout, dir)
+	printDemoPeople(e.stdout, cfg, dir)
 	if noWait {
 		cancel()
 		return <-errc
@@ -193,11 +202,11 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	fmt.Fprintf(w, "Sample certificate: %s (serial %s)\n", rel(certPath), strings.TrimSpace(string(serial)))
 	for _, a := range activated {
 		fmt.Fprintf(w, "Key custody (KEY-2): CA %s was activated by %s with their DEMO shares in %s and DEMO PINs %s.\n",
-			a.ca, strings.Join(a.holders, ", "), rel(sharesDir(cfg, a.ca)), strings.Join(a.pins, ", "))
+			a.ca, strings.Join(a.holders, ", "), rel(node.LayoutOf(cfg).SharesDir(a.ca)), strings.Join(a.pins, ", "))
 		fmt.Fprintf(w, "  Deactivate it:  go run ./cmd/sceau --config %s ca deactivate %s --yes\n", rel(filepath.Join(dir, "sceau.yaml")), a.ca)
 		fmt.Fprintf(w, "  Activate again: go run ./cmd/sceau --config %s ca activate %s", rel(filepath.Join(dir, "sceau.yaml")), a.ca)
 		for _, h := range a.holders {
-			fmt.Fprintf(w, " --share %s=%s", h, rel(filepath.Join(sharesDir(cfg, a.ca), h+".share")))
+			fmt.Fprintf(w, " --share %s=%s", h, rel(filepath.Join(node.LayoutOf(cfg).SharesDir(a.ca), h+".share")))
 		}
 		fmt.Fprintln(w)
 	}
@@ -234,7 +243,7 @@ func demoActivate(ctx context.Context, e *env, cfg *config.Config, c *apiClient)
 		a := demoActivation{ca: ca.ID}
 		holders := ca.Activation.Holders[:ca.Activation.Threshold]
 		for _, h := range holders {
-			pin, _ := demoPIN(ca.ID, h)
+			pin, _ := node.DemoPIN(ca.ID, h)
 			a.holders, a.pins = append(a.holders, h), append(a.pins, string(pin))
 		}
 		out = append(out, a)
@@ -246,11 +255,11 @@ func demoActivate(ctx context.Context, e *env, cfg *config.Config, c *apiClient)
 			return nil, err
 		}
 		for _, h := range holders {
-			share, err := os.ReadFile(filepath.Join(sharesDir(cfg, ca.ID), h+".share"))
+			share, err := os.ReadFile(filepath.Join(node.LayoutOf(cfg).SharesDir(ca.ID), h+".share"))
 			if err != nil {
 				return nil, err
 			}
-			pin, _ := demoPIN(ca.ID, h)
+			pin, _ := node.DemoPIN(ca.ID, h)
 			if err := c.do(ctx, http.MethodPost, "/api/v1/cas/"+ca.ID+"/activations/"+p.ID+"/shares",
 				server.PresentShare{Holder: h, ShareFile: share, PIN: string(pin)}, &p); err != nil {
 				return nil, err

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 
@@ -16,6 +11,7 @@ import (
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -85,19 +81,24 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 			if pinDir != "" {
 				pins = pinsFromDir(pinDir)
 			}
-			o := nodeOptions{pins: pins, people: &accessBootstrap{securityOfficers: securityOfficers}}
+			o := node.InitOptions{CreateOptions: node.CreateOptions{PINs: pins}, People: node.People{SecurityOfficers: securityOfficers}}
 			if tokenPinDir != "" {
-				o.tokenPIN = tokenPINsFromDir(tokenPinDir)
+				o.TokenPIN = tokenPINsFromDir(tokenPinDir)
 			}
 			var err error
-			if o.cards, err = cards.resolve(cfg); err != nil {
+			if o.Cards, err = cards.resolve(cfg); err != nil {
 				return err
 			}
 			if pinDir == "" {
-				o.pins = withCardPINs(pins, o.cards, e.stdout)
+				o.PINs = withCardPINs(pins, o.Cards, e.stdout)
 			}
-			_, err = initialize(cmd.Context(), dir, cfg, e.stdout, o)
-			return err
+			fmt.Fprintf(e.stdout, "Creating the CA hierarchy in %s …\n", dir)
+			inst, err := node.Init(cmd.Context(), dir, cfg, o)
+			if err != nil {
+				return err
+			}
+			printInstalled(e.stdout, inst, securityOfficers)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "directory to create (must not exist, or be empty)")
@@ -113,91 +114,25 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 	return cmd
 }
 
-// initialize creates an installation in dir and returns its config path.
-func initialize(ctx context.Context, dir string, cfgText []byte, out io.Writer, o nodeOptions) (string, error) {
-	const op = "init"
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return "", sceau.Errorf(sceau.Conflict, op, "%s exists and is not empty: init never overwrites an installation", dir)
-	}
-	if _, err := config.Parse(cfgText); err != nil {
-		return "", sceau.E(sceau.Invalid, op, "the configuration is not valid", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", sceau.E(sceau.Unavailable, op, "cannot create "+dir, err)
-	}
-	// A failed init leaves nothing half-made behind: DIR was empty or absent.
-	ok := false
-	defer func() {
-		if !ok {
-			entries, _ := os.ReadDir(dir)
-			for _, e := range entries {
-				os.RemoveAll(filepath.Join(dir, e.Name()))
-			}
-		}
-	}()
-	cfgPath := filepath.Join(dir, "sceau.yaml")
-	if err := os.WriteFile(cfgPath, cfgText, 0o644); err != nil {
-		return "", sceau.E(sceau.Unavailable, op, "cannot write the configuration", err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return "", err
-	}
-	if cfg.Keystore.SecretFile == "" {
-		return "", sceau.Errorf(sceau.Invalid, op, "keystore.secret_file must name the file for the keystore's activation secret")
-	}
-	secretPath := cfg.Path(cfg.Keystore.SecretFile)
-	if _, err := os.Stat(secretPath); err == nil {
-		return "", sceau.Errorf(sceau.Conflict, op, "%s exists already: init never reuses a keystore secret", secretPath)
-	}
-	if err := os.MkdirAll(filepath.Dir(secretPath), 0o700); err != nil {
-		return "", sceau.E(sceau.Unavailable, op, "cannot create the secrets directory", err)
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return "", err
-	}
-	enc := []byte(base64.RawStdEncoding.EncodeToString(secret) + "\n")
-	clear(secret)
-	err = os.WriteFile(secretPath, enc, 0o600)
-	clear(enc)
-	if err != nil {
-		return "", sceau.E(sceau.Unavailable, op, "cannot write the keystore secret", err)
-	}
-	fmt.Fprintf(out, "Creating the CA hierarchy in %s …\n", dir)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	o.bootstrap = true
-	n, err := openNodeWith(ctx, cfg, log, o)
-	if err != nil {
-		return "", err
-	}
-	defer n.Close()
-	host, _, _ := net.SplitHostPort(cfg.Admin.Listen)
-	hosts := []string{"localhost", "127.0.0.1", "::1"}
-	if host != "" && host != "localhost" && host != "127.0.0.1" {
-		hosts = append(hosts, host)
-	}
-	if err := access.CreateAdminPKI(cfg.Path(cfg.Admin.Dir), n.keys, hosts, "operator", nil); err != nil {
-		return "", err
-	}
-	if err := n.record(ctx, "admin.pki_created", map[string]any{"dir": cfg.Path(cfg.Admin.Dir), "operator": "operator", "hosts": hosts}); err != nil {
-		return "", err
-	}
-	credOut := out
-	if o.credentials != nil {
-		credOut = o.credentials
-	}
-	if err := bootstrapAccess(ctx, n, cfg, credOut, o.people); err != nil {
-		return "", err
-	}
-	for _, c := range n.auth.CAs() {
-		if _, err := n.rev.IssueCRL(ctx, sceau.System("init"), c.Spec.ID); err != nil {
-			return "", err
-		}
+// printInstalled shows what Init made: the CAs with their fingerprints,
+// where the admin credentials are, and the first people's credentials.
+func printInstalled(out io.Writer, inst *node.Installed, securityOfficers []string) {
+	for _, c := range inst.CAs {
 		s1, s2 := ca.Fingerprints(c.Cert.Raw)
 		fmt.Fprintf(out, "  CA %-10s %s\n             SHA-256 %s\n             SHA-1   %s\n", c.Spec.ID, c.Cert.Subject, s2, s1)
 	}
-	fmt.Fprintf(out, "Admin credentials: %s (operator.pem, operator-key.pem)\n", cfg.Path(cfg.Admin.Dir))
-	ok = true
-	return cfgPath, nil
+	fmt.Fprintf(out, "Admin credentials: %s (operator.pem, operator-key.pem)\n", inst.Layout.AdminDir())
+	fmt.Fprintf(out, "Admin client certificate: %s (account %q, Registration & Revocation Officer)\n",
+		filepath.Join(inst.Layout.AdminDir(), access.OperatorCert), node.OperatorAccount)
+	fmt.Fprintln(out, "\nTrusted people (ROLE-4). Shown once: hand each person their own, in person.")
+	fmt.Fprintln(out, "Each enrols the TOTP secret in an authenticator app, logs in with 'sceau login'")
+	fmt.Fprintln(out, "and changes the initial password with 'sceau account passwd'.")
+	for _, p := range inst.People {
+		node.WriteCredentials(out, p)
+	}
+	if n := len(securityOfficers); n < 3 {
+		fmt.Fprintf(out, "\nNote: a role grant needs its requesting Security Officer and two approvers among the other\n"+
+			"Security Officers and Auditors. With %d Security Officer(s) and no Auditor, none can be granted:\n"+
+			"name three with --security-officer (see docs/roles.md).\n", max(n, 1))
+	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"crypto"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/access"
-	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
@@ -25,53 +22,6 @@ import (
 // share files of their wrapping keys to shares/backup-<ca>-<n>/, both in
 // the data directory. There is no command that exports a private key in
 // clear (KEY-3): a backup is the key wrapped under a key split m-of-n.
-
-// newKeyBackups is the backup service of a node, its actions registered
-// with the approvals of acc.
-func newKeyBackups(n *node, acc *access.Service) (*quorum.Backups, error) {
-	o := keyBackupOptions(n)
-	// ROLE-4: a holder whose role was removed holds no new share and
-	// presents none.
-	o.HolderCheck = func(ctx context.Context, holder string) error {
-		ok, err := acc.HasRole(ctx, holder, access.KeyShareHolder)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return sceau.Errorf(sceau.Denied, "key custody", "%s does not hold the Key Share Holder role", holder)
-		}
-		return nil
-	}
-	b := quorum.NewBackups(n.db, n.journal, n.registry, acc.Approvals(), o)
-	return b, b.Register()
-}
-
-// keyBackupOptions are where a node's backups go and how they reach the CA
-// keys; the server's backups and a ceremony's share them (KEY-4).
-func keyBackupOptions(n *node) quorum.BackupOptions {
-	return quorum.BackupOptions{
-		Dir:       n.cfg.Path("backups"),
-		SharesDir: n.cfg.Path("shares"),
-		Vault: func(caID string) (keys.Vault, string, error) {
-			if _, err := n.auth.CA(caID); err != nil {
-				return nil, "", err
-			}
-			label := "ca-" + caID
-			v, ok := n.ring.StoreOf(label).(keys.Vault)
-			if !ok {
-				return nil, "", sceau.Errorf(sceau.Invalid, "key custody", "the store of CA %q cannot back up or destroy keys", caID)
-			}
-			return v, label, nil
-		},
-		Public: func(caID string) (crypto.PublicKey, error) {
-			c, err := n.auth.CA(caID)
-			if err != nil {
-				return nil, err
-			}
-			return c.Cert.PublicKey, nil
-		},
-	}
-}
 
 // keyCustodyCmds are the key backup, import and destruction commands of `sceau ca`.
 func keyCustodyCmds(e *env) []*cobra.Command {

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/access"
-	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -67,7 +67,7 @@ audit event.`,
 				return printJSON(e.stdout, creds)
 			}
 			fmt.Fprintf(e.stdout, "Created the account %s. Its credentials, shown once:\n", creds.Account)
-			printCredentials(e.stdout, creds, nil)
+			node.WriteCredentials(e.stdout, node.Person{Credentials: creds})
 			fmt.Fprintf(e.stdout, "\nGrant a role: sceau role grant %s ROLE --yes (then two approvals)\n", creds.Account)
 			return nil
 		},
@@ -235,29 +235,12 @@ witnesses' names are recorded with the event in the audit journal.`,
 			if err != nil {
 				return err
 			}
-			db, err := openStore(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := db.Migrate(cmd.Context()); err != nil {
-				return err
-			}
-			o, err := accessOptions(cmd.Context(), cfg, db)
-			if err != nil {
-				return err
-			}
-			svc := access.New(db, audit.NewJournal(nil), o)
-			if _, err := svc.SealTOTPSecrets(cmd.Context()); err != nil {
-				return err
-			}
-			who := localActor("recovery")
-			creds, err := svc.ResetCredentials(cmd.Context(), who, args[0], witnesses)
+			p, err := node.RecoverAccount(cmd.Context(), cfg, localActor("recovery"), args[0], witnesses)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "Recovered %s. New credentials, shown once:\n", args[0])
-			printCredentials(e.stdout, *creds, nil)
+			node.WriteCredentials(e.stdout, *p)
 			return nil
 		},
 	}

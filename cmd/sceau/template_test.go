@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/node"
 )
 
 // The configuration written by init and demo is valid and self-consistent.
@@ -15,7 +16,7 @@ func TestConfigTemplateParses(t *testing.T) {
 		if err != nil {
 			t.Fatalf("demo=%v: %v\n%s", demo, err, b)
 		}
-		if _, err := specsFrom(c); err != nil {
+		if _, err := node.Specs(c); err != nil {
 			t.Fatalf("demo=%v: %v", demo, err)
 		}
 	}

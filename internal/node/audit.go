@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"context"
@@ -10,8 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sort"
-	"strconv"
+		"strconv"
 	"strings"
 	"time"
 
@@ -50,36 +49,36 @@ const auditTokenRing = "audit:token"
 // auditKeys returns the store of the audit signing key: the PKCS#11 token
 // of audit.token, opened with audit.token_pin_file the first time (AUD-2:
 // in the device when PKCS#11 is configured), else the service keystore.
-func auditKeys(n *node) (auditKeyStore, error) {
-	a := n.cfg.Audit
+func (n *Node) auditKeys() (auditKeyStore, error) {
+	a := n.Config.Audit
 	if a.Token == "" {
-		return n.keys, nil
+		return n.Keys, nil
 	}
-	if st, ok := n.ring.CAStore(auditTokenRing); ok {
+	if st, ok := n.Ring.CAStore(auditTokenRing); ok {
 		return st, nil
 	}
-	if n.cfg.Keystore.PKCS11 == nil {
+	if n.Config.Keystore.PKCS11 == nil {
 		return nil, sceau.Errorf(sceau.Invalid, "audit", "audit.token needs keystore.pkcs11.module")
 	}
-	pin, err := os.ReadFile(n.cfg.Path(a.TokenPINFile))
+	pin, err := os.ReadFile(n.Config.Path(a.TokenPINFile))
 	if err != nil {
 		return nil, sceau.E(sceau.Unavailable, "audit", "cannot read audit.token_pin_file", err)
 	}
 	defer clear(pin)
-	st := keys.OpenPKCS11(keys.PKCS11Config{Module: n.cfg.Keystore.PKCS11.Module, TokenLabel: a.Token})
+	st := keys.OpenPKCS11(keys.PKCS11Config{Module: n.Config.Keystore.PKCS11.Module, TokenLabel: a.Token})
 	if err := st.Activate([]byte(strings.TrimSpace(string(pin)))); err != nil {
 		return nil, fmt.Errorf("audit signing key token %q: %w", a.Token, err)
 	}
-	n.ring.AddCA(auditTokenRing, st)
+	n.Ring.AddCA(auditTokenRing, st)
 	return st, nil
 }
 
 // ensureAuditKey loads or creates the audit signing key in its store and
 // registers its public key in the journal (AUD-2), so that checkpoints
 // verify offline from the database or an export.
-func ensureAuditKey(ctx context.Context, n *node) error {
-	label := n.cfg.Audit.SigningKey
-	ks, err := auditKeys(n)
+func (n *Node) ensureAuditKey(ctx context.Context) error {
+	label := n.Config.Audit.SigningKey
+	ks, err := n.auditKeys()
 	if err != nil {
 		return err
 	}
@@ -87,11 +86,11 @@ func ensureAuditKey(ctx context.Context, n *node) error {
 	if err != nil {
 		return fmt.Errorf("audit signing key %q: %w", label, err)
 	}
-	_, created, err := audit.RegisterKey(ctx, n.db, n.journal, sceau.System("service"), label, s.Public())
-	if err != nil || !created || ks == auditKeyStore(n.keys) {
+	_, created, err := audit.RegisterKey(ctx, n.DB, n.Journal, sceau.System("service"), label, s.Public())
+	if err != nil || !created || ks == auditKeyStore(n.Keys) {
 		return err
 	}
-	return handOverAuditKey(ctx, n, label, s)
+	return n.handOverAuditKey(ctx, label, s)
 }
 
 // handOverAuditKey lets the key the journal trusted so far vouch for a new
@@ -99,8 +98,8 @@ func ensureAuditKey(ctx context.Context, n *node) error {
 // registered audit key, it signs one checkpoint covering the new key's
 // registration, so that verification pinned to the old key trusts the new
 // one (key rotation, see audit.VerifyOptions.TrustedKeys).
-func handOverAuditKey(ctx context.Context, n *node, label string, next crypto.Signer) error {
-	old, err := n.keys.Signer(label)
+func (n *Node) handOverAuditKey(ctx context.Context, label string, next crypto.Signer) error {
+	old, err := n.Keys.Signer(label)
 	if errors.Is(err, sceau.ErrNotFound) {
 		return nil // a new installation: the token's key is the first
 	}
@@ -114,7 +113,7 @@ func handOverAuditKey(ctx context.Context, n *node, label string, next crypto.Si
 	if nextID, _ := audit.KeyID(next.Public()); nextID == oldID {
 		return nil
 	}
-	ks, err := audit.Keys(ctx, n.db)
+	ks, err := audit.Keys(ctx, n.DB)
 	if err != nil {
 		return err
 	}
@@ -125,15 +124,15 @@ func handOverAuditKey(ctx context.Context, n *node, label string, next crypto.Si
 	if !registered {
 		return nil
 	}
-	cp, err := audit.NewCheckpointer(n.db, old, nil)
+	cp, err := audit.NewCheckpointer(n.DB, old, nil)
 	if err != nil {
 		return err
 	}
 	if _, err := cp.Checkpoint(ctx, audit.KindPeriodic); err != nil {
 		return fmt.Errorf("audit signing key %q: the hand-over checkpoint failed: %w", label, err)
 	}
-	if n.log != nil {
-		n.log.Info("the previous audit signing key vouched for the token's key", "old", oldID[:16])
+	if n.Log != nil {
+		n.Log.Info("the previous audit signing key vouched for the token's key", "old", oldID[:16])
 	}
 	return nil
 }
@@ -143,9 +142,9 @@ func handOverAuditKey(ctx context.Context, n *node, label string, next crypto.Si
 // (AUD-2, AUD-4, AUD-5, AUD-6). The returned stop records the stop of
 // logging, signs a final checkpoint and flushes the export: call it after
 // the service's last event.
-func startAudit(ctx context.Context, n *node, log *slog.Logger) (stop func(), err error) {
-	a := n.cfg.Audit
-	ks, err := auditKeys(n)
+func (n *Node) startAudit(ctx context.Context, log *slog.Logger) (stop func(), err error) {
+	a := n.Config.Audit
+	ks, err := n.auditKeys()
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +152,11 @@ func startAudit(ctx context.Context, n *node, log *slog.Logger) (stop func(), er
 	if err != nil {
 		return nil, fmt.Errorf("audit signing key %q: %w", a.SigningKey, err)
 	}
-	snap, err := configSnapshot(n.cfg)
+	snap, err := configSnapshot(n.Config)
 	if err != nil {
 		return nil, err
 	}
-	version, changes, err := audit.RecordConfig(ctx, n.db, n.journal, sceau.System("config"), n.cfg.DataDir, snap)
+	version, changes, err := audit.RecordConfig(ctx, n.DB, n.Journal, sceau.System("config"), n.Config.DataDir, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -168,32 +167,30 @@ func startAudit(ctx context.Context, n *node, log *slog.Logger) (stop func(), er
 	if err != nil {
 		return nil, err
 	}
-	store := "software keystore " + n.cfg.Path(n.cfg.Keystore.Dir)
+	where := "software keystore " + n.Layout.KeystoreDir()
 	if a.Token != "" {
-		store = "PKCS#11 token " + a.Token
-	} else if n.cfg.Keystore.PKCS11 != nil {
+		where = "PKCS#11 token " + a.Token
+	} else if n.Config.Keystore.PKCS11 != nil {
 		// AUD-2 wants the key in the device when there is one: say where it is.
 		log.Warn("the audit signing key is in the software keystore although a PKCS#11 device is configured: set audit.token")
 	}
-	o := audit.Options{DB: n.db, Journal: n.journal, Signer: signer, KeyLabel: a.SigningKey, Log: log,
-		Settings:        map[string]any{"signing_key_store": store},
+	o := audit.Options{DB: n.DB, Journal: n.Journal, Signer: signer, KeyLabel: a.SigningKey, Log: log,
+		Settings:        map[string]any{"signing_key_store": where},
 		CheckpointEvery: a.Checkpoint.Every, CheckpointInterval: a.Checkpoint.Interval.Duration,
 		ExportInterval: a.Export.Interval.Duration, LiveRetention: a.Retention.Live.Duration,
 		RetentionInterval: a.Retention.Interval.Duration, Rules: rules, AnalysisInterval: a.Analysis.Interval.Duration}
-	if a.Export.Dir != "" {
-		o.ExportDir = n.cfg.Path(a.Export.Dir)
-	}
+	o.ExportDir = n.Layout.ExportDir()
 	if a.Export.S3.Endpoint != "" {
-		if o.Objects, err = objectStore(n.cfg); err != nil {
+		if o.Objects, err = objectStore(n.Config); err != nil {
 			return nil, err
 		}
-		o.ObjectPrefix = objectPrefix(n.cfg)
+		o.ObjectPrefix = objectPrefix(n.Config)
 		o.Settings["object_store"] = a.Export.S3.Endpoint + "/" + a.Export.S3.Bucket + "/" + o.ObjectPrefix
 	}
 	if a.Syslog.Address != "" {
 		o.Syslog = &audit.SyslogOptions{Network: a.Syslog.Network, Address: a.Syslog.Address, Facility: a.Syslog.Facility}
 		if a.Syslog.Network == "tls" {
-			if o.Syslog.TLS, err = syslogTLS(n.cfg); err != nil {
+			if o.Syslog.TLS, err = syslogTLS(n.Config); err != nil {
 				return nil, err
 			}
 		}
@@ -201,7 +198,7 @@ func startAudit(ctx context.Context, n *node, log *slog.Logger) (stop func(), er
 	if w := a.Analysis.Webhook; w.URL != "" {
 		o.Webhook = &audit.Webhook{URL: w.URL}
 		if w.TokenFile != "" {
-			b, err := os.ReadFile(n.cfg.Path(w.TokenFile))
+			b, err := os.ReadFile(n.Config.Path(w.TokenFile))
 			if err != nil {
 				return nil, sceau.E(sceau.Invalid, "audit", "cannot read audit.analysis.webhook.token_file", err)
 			}
@@ -212,13 +209,13 @@ func startAudit(ctx context.Context, n *node, log *slog.Logger) (stop func(), er
 	if err != nil {
 		return nil, err
 	}
-	col := &auditCollector{db: n.db, exportDir: o.ExportDir}
-	if err := n.metrics.Registry.Register(col); err != nil {
+	col := &auditCollector{db: n.DB, exportDir: o.ExportDir}
+	if err := n.Metrics.Registry.Register(col); err != nil {
 		log.Warn("audit metrics not registered", "err", err)
 	}
 	return func() {
 		svc.Stop()
-		n.metrics.Registry.Unregister(col)
+		n.Metrics.Registry.Unregister(col)
 	}, nil
 }
 
@@ -345,25 +342,11 @@ func (c *auditCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// auditSortedKeys lists a map's keys in order.
-func auditSortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // auditAPI serves the journal on the admin listener (AUD-3): reading,
 // verifying and exporting for the Auditor and the Security Officer,
 // entering events for the people who witness them.
-func auditAPI(n *node) *server.AuditAPI {
-	api := &server.AuditAPI{DB: n.db, Journal: n.journal}
-	if d := n.cfg.Audit.Export.Dir; d != "" {
-		api.ExportDir = n.cfg.Path(d)
-	}
-	return api
+func (n *Node) auditAPI() *server.AuditAPI {
+	return &server.AuditAPI{DB: n.DB, Journal: n.Journal, ExportDir: n.Layout.ExportDir()}
 }
 
 // objectPrefix is the prefix of the export's objects.

@@ -1,0 +1,13 @@
+package main
+
+import "sort"
+
+// sortedKeys lists a map's keys in order, for stable output.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

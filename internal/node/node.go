@@ -1,0 +1,273 @@
+package node
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/quorum"
+	"github.com/sceau/sceau/internal/revocation"
+	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/server"
+	"github.com/sceau/sceau/internal/store"
+)
+
+// Node is one open installation: the composition of every package over
+// its database and key stores.
+type Node struct {
+	Config  *config.Config
+	Layout  Layout
+	Log     *slog.Logger
+	DB      *store.DB
+	Keys    *keys.SoftStore // the service store: OCSP responders, admin TLS, CAs without an activation policy
+	Ring    *keys.Ring      // routes each key to its store
+	Journal *audit.Journal
+
+	Registry   *quorum.Registry // splits of activation secrets (KEY-2)
+	Sessions   *quorum.Sessions // activations in progress
+	Revocation *revocation.Service
+	Authority  *ca.Authority
+	Metrics    *server.Metrics
+
+	kick chan string // CA IDs whose CRL must be reissued now
+}
+
+// Open opens the installation cfg describes: the store (migrated), the
+// service keystore (activated from keystore.secret_file), the stores of the
+// CAs with an activation policy (not activated: KEY-5), the CAs that exist,
+// and the audit signing key (AUD-2). Declared CAs that do not exist yet are
+// logged and wait for CreateCAs. A nil log discards.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	specs, err := Specs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	n := &Node{Config: cfg, Layout: LayoutOf(cfg), Log: log, DB: db, Journal: audit.NewJournal(nil), Metrics: server.NewMetrics(),
+		kick: make(chan string, 64)}
+	n.Keys = keys.OpenSoftStore(n.Layout.KeystoreDir())
+	if err := n.activateServiceStore(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := n.record(ctx, "keystore.activated", map[string]any{"dir": n.Layout.KeystoreDir(), "method": "secret_file"}); err != nil {
+		n.Keys.Deactivate()
+		db.Close()
+		return nil, err
+	}
+	n.Ring = keys.NewRing(n.Keys)
+	n.openCAStores()
+	n.Registry = quorum.NewRegistry(db, n.Journal, nil)
+	n.Sessions = quorum.NewSessions(n.Registry)
+	n.Revocation = revocation.New(db, n.Journal, revocation.Options{
+		OCSPValidity: cfg.OCSP.Validity.Duration, OCSPRefreshBefore: cfg.OCSP.RefreshBefore.Duration,
+		OnRevoke: func(id string) {
+			select {
+			case n.kick <- id:
+			default: // a reissue is pending already
+			}
+		}})
+	n.Authority = ca.New(db, n.Journal, n.Ring, n.Revocation, ca.Options{
+		ActivationHint: n.activationHint,
+		Logger:         log, URLs: ca.URLs{Base: cfg.Public.BaseURL}, OCSPSignerValidity: cfg.OCSP.SignerValidity.Duration,
+		BatchMax: cfg.Issuance.BatchMax, BatchWait: cfg.Issuance.BatchWait.Duration, OrphanGrace: cfg.Issuance.OrphanGrace.Duration,
+		Observe: n.Metrics.ObserveIssuance})
+	n.Authority.Committer().Observe = n.Metrics.ObserveBatch
+	pending, err := n.Authority.LoadCreated(ctx, specs)
+	for _, id := range pending {
+		log.Warn("CA declared but not created: it serves nothing until its creation is approved and made",
+			"ca", id, "request", "sceau ca request-create "+id, "then", "sceau ca create --yes")
+	}
+	if err == nil {
+		err = n.Revocation.CheckShards(ctx) // a changed crl.shards would strand published partitions
+	}
+	if err == nil {
+		err = n.ensureAuditKey(ctx) // AUD-2: the checkpoint signing key (audit.go)
+	}
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// activateServiceStore opens the service keystore with the secret in
+// keystore.secret_file, creating the keystore the first time.
+func (n *Node) activateServiceStore() error {
+	if n.Config.Keystore.SecretFile == "" {
+		return sceau.Errorf(sceau.Unavailable, "sceau: keystore",
+			"keystore.secret_file is not set: this version needs it to activate the CA keys")
+	}
+	secret, err := readSecretFile(n.Layout.SecretFile())
+	if err != nil {
+		return err
+	}
+	defer clear(secret)
+	if !n.Keys.Exists() {
+		return n.Keys.Init(secret)
+	}
+	return n.Keys.Activate(secret)
+}
+
+// readSecretFile reads the service keystore's secret, without its newline.
+func readSecretFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, sceau.E(sceau.Unavailable, "sceau: keystore", "cannot read keystore.secret_file", err)
+	}
+	trimmed := []byte(strings.TrimSpace(string(b)))
+	clear(b)
+	return trimmed, nil
+}
+
+// Close drops key handles (KEY-5) and closes the store.
+func (n *Node) Close() {
+	if n.Authority != nil {
+		n.Authority.Close()
+	}
+	if n.Ring != nil {
+		n.Ring.Deactivate()
+	} else if n.Keys != nil {
+		n.Keys.Deactivate()
+	}
+	n.DB.Close()
+}
+
+// record writes one journal event of the service itself.
+func (n *Node) record(ctx context.Context, action string, details map[string]any) error {
+	return n.DB.InTx(ctx, func(tx *store.Tx) error {
+		return n.Journal.Append(ctx, tx, audit.Event{Actor: sceau.System("service"), Action: action, Object: "service:sceau", Details: details})
+	})
+}
+
+// Specs turns the configuration's CAs into the CA package's declarations.
+func Specs(cfg *config.Config) ([]ca.Spec, error) {
+	var out []ca.Spec
+	for _, c := range cfg.CAs {
+		kt, err := keys.ParseType(c.KeyType)
+		if err != nil {
+			return nil, err
+		}
+		s := ca.Spec{ID: c.ID, Parent: c.Parent, KeyType: kt, Validity: c.Validity.Duration, PathLen: *c.PathLen,
+			Subject: Subject(c.Subject),
+			CRL:     revocation.CRLSchedule{Validity: c.CRL.Validity.Duration, Refresh: c.CRL.Refresh.Duration, Shards: c.CRL.Shards}}
+		if s.Policies, err = policiesFrom(c.Policies); err != nil {
+			return nil, err
+		}
+		for _, p := range c.Profiles {
+			prof := ca.Profile{Name: p.Name, Validity: p.Validity.Duration, MaxValidity: p.MaxValidity.Duration,
+				AllowDNS: p.AllowDNSNames, AllowEmail: p.AllowEmails, AllowIP: p.AllowIPs, RequireSAN: p.RequireSAN, Lints: p.Lints}
+			for _, ku := range p.KeyUsage {
+				prof.KeyUsage |= ca.KeyUsageNames[ku]
+			}
+			for _, eku := range p.ExtKeyUsage {
+				prof.ExtKeyUsage = append(prof.ExtKeyUsage, ca.ExtKeyUsageNames[eku])
+			}
+			for _, t := range p.KeyTypes {
+				kt, err := keys.ParseType(t)
+				if err != nil {
+					return nil, err
+				}
+				prof.KeyTypes = append(prof.KeyTypes, kt)
+			}
+			if prof.Policies, err = policiesFrom(p.Policies); err != nil {
+				return nil, err
+			}
+			s.Profiles = append(s.Profiles, prof)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+var oidOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
+
+// Subject is the distinguished name a CA's subject section declares.
+func Subject(s config.Subject) pkix.Name {
+	n := pkix.Name{CommonName: s.CommonName}
+	if s.Country != "" {
+		n.Country = []string{s.Country}
+	}
+	if s.Organization != "" {
+		n.Organization = []string{s.Organization}
+	}
+	if s.OrganizationalUnit != "" {
+		n.OrganizationalUnit = []string{s.OrganizationalUnit}
+	}
+	if s.OrganizationIdentifier != "" {
+		n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: oidOrganizationIdentifier, Value: s.OrganizationIdentifier})
+	}
+	return n
+}
+
+func policiesFrom(ps []config.Policy) ([]ca.Policy, error) {
+	var out []ca.Policy
+	for _, p := range ps {
+		var oid asn1.ObjectIdentifier
+		for _, part := range strings.Split(p.OID, ".") {
+			v, err := strconv.Atoi(part)
+			if err != nil {
+				return nil, fmt.Errorf("policy OID %q: %w", p.OID, err)
+			}
+			oid = append(oid, v)
+		}
+		out = append(out, ca.Policy{OID: oid, CPSURI: p.CPSURI})
+	}
+	return out, nil
+}
+
+// OpenStore opens the database the configuration names (not migrated).
+func OpenStore(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	if cfg.Database.Engine == "postgres" {
+		dsn, err := os.ReadFile(cfg.Path(cfg.Database.DSNFile))
+		if err != nil {
+			return nil, sceau.E(sceau.Unavailable, "database", "cannot read database.dsn_file", err)
+		}
+		return store.Open(ctx, store.Postgres, strings.TrimSpace(string(dsn)))
+	}
+	return store.Open(ctx, store.SQLite, cfg.Path(cfg.Database.Path))
+}
+
+// OpenExistingStore opens the database of an installation that exists,
+// without creating one.
+func OpenExistingStore(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	if cfg.Database.Engine != "postgres" {
+		if _, err := os.Stat(cfg.Path(cfg.Database.Path)); err != nil {
+			return nil, sceau.E(sceau.NotFound, "node", "the installation has no database", err)
+		}
+	}
+	return OpenStore(ctx, cfg)
+}
+
+// OpenMigratedStore opens and migrates the database the configuration names.
+func OpenMigratedStore(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	db, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}

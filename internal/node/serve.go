@@ -1,0 +1,122 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/server"
+)
+
+// Serve runs the installation cfg describes until ctx ends: it opens the
+// node, starts the journal's workers, revokes serials left reserved by an
+// interrupted issuance, reissues CRLs on schedule and after each
+// revocation, renews OCSP responders, and serves the public and the admin
+// listeners. ready, if set, is called with the node once the listeners are
+// bound.
+func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(*Node)) error {
+	// Issuance allocates briskly and the heap stays small (tens of MiB):
+	// collecting less often buys about 7% of issuance throughput. GOGC and
+	// GOMEMLIMIT in the environment take precedence.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
+	}
+	n, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	// AUD-2, AUD-4..6: checkpoints, export, retention, analysis; stopped
+	// after service.stopped below, with a final checkpoint (audit.go).
+	stopAudit, err := n.startAudit(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopAudit()
+	// AUD-1: start and stop of the application are journal events; if the
+	// journal cannot be written, the service does not start (AUD-7).
+	if err := n.record(ctx, "service.started", map[string]any{"pid": os.Getpid(), "data_dir": cfg.DataDir,
+		"public": cfg.Public.Listen, "admin": cfg.Admin.Listen}); err != nil {
+		return err
+	}
+	defer func() {
+		if err := n.record(context.Background(), "service.stopped", map[string]any{"pid": os.Getpid()}); err != nil {
+			log.Error("cannot record the stop in the audit journal", "err", err)
+		}
+	}()
+	if k, err := n.Authority.RecoverOrphans(ctx); err != nil {
+		return err
+	} else if k > 0 {
+		log.Warn("revoked serials left by interrupted issuances", "count", k)
+	}
+	tlsCfg, err := access.ServerTLS(n.Layout.AdminDir(), n.Keys)
+	if err != nil {
+		return err
+	}
+	responder := n.Revocation.NewResponder(log)
+	responder.Observe = n.Metrics.ObserveOCSP
+	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log}
+	acc, err := n.Access(ctx)
+	if err != nil {
+		return err
+	}
+	adm := &server.Admin{Authority: n.Authority, Revocation: n.Revocation, Metrics: n.Metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
+		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI()}
+	if adm.Backups, err = n.KeyBackups(acc); err != nil { // KEY-4, KEY-6
+		return err
+	}
+
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		n.Revocation.RunScheduler(sctx, n.kick, time.Minute, func(msg string, args ...any) { log.Warn(msg, args...) })
+	}()
+	go n.maintain(sctx, log)
+	log.Info("sceau started", "config", cfg.DataDir, "pid", os.Getpid())
+	err = server.Listen(sctx, log, []server.Listener{
+		{Name: "public", Addr: cfg.Public.Listen, Handler: pub.Handler()},
+		{Name: "admin", Addr: cfg.Admin.Listen, Handler: adm.Handler(), TLS: tlsCfg},
+	}, func() {
+		if ready != nil {
+			ready(n)
+		}
+	})
+	cancel()
+	<-schedDone
+	log.Info("sceau stopped")
+	return err
+}
+
+// maintain revokes orphaned reservations every minute and renews the OCSP
+// responders daily, until ctx ends.
+func (n *Node) maintain(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	orphans := time.NewTicker(time.Minute)
+	defer orphans.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-orphans.C:
+			if k, err := n.Authority.RecoverOrphans(ctx); err != nil && ctx.Err() == nil {
+				log.Error("orphan recovery failed", "err", err)
+			} else if k > 0 {
+				log.Warn("revoked serials left by interrupted issuances", "count", k)
+			}
+		case <-t.C:
+			if err := n.Authority.RenewOCSPResponders(ctx); err != nil && ctx.Err() == nil {
+				log.Error("OCSP responder renewal failed", "err", err)
+			}
+		}
+	}
+}
