@@ -10,7 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-		"strconv"
+	"strconv"
 	"strings"
 	"time"
 

@@ -251,7 +251,9 @@ func (c *Ceremony) database(ctx context.Context) (*store.DB, error) {
 }
 
 // registry reads the splits in db, outside any node.
-func registry(db *store.DB) *quorum.Registry { return quorum.NewRegistry(db, audit.NewJournal(nil), nil) }
+func registry(db *store.DB) *quorum.Registry {
+	return quorum.NewRegistry(db, audit.NewJournal(nil), nil)
+}
 
 // Describe reads a CA from the database: its certificates and its split.
 func (c *Ceremony) Describe(ctx context.Context, id string) (*ceremony.CAFacts, error) {

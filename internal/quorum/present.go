@@ -75,7 +75,9 @@ func CardRefusal(err error) string {
 }
 
 // Session is the presenter of one activation in progress in this process.
-func (c *Custodian) Session(keyID, id string) Presenter { return custodianSession{c: c, keyID: keyID, id: id} }
+func (c *Custodian) Session(keyID, id string) Presenter {
+	return custodianSession{c: c, keyID: keyID, id: id}
+}
 
 type custodianSession struct {
 	c         *Custodian

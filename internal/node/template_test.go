@@ -1,4 +1,4 @@
-package main
+package node_test
 
 import (
 	"testing"
@@ -10,7 +10,7 @@ import (
 // The configuration written by init and demo is valid and self-consistent.
 func TestConfigTemplateParses(t *testing.T) {
 	for _, demo := range []bool{false, true} {
-		b := renderConfig(templateData{Demo: demo, Org: "Test", PublicListen: "127.0.0.1:18080", AdminListen: "127.0.0.1:18443",
+		b := node.RenderConfig(node.ConfigValues{Demo: demo, Org: "Test", PublicListen: "127.0.0.1:18080", AdminListen: "127.0.0.1:18443",
 			BaseURL: "http://127.0.0.1:18080"})
 		c, err := config.Parse(b)
 		if err != nil {

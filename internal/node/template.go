@@ -1,0 +1,234 @@
+package node
+
+import (
+	"bytes"
+	"text/template"
+)
+
+// configTemplate is the commented sceau.yaml written by `sceau init` and
+// `sceau demo` (RenderConfig). Every field says its unit and default.
+var configTemplate = template.Must(template.New("sceau.yaml").Parse(`# Sceau configuration{{if .Demo}} — DEMO INSTALLATION, NOT FOR PRODUCTION{{end}}
+# Decoded strictly: an unknown key is an error. Durations take Go forms
+# (90m, 36h) or days and years (397d, 10y = 3650 days).
+
+# Directory holding the database, keystore and admin credentials. Relative
+# paths below are relative to it; a relative data_dir is relative to this file.
+data_dir: .
+
+database:
+  # sqlite (one node, default) or postgres (several nodes).
+  engine: sqlite
+  # SQLite file (WAL, synchronous=FULL). Default: sceau.db
+  path: sceau.db
+  # For postgres: a file holding the connection string (never inline).
+  # dsn_file: secrets/postgres.dsn
+
+keystore:
+  # Encrypted software keystore (AES-256-GCM, Argon2id). Default: keys
+  dir: keys
+  # File holding the keystore's activation secret, mode 0600.
+  secret_file: secrets/keystore.secret
+
+public:
+  # Read-only public listener: CA certificates, CRLs, OCSP. Default: 127.0.0.1:8080
+  listen: {{.PublicListen}}
+  # URL the world uses to reach it; CDP, AIA and OCSP URLs in certificates
+  # are built from it. Default: http://<listen>
+  base_url: {{.BaseURL}}
+
+admin:
+  # Administration listener: TLS 1.3, client certificate required. Default: 127.0.0.1:8443
+  listen: {{.AdminListen}}
+  # Admin CA, listener certificate and operator credentials. Default: admin
+  dir: admin
+  # Largest accepted request body, bytes. Default: 65536
+  max_body_bytes: 65536
+
+issuance:
+  # Operations committed per transaction (group commit). Default: 128
+  batch_max: 128
+  # How long to wait to fill a batch when idle. Default: 0s
+  batch_wait: 0s
+  # A serial reserved this long ago whose certificate was never stored is
+  # an orphan of a crash and is revoked at start. Default: 5m
+  orphan_grace: 5m
+
+ocsp:
+  # nextUpdate - thisUpdate of OCSP responses. Default: 4d
+  validity: 4d
+  # Pre-signed responses are re-signed when they expire within this. Default: 2d
+  refresh_before: 2d
+  # Lifetime of each CA's delegated OCSP responder certificate. Default: 90d
+  signer_validity: 90d
+
+# The audit journal (docs/audit.md): signed checkpoints, export to the backup
+# site, syslog collection, retention and anomaly alerts.
+audit:
+  # Keystore label of the checkpoint signing key (ECDSA P-256). Default: audit-signing
+  signing_key: audit-signing
+  # With a PKCS#11 device, keep that key in it (AUD-2): the label of a token
+  # of its own, and the file holding the token's user PIN. Default: "" (keystore)
+  # token: audit
+  # token_pin_file: secrets/audit-token.pin
+  checkpoint:
+    # Sign the chain head every this many events... Default: 1000
+    every: 1000
+    # ...and at least this often when events were appended. Default: 5m
+    interval: 5m
+  export:
+    # Continuous export as JSON lines with the checkpoints: point it at the
+    # backup site's mount. Empty turns it off. Default: "" (off)
+    dir: audit-export
+    # Time between export runs. Default: 10s
+    interval: 10s
+    # Also to S3-compatible object storage (path-style, Signature V4; the
+    # keys in files). Default: off
+    # s3: {endpoint: "https://s3.example.org", bucket: journal, access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
+  syslog:
+    # RFC 5424 collector, host:port. Empty turns forwarding off. Default: ""
+    address: ""
+    # udp, tcp (octet counting) or tls (RFC 5425; the collector's certificate
+    # is verified against ca_file, a PEM file, or the system's roots). Default: udp
+    network: udp
+    # RFC 5424 facility. Default: 13 (log audit)
+    facility: 13
+  retention:
+    # Events stay in the live journal this long, then move to the archive
+    # with their checkpoints. At least 31d (AUD-4). Default: 31d
+    live: 31d
+    # Time between archive moves. Default: 1h
+    interval: 1h
+  analysis:
+    # Time between runs of the anomaly rules over new events. Default: 5s
+    interval: 5s
+    # Failed logins of one account within the window that raise an alert
+    # (0 turns the rule off). Default: 5 within 5m
+    failed_logins: 5
+    failed_login_window: 5m
+    # Revocations within the window that raise an alert. Default: 100 within 10m
+    mass_revocations: 100
+    mass_revocation_window: 10m
+    # Events dated this much before the previous one, or ahead of the clock,
+    # raise an alert. Default: 2m
+    clock_jump: 2m
+    # People acting outside these hours raise an alert. No days: off. Default: off
+    # working_hours: {days: [mon, tue, wed, thu, fri], start: "07:00", end: "20:00", timezone: Europe/Paris}
+    # A CA key activated outside a ceremony (and outside these windows)
+    # raises an alert. Default: true, no windows
+    ceremony_rule: true
+    # ceremony_windows:
+    #   - {start: 2026-06-01T08:00:00+02:00, end: 2026-06-01T18:00:00+02:00}
+    # Each alert is also posted as JSON here (http or https). Default: "" (off)
+    webhook:
+      url: ""
+      # File holding a bearer token sent with each alert (never inline).
+      # token_file: secrets/webhook.token
+
+# People and dual control (docs/roles.md).
+access:
+  # ROLE-3: how many distinct people, besides the requester, approve an
+  # action under dual control (role grants, key backup/import/destruction,
+  # CA creation and termination, mass revocation). At least 1. Default: 2
+  approvals: 2
+  # How long a request waits for its approvals before it expires (5m..30d).
+  # Default: 24h
+  approval_lifetime: 24h
+  # Per-action overrides, each at least 1. Default: none
+  # approvals_for: {key.destroy: 3}
+  # ROLE-4: the AES-256 key that seals the TOTP secrets in the database,
+  # created by init, mode 0600. Back it up with the keystore secret: without
+  # it nobody can log in with a password. Default: secrets/totp.key
+  totp_key_file: secrets/totp.key
+
+# The CA hierarchy (CA-1). Parents come before their children.
+cas:
+  - id: root
+    subject:
+      common_name: {{.Org}} Root CA{{if .Demo}} (demo){{end}}
+      organization: {{.Org}}
+      country: FR
+    key_type: ecdsa-p384
+    # At most 10y (KEY-7).
+    validity: 10y
+    crl:
+      # Default for a root: 7d; refresh: half the validity.
+      validity: 7d
+  - id: issuing
+    parent: root
+    subject:
+      common_name: {{.Org}} Issuing CA{{if .Demo}} (demo){{end}}
+      organization: {{.Org}}
+      country: FR
+    key_type: ecdsa-p256
+    # Must end before the parent: 5y is well inside the root's 10y.
+    validity: 5y
+    path_len: 0
+{{- if .Demo}}
+    # KEY-2: the key has a keystore of its own whose secret is split among
+    # five key share holders; three must present their shares to activate it.
+    # The demo activates it with its demo shares and PINs.
+    activation:
+      threshold: 3
+      holders: [alice, bob, carol, dave, erin]
+      window: 10m
+{{- else}}
+    # KEY-2: for production, give the CA key m-of-n activation. init then
+    # asks each holder for the PIN of their share (or reads --pins DIR), and
+    # the CA signs only after 'sceau ca activate' by m of them:
+    # activation:
+    #   threshold: 3
+    #   holders: [alice, bob, carol, dave, erin]
+    #   window: 10m
+{{- end}}
+    policies:
+      - oid: 1.2.250.1.999.1.1
+    crl:
+      validity: 24h
+      refresh: 12h
+      # Partition the CRL in this many shards (each cert names its shard in its CDP). Default: 0
+      shards: 0
+    profiles:
+      - name: server
+        key_usage: [digitalSignature]
+        ext_key_usage: [serverAuth]
+        policies:
+          - oid: 1.2.250.1.999.1.1
+            cps_uri: {{.BaseURL}}/cps
+        key_types: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
+        validity: 397d
+        max_validity: 397d
+        allow_dns_names: true
+        allow_ips: true
+        require_san: true
+        lints: [rfc5280, etsi]
+      - name: person
+        key_usage: [digitalSignature, keyEncipherment]
+        ext_key_usage: [clientAuth, emailProtection]
+        policies:
+          - oid: 1.2.250.1.999.1.2
+            cps_uri: {{.BaseURL}}/cps
+        validity: 3y
+        max_validity: 3y
+        allow_emails: true
+        lints: [rfc5280, etsi]
+`))
+
+// ConfigValues are what the configuration template takes: the rest are
+// the documented defaults.
+type ConfigValues struct {
+	Demo         bool
+	Org          string
+	PublicListen string
+	AdminListen  string
+	BaseURL      string
+}
+
+// RenderConfig is the commented configuration of a new installation, every
+// field with its unit and default.
+func RenderConfig(d ConfigValues) []byte {
+	var b bytes.Buffer
+	if err := configTemplate.Execute(&b, d); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
