@@ -338,29 +338,7 @@ func (s *Service) RunScheduler(ctx context.Context, kick <-chan string, every ti
 	actor := sceau.System("scheduler")
 	t := time.NewTicker(every)
 	defer t.Stop()
-	check := func() {
-		s.mu.RLock()
-		ids := make([]string, 0, len(s.issuers))
-		for id := range s.issuers {
-			ids = append(ids, id)
-		}
-		s.mu.RUnlock()
-		for _, id := range ids {
-			iss, _ := s.Issuer(id)
-			c, err := s.Latest(ctx, id, FullCRL)
-			if err == nil && s.clock.Now().Sub(c.ThisUpdate) < iss.CRL.Refresh {
-				continue
-			}
-			if _, err := s.IssueCRL(ctx, actor, id); err != nil && ctx.Err() == nil {
-				logf("crl issuance failed", "ca", id, "err", err)
-			}
-		}
-		if n, err := s.Refresh(ctx, 10000); err != nil && ctx.Err() == nil {
-			logf("ocsp refresh failed", "err", err)
-		} else if n > 0 {
-			logf("ocsp responses refreshed", "count", n)
-		}
-	}
+	check := func() { s.schedulerPass(ctx, actor, logf) }
 	check()
 	for {
 		select {
@@ -373,6 +351,40 @@ func (s *Service) RunScheduler(ctx context.Context, kick <-chan string, every ti
 				logf("crl issuance failed", "ca", id, "err", err)
 			}
 		}
+	}
+}
+
+// schedulerPass issues the CRLs that are due: those older than their
+// refresh, and those owed a revocation made since (CA-3); then it re-signs
+// the OCSP responses that expire soon.
+func (s *Service) schedulerPass(ctx context.Context, actor sceau.Actor, logf func(msg string, args ...any)) {
+	s.mu.RLock()
+	ids := make([]string, 0, len(s.issuers))
+	for id := range s.issuers {
+		ids = append(ids, id)
+	}
+	s.mu.RUnlock()
+	for _, id := range ids {
+		iss, _ := s.Issuer(id)
+		c, err := s.Latest(ctx, id, FullCRL)
+		if err == nil && s.clock.Now().Sub(c.ThisUpdate) < iss.CRL.Refresh {
+			// CA-3: a revocation acknowledged after this CRL is owed
+			// now, not at the next refresh (owed.go).
+			if owed, oerr := s.owesCRL(ctx, id, c); oerr != nil || !owed {
+				if oerr != nil && ctx.Err() == nil {
+					logf("owed crl check failed", "ca", id, "err", oerr)
+				}
+				continue
+			}
+		}
+		if _, err := s.IssueCRL(ctx, actor, id); err != nil && ctx.Err() == nil {
+			logf("crl issuance failed", "ca", id, "err", err)
+		}
+	}
+	if n, err := s.Refresh(ctx, 10000); err != nil && ctx.Err() == nil {
+		logf("ocsp refresh failed", "err", err)
+	} else if n > 0 {
+		logf("ocsp responses refreshed", "count", n)
 	}
 }
 

@@ -1,0 +1,12 @@
+package revocation
+
+import (
+	"context"
+
+	"github.com/sceau/sceau/internal/sceau"
+)
+
+// SchedulerPass runs one pass of the CRL scheduler, for tests.
+func (s *Service) SchedulerPass(ctx context.Context, logf func(msg string, args ...any)) {
+	s.schedulerPass(ctx, sceau.System("scheduler"), logf)
+}
