@@ -146,6 +146,12 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// AUD-2, AUD-5: never write past a witness the database contradicts:
+	// appending a rolled-back database's events after the export's own
+	// would fork the evidence and hide the rollback.
+	if err := CheckWitness(ctx, e.db, Witness{Source: "the export " + e.dir, Seq: cur.Seq, Hash: cur.Hash, Checkpoint: cur.Checkpoint}); err != nil {
+		return 0, err
+	}
 	cur.Version = 1
 	var seg *os.File
 	defer func() {

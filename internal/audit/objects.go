@@ -102,6 +102,11 @@ func (x *ObjectExporter) Export(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// AUD-2, AUD-5: as for the directory export, never past a witness
+	// the database contradicts.
+	if err := CheckWitness(ctx, x.db, Witness{Source: "the object store export " + x.prefix, Seq: cur.Seq, Hash: cur.Hash, Checkpoint: cur.Checkpoint}); err != nil {
+		return 0, err
+	}
 	var total int64
 	var buf bytes.Buffer
 	for {

@@ -152,6 +152,17 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 		}
 	}
 	s.analyzer = NewAnalyzer(o.DB, o.Journal, o.Rules, o.Clock)
+	if o.Objects != nil {
+		// AUD-2, AUD-5: the bucket witnesses the journal too.
+		// A bucket out of reach does not stop the service: the exporter
+		// checks again before it writes anything.
+		cur, err := ReadObjectCursor(ctx, o.Objects, o.ObjectPrefix)
+		if err != nil {
+			o.Log.Warn("the object store export cannot be compared with the database now", "err", err)
+		} else if err := CheckWitness(ctx, o.DB, Witness{Source: "the object store export " + o.ObjectPrefix, Seq: cur.Seq, Hash: cur.Hash, Checkpoint: cur.Checkpoint}); err != nil {
+			return nil, err
+		}
+	}
 	if _, _, err := RegisterKey(ctx, o.DB, o.Journal, sceau.System("audit"), o.KeyLabel, o.Signer.Public()); err != nil {
 		return nil, err
 	}

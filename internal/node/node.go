@@ -63,6 +63,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 		db.Close()
 		return nil, err
 	}
+	// AUD-2, AUD-5: a database restored from an older copy is refused
+	// before anything is written to it (docs/reliability.md says how to
+	// recover).
+	if err := checkWitnesses(ctx, db, LayoutOf(cfg)); err != nil {
+		db.Close()
+		return nil, err
+	}
 	n := &Node{Config: cfg, Layout: LayoutOf(cfg), Log: log, DB: db, Journal: audit.NewJournal(nil), Metrics: server.NewMetrics(),
 		kick: make(chan string, 64)}
 	n.Keys = keys.OpenSoftStore(n.Layout.KeystoreDir())
@@ -270,4 +277,21 @@ func OpenMigratedStore(ctx context.Context, cfg *config.Config) (*store.DB, erro
 		return nil, err
 	}
 	return db, nil
+}
+
+// checkWitnesses compares the database with what the journal's export
+// directory holds of it.
+func checkWitnesses(ctx context.Context, db *store.DB, l Layout) error {
+	dir := l.ExportDir()
+	if dir == "" {
+		return nil
+	}
+	w, err := audit.ExportWitness(dir)
+	if err != nil {
+		return err
+	}
+	if err := audit.CheckWitness(ctx, db, w); err != nil {
+		return fmt.Errorf("sceau refuses to start: %w", err)
+	}
+	return nil
 }
