@@ -1,23 +1,15 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
+	"context"
 	"fmt"
-	"net/http"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -26,10 +18,8 @@ import (
 // change, suspend, resume, delete, and personal admin client certificates.
 
 func newAccountSetCmd(e *env) *cobra.Command {
-	var (
-		fullName string
-		yes      bool
-	)
+	var fullName string
+	var yes *yesFlag
 	cmd := &cobra.Command{
 		Use:   "set NAME --full-name \"First Last\" --yes",
 		Short: "Change an account's full name (Security Officer)",
@@ -39,36 +29,33 @@ func newAccountSetCmd(e *env) *cobra.Command {
 			if fullName == "" {
 				return sceau.Errorf(sceau.Invalid, "account set", "--full-name is required")
 			}
-			if !yes {
-				fmt.Fprintf(e.stdout, "would set the full name of %s to %q; run again with --yes\n", args[0], fullName)
+			if yes.dryRun(e, "set the full name of %s to %q", args[0], fullName) {
 				return nil
 			}
-			_, c, err := loadClient(e)
+			a, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Account, error) {
+				return c.ChangeAccount(ctx, args[0], server.AccountChange{FullName: fullName})
+			})
 			if err != nil {
-				return err
-			}
-			var a access.Account
-			if err := c.do(cmd.Context(), http.MethodPatch, "/api/v1/accounts/"+pathEscape(args[0]), server.AccountChange{FullName: fullName}, &a); err != nil {
 				return err
 			}
 			if e.jsonOut {
 				return printJSON(e.stdout, a)
 			}
-			printAccount(e.stdout, &a)
+			printAccount(e.stdout, a)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&fullName, "full-name", "", "the person's name")
 	cmd.Flags().StringVar(&fullName, "display-name", "", "same as --full-name")
-	cmd.Flags().BoolVar(&yes, "yes", false, "do it")
+	yes = addYes(cmd, "do it")
 	return cmd
 }
 
 // accountStatusVerbs describe suspend, resume and delete.
 var accountStatusVerbs = map[string]struct {
-	short, long    string
-	method, suffix string
-	needsReason    bool
+	short, long string
+	call        func(c *adminapi.Client, ctx context.Context, name, reason string) (*access.Account, error)
+	needsReason bool
 }{
 	"suspend": {"Suspend an account at once (Security Officer); its sessions end",
 		`suspend disables the account NAME from its next request on (ROLE-4): its sessions
@@ -76,25 +63,23 @@ end, its password and its certificates authenticate nobody, and the requests
 under dual control it made fail if approved later. Its roles and records stay.
 One Security Officer may do it alone: it only ever removes rights. The last
 active Security Officer cannot be suspended. 'sceau account resume' undoes it.`,
-		http.MethodPost, "/suspend", true},
+		(*adminapi.Client).SuspendAccount, true},
 	"resume": {"Reactivate a suspended account (another Security Officer)",
 		`resume reactivates the suspended account NAME. A person cannot resume themself.
 Sessions ended by the suspension stay ended: the person logs in again.`,
-		http.MethodPost, "/resume", false},
+		(*adminapi.Client).ResumeAccount, false},
 	"delete": {"Disable an account for good (Security Officer); history is kept",
 		`delete disables the account NAME for good. Nothing is erased: the account, its
 personnel record and every journal event stay. Its password and TOTP secret
 are dropped, its sessions end, its certificates are revoked and its roles are
 closed (role.removed). The last active Security Officer cannot be deleted.`,
-		http.MethodDelete, "", true},
+		(*adminapi.Client).DeleteAccount, true},
 }
 
 func newAccountStatusCmd(e *env, verb string) *cobra.Command {
 	v := accountStatusVerbs[verb]
-	var (
-		reason string
-		yes    bool
-	)
+	var reason string
+	var yes *yesFlag
 	cmd := &cobra.Command{
 		Use:   verb + " NAME --reason WHY --yes",
 		Short: v.short,
@@ -104,16 +89,13 @@ func newAccountStatusCmd(e *env, verb string) *cobra.Command {
 			if v.needsReason && reason == "" {
 				return sceau.Errorf(sceau.Invalid, "account "+verb, "--reason is required (it is recorded in the journal)")
 			}
-			if !yes {
-				fmt.Fprintf(e.stdout, "would %s the account %s; run again with --yes\n", verb, args[0])
+			if yes.dryRun(e, "%s the account %s", verb, args[0]) {
 				return nil
 			}
-			_, c, err := loadClient(e)
+			a, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Account, error) {
+				return v.call(c, ctx, args[0], reason)
+			})
 			if err != nil {
-				return err
-			}
-			var a access.Account
-			if err := c.do(cmd.Context(), v.method, "/api/v1/accounts/"+pathEscape(args[0])+v.suffix, server.StatusChange{Reason: reason}, &a); err != nil {
 				return err
 			}
 			if e.jsonOut {
@@ -124,7 +106,7 @@ func newAccountStatusCmd(e *env, verb string) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the journal)")
-	cmd.Flags().BoolVar(&yes, "yes", false, "do it")
+	yes = addYes(cmd, "do it")
 	return cmd
 }
 
@@ -144,7 +126,7 @@ certificate is refused on its next request.`,
 	var (
 		outDir   string
 		validity time.Duration
-		yes      bool
+		yes      *yesFlag
 	)
 	issue := &cobra.Command{
 		Use:   "issue NAME --out DIR --yes",
@@ -158,55 +140,31 @@ certificate is refused on its next request.`,
 			if outDir == "" {
 				return sceau.Errorf(sceau.Invalid, "account cert issue", "--out DIR is required")
 			}
-			certPath, keyPath := filepath.Join(outDir, name+".pem"), filepath.Join(outDir, name+"-key.pem")
-			for _, p := range []string{certPath, keyPath} {
-				if _, err := os.Stat(p); err == nil {
-					return sceau.Errorf(sceau.Conflict, "account cert issue", "%s exists already: it is never overwritten", p)
-				}
+			if err := access.CheckPersonalFiles(outDir, name); err != nil {
+				return err
 			}
-			if !yes {
-				fmt.Fprintf(e.stdout, "would make a key in %s and have a personal admin certificate issued for %s; run again with --yes\n", keyPath, name)
+			certPath, keyPath, _ := access.PersonalFiles(outDir, name)
+			if yes.dryRun(e, "make a key in %s and have a personal admin certificate issued for %s", keyPath, name) {
 				return nil
 			}
 			_, c, err := loadClient(e)
 			if err != nil {
 				return err
 			}
-			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			key, err := access.NewPersonalKey(name)
 			if err != nil {
 				return err
 			}
-			csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: name}}, key)
-			if err != nil {
-				return err
-			}
-			req := server.PersonalCertRequest{CSR: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))}
+			req := server.PersonalCertRequest{CSR: key.CSR}
 			if validity > 0 {
 				req.Validity = validity.String()
 			}
-			var ic access.IssuedCertificate
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/accounts/"+pathEscape(name)+"/certificates", req, &ic); err != nil {
-				return err
-			}
-			pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+			ic, err := c.IssueAccountCertificate(cmd.Context(), name, req)
 			if err != nil {
 				return err
 			}
-			if err := os.MkdirAll(outDir, 0o700); err != nil {
-				return sceau.E(sceau.Unavailable, "account cert issue", "cannot create "+outDir, err)
-			}
-			if err := writeNewFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600); err != nil {
+			if err := key.Write(outDir, ic); err != nil {
 				return err
-			}
-			clear(pkcs8)
-			if err := writeNewFile(certPath, []byte(ic.Certificate), 0o644); err != nil {
-				return err
-			}
-			caPath := filepath.Join(outDir, access.AdminCAFile)
-			if _, err := os.Stat(caPath); errors.Is(err, os.ErrNotExist) {
-				if err := writeNewFile(caPath, []byte(ic.AdminCA), 0o644); err != nil {
-					return err
-				}
 			}
 			if e.jsonOut {
 				return printJSON(e.stdout, ic.BoundCertificate)
@@ -219,15 +177,17 @@ certificate is refused on its next request.`,
 	}
 	issue.Flags().StringVar(&outDir, "out", "", "directory for NAME.pem and NAME-key.pem (never overwritten)")
 	issue.Flags().DurationVar(&validity, "validity", 0, "lifetime, e.g. 2160h (default 1 year, at most 397 days)")
-	issue.Flags().BoolVar(&yes, "yes", false, "do it")
+	yes = addYes(issue, "do it")
 
 	list := &cobra.Command{
 		Use:   "list NAME",
 		Short: "List the admin certificates bound to NAME, revoked ones too",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var list []access.BoundCertificate
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/accounts/"+pathEscape(args[0])+"/certificates", &list); err != nil || printed {
+			list, printed, err := fetch(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) ([]access.BoundCertificate, error) {
+				return c.AccountCertificates(ctx, args[0])
+			})
+			if err != nil || printed {
 				return err
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -249,23 +209,19 @@ certificate is refused on its next request.`,
 		},
 	}
 	var reason string
-	var yesRevoke bool
+	var yesRevoke *yesFlag
 	revoke := &cobra.Command{
 		Use:   "revoke NAME SERIAL --reason WHY --yes",
 		Short: "Revoke a personal admin certificate (by serial or SHA-256); refused from its next request",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !yesRevoke {
-				fmt.Fprintf(e.stdout, "would revoke certificate %s of %s; run again with --yes\n", args[1], args[0])
+			if yesRevoke.dryRun(e, "revoke certificate %s of %s", args[1], args[0]) {
 				return nil
 			}
-			_, c, err := loadClient(e)
+			bc, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.BoundCertificate, error) {
+				return c.RevokeAccountCertificate(ctx, args[0], args[1], reason)
+			})
 			if err != nil {
-				return err
-			}
-			var bc access.BoundCertificate
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/accounts/"+pathEscape(args[0])+"/certificates/"+pathEscape(args[1])+"/revoke",
-				server.StatusChange{Reason: reason}, &bc); err != nil {
 				return err
 			}
 			if e.jsonOut {
@@ -276,7 +232,7 @@ certificate is refused on its next request.`,
 		},
 	}
 	revoke.Flags().StringVar(&reason, "reason", "", "why (recorded in the journal)")
-	revoke.Flags().BoolVar(&yesRevoke, "yes", false, "do it")
+	yesRevoke = addYes(revoke, "do it")
 	cmd.AddCommand(issue, list, revoke)
 	return cmd
 }

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
@@ -72,8 +72,19 @@ For scripts, --pin-file HOLDER=FILE reads a PIN from a file instead.`,
 			if len(shares) == 0 && len(cards) == 0 {
 				return sceau.Errorf(sceau.Invalid, "ca activate", "name at least one --share HOLDER=FILE or --card HOLDER=TOKEN")
 			}
-			holderCards := map[string]quorum.Card{}
-			var cardHolders []string
+			// The shares in the order given: files, then cards.
+			var brought []quorum.HolderShare
+			for _, s := range shares {
+				holder, file, ok := strings.Cut(s, "=")
+				if !ok {
+					return sceau.Errorf(sceau.Invalid, "ca activate", "--share wants HOLDER=FILE, got %q", s)
+				}
+				shareFile, err := os.ReadFile(file)
+				if err != nil {
+					return sceau.E(sceau.Invalid, "ca activate", "cannot read the share file of "+holder, err)
+				}
+				brought = append(brought, quorum.HolderShare{Holder: holder, File: shareFile})
+			}
 			for _, s := range cards {
 				holder, token, ok := strings.Cut(s, "=")
 				if !ok {
@@ -83,8 +94,7 @@ For scripts, --pin-file HOLDER=FILE reads a PIN from a file instead.`,
 				if err != nil {
 					return err
 				}
-				holderCards[holder] = card
-				cardHolders = append(cardHolders, holder)
+				brought = append(brought, quorum.HolderShare{Holder: holder, Card: &card})
 			}
 			readPIN := func(holder, prompt string) ([]byte, error) {
 				if f, ok := pinFiles[holder]; ok {
@@ -96,74 +106,37 @@ For scripts, --pin-file HOLDER=FILE reads a PIN from a file instead.`,
 				}
 				return readSecret(prompt, e.stdout)
 			}
-			var p quorum.Progress
-			present := func(req server.PresentShare) (bool, error) {
-				err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/activations/"+pathEscape(session)+"/shares", req, &p)
-				if err != nil {
-					return false, err
-				}
-				if p.Activated {
-					fmt.Fprintf(e.stdout, "%s's share accepted. CA %s is activated.\n", req.Holder, caID)
-					return true, nil
-				}
-				fmt.Fprintf(e.stdout, "%s's share accepted: %d more needed.\n", req.Holder, p.Need)
-				return false, nil
-			}
+			ctx := cmd.Context()
 			if session == "" {
-				if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/activations", struct{}{}, &p); err != nil {
+				p, err := c.BeginActivation(ctx, caID)
+				if err != nil {
 					return err
 				}
 				session = p.ID
 				fmt.Fprintf(e.stdout, "Activation of CA %s begun: %d of %d holders needed before %s.\nOther holders join with: sceau ca activate %s --session %s --share HOLDER=FILE\n",
 					caID, p.Threshold, p.Total, p.Deadline.Local().Format(time.TimeOnly), caID, session)
 			}
-			for _, s := range shares {
-				holder, file, ok := strings.Cut(s, "=")
-				if !ok {
-					return sceau.Errorf(sceau.Invalid, "ca activate", "--share wants HOLDER=FILE, got %q", s)
+			presenter := c.Activation(caID, session)
+			for _, b := range brought {
+				prompt := fmt.Sprintf("%s, PIN of your share of CA %s: ", b.Holder, caID)
+				if b.Card != nil {
+					prompt = fmt.Sprintf("%s, PIN of your %s: ", b.Holder, *b.Card)
 				}
-				shareFile, err := os.ReadFile(file)
-				if err != nil {
-					return sceau.E(sceau.Invalid, "ca activate", "cannot read the share file of "+holder, err)
-				}
-				pin, err := readPIN(holder, fmt.Sprintf("%s, PIN of your share of CA %s: ", holder, caID))
+				pin, err := readPIN(b.Holder, prompt)
 				if err != nil {
 					return err
 				}
-				req := server.PresentShare{Holder: holder, ShareFile: shareFile, PIN: string(pin)}
-				clear(pin)
-				done, err := present(req)
-				req.PIN = ""
-				if err != nil || done {
-					return err
-				}
-			}
-			for _, holder := range cardHolders {
-				card := holderCards[holder]
-				pin, err := readPIN(holder, fmt.Sprintf("%s, PIN of your %s: ", holder, card))
+				// KEY-2: PresentShare wipes the PIN; a card checks and
+				// counts it itself, and only its share leaves this terminal.
+				p, err := quorum.PresentShare(ctx, presenter, sceau.CAKeyLabel(caID), b, pin)
 				if err != nil {
 					return err
 				}
-				// KEY-2: the card checks the PIN and counts wrong ones; only
-				// the share it gives up leaves this terminal.
-				cs, err := quorum.ReadCard(card, sceau.CAKeyLabel(caID), holder, pin)
-				clear(pin)
-				if err != nil {
-					if reason := cardRefusal(err); reason != "" {
-						_, _ = present(server.PresentShare{Holder: holder, CardRefused: reason})
-					}
-					return err
+				if p.Activated {
+					fmt.Fprintf(e.stdout, "%s's share accepted. CA %s is activated.\n", b.Holder, caID)
+					return nil
 				}
-				b, err := cs.Marshal()
-				cs.Wipe()
-				if err != nil {
-					return err
-				}
-				done, err := present(server.PresentShare{Holder: holder, CardShare: b})
-				clear(b)
-				if err != nil || done {
-					return err
-				}
+				fmt.Fprintf(e.stdout, "%s's share accepted: %d more needed.\n", b.Holder, p.Need)
 			}
 			return nil
 		},
@@ -176,45 +149,25 @@ For scripts, --pin-file HOLDER=FILE reads a PIN from a file instead.`,
 	return cmd
 }
 
-// cardRefusal says why a card did not give up its share, in the words the
-// server records; "" for errors that are not the card's answer.
-func cardRefusal(err error) string {
-	switch {
-	case errors.Is(err, quorum.ErrCardWrongPIN):
-		return "wrong PIN"
-	case errors.Is(err, quorum.ErrCardLocked):
-		return "PIN locked"
-	case errors.Is(err, quorum.ErrNoCardShare):
-		return "no share on the card"
-	case sceau.KindOf(err) == sceau.Unavailable:
-		return "card unavailable"
-	}
-	return ""
-}
-
 func newCADeactivateCmd(e *env) *cobra.Command {
-	var yes bool
+	var yes *yesFlag
 	cmd := &cobra.Command{
 		Use:   "deactivate CA --yes",
 		Short: "Deactivate a CA key now: it signs nothing until activated again (KEY-5)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
-				return err
-			}
-			if !yes {
-				fmt.Fprintf(e.stdout, "would deactivate the key of CA %s (issuance and CRLs stop until m holders activate it again); add --yes\n", args[0])
+			if yes.dryRun(e, "deactivate the key of CA %s (issuance and CRLs stop until m holders activate it again)", args[0]) {
 				return nil
 			}
-			var st server.ActivationStatus
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(args[0])+"/deactivate", struct{}{}, &st); err != nil {
+			if _, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*server.ActivationStatus, error) {
+				return c.Deactivate(ctx, args[0])
+			}); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "CA %s is deactivated.\n", args[0])
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "really deactivate")
+	yes = addYes(cmd, "really deactivate")
 	return cmd
 }

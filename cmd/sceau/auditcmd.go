@@ -9,8 +9,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/node"
@@ -71,7 +70,7 @@ type auditMode struct{ api, local bool }
 // remote returns a client of the admin API when the command should use it:
 // --api, or someone logged in at this terminal, unless --local or a --db
 // file is given. nil means offline.
-func (m *auditMode) remote(e *env, dbPath string) (*apiClient, error) {
+func (m *auditMode) remote(e *env, dbPath string) (*adminapi.Client, error) {
 	if m.api && (m.local || dbPath != "") {
 		return nil, sceau.Errorf(sceau.Invalid, "audit", "--api goes through the service: it takes neither --local nor --db")
 	}
@@ -379,32 +378,14 @@ to keep away from the installation and give to 'sceau audit verify --key'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			c, err := m.remote(e, dbPath)
+			j, err := openJournal(ctx, e, m, dbPath, exportDir, false)
 			if err != nil {
 				return err
 			}
-			var (
-				st    server.AuditStatus
-				where string
-			)
-			if c != nil {
-				if err := c.do(ctx, http.MethodGet, "/api/v1/audit/status", nil, &st); err != nil {
-					return err
-				}
-				where = "the service at " + c.base
-			} else {
-				t, err := openAuditTarget(ctx, e, dbPath, true, false)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				if exportDir != "" {
-					t.exportDir = exportDir
-				}
-				if st.Status, err = (audit.Guard{DB: t.db, Decider: audit.FileAccess}).Status(ctx, sceau.Actor{ID: "local"}, t.exportDir, time.Now()); err != nil {
-					return err
-				}
-				where = t.dbName
+			defer j.Close()
+			st, err := j.status(ctx)
+			if err != nil {
+				return err
 			}
 			if keyOut != "" {
 				if len(st.Keys) == 0 {
@@ -419,7 +400,7 @@ to keep away from the installation and give to 'sceau audit verify --key'.`,
 			if e.jsonOut {
 				return printJSON(e.stdout, st)
 			}
-			printAuditStatus(e.stdout, where, &st)
+			printAuditStatus(e.stdout, j.where(), st)
 			return nil
 		},
 	}
@@ -516,25 +497,6 @@ func (f *auditFilterFlags) filter(now time.Time) (audit.Filter, error) {
 	return out, nil
 }
 
-// query is the filter as admin API parameters.
-func apiQuery(f audit.Filter, limit int) string {
-	v := url.Values{}
-	v.Set("after", strconv.FormatInt(f.After, 10))
-	v.Set("limit", strconv.Itoa(limit))
-	for k, s := range map[string]string{"action": f.Action, "actor": f.Actor, "role": f.Role, "object": f.Object} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	if !f.Since.IsZero() {
-		v.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
-	}
-	if !f.Until.IsZero() {
-		v.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
-	}
-	return v.Encode()
-}
-
 func newAuditEventsCmd(e *env, m *auditMode) *cobra.Command {
 	var (
 		dbPath string
@@ -563,44 +525,14 @@ Examples:
 			if err != nil {
 				return err
 			}
-			c, err := m.remote(e, dbPath)
+			j, err := openJournal(ctx, e, m, dbPath, "", false)
 			if err != nil {
 				return err
 			}
-			out := []server.EventInfo{}
-			if c != nil {
-				for len(out) < ff.limit {
-					var p server.EventPage
-					if err := c.do(ctx, http.MethodGet, "/api/v1/audit/events?"+apiQuery(f, min(ff.limit-len(out), audit.MaxPage)), nil, &p); err != nil {
-						return err
-					}
-					out = append(out, p.Events...)
-					if !p.More || p.Next <= f.After {
-						break
-					}
-					f.After = p.Next
-				}
-			} else {
-				t, err := openAuditTarget(ctx, e, dbPath, true, false)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				g := audit.Guard{DB: t.db, Decider: audit.FileAccess}
-				for len(out) < ff.limit {
-					f.Limit = min(ff.limit-len(out), audit.MaxPage)
-					p, err := g.Search(ctx, sceau.Actor{ID: "local"}, f)
-					if err != nil {
-						return err
-					}
-					for i := range p.Events {
-						out = append(out, server.EventInfoOf(&p.Events[i]))
-					}
-					if !p.More || p.Next <= f.After {
-						break
-					}
-					f.After = p.Next
-				}
+			defer j.Close()
+			out, err := j.events(ctx, f, ff.limit)
+			if err != nil {
+				return err
 			}
 			if e.jsonOut {
 				return printJSON(e.stdout, out)
@@ -636,26 +568,14 @@ func newAuditShowCmd(e *env, m *auditMode) *cobra.Command {
 			if err != nil || seq < 1 {
 				return sceau.Errorf(sceau.Invalid, "audit show", "%q is not an event number", args[0])
 			}
-			c, err := m.remote(e, dbPath)
+			j, err := openJournal(ctx, e, m, dbPath, "", false)
 			if err != nil {
 				return err
 			}
-			var ev server.EventInfo
-			if c != nil {
-				if err := c.do(ctx, http.MethodGet, "/api/v1/audit/events/"+strconv.FormatInt(seq, 10), nil, &ev); err != nil {
-					return err
-				}
-			} else {
-				t, err := openAuditTarget(ctx, e, dbPath, true, false)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				rec, err := (audit.Guard{DB: t.db, Decider: audit.FileAccess}).Event(ctx, sceau.Actor{ID: "local"}, seq)
-				if err != nil {
-					return err
-				}
-				ev = server.EventInfoOf(&rec)
+			defer j.Close()
+			ev, err := j.event(ctx, seq)
+			if err != nil {
+				return err
 			}
 			if e.jsonOut {
 				return printJSON(e.stdout, ev)
@@ -706,25 +626,14 @@ webhook call where one is configured.`,
 				return sceau.E(sceau.Invalid, "audit alerts", "bad --since", err)
 			}
 			from := time.Now().Add(-d)
-			c, err := m.remote(e, dbPath)
+			j, err := openJournal(ctx, e, m, dbPath, "", false)
 			if err != nil {
 				return err
 			}
-			var alerts []audit.Alert
-			if c != nil {
-				q := url.Values{"since": {from.UTC().Format(time.RFC3339Nano)}, "limit": {strconv.Itoa(limit)}}
-				if err := c.do(ctx, http.MethodGet, "/api/v1/audit/alerts?"+q.Encode(), nil, &alerts); err != nil {
-					return err
-				}
-			} else {
-				t, err := openAuditTarget(ctx, e, dbPath, true, false)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				if alerts, err = (audit.Guard{DB: t.db, Decider: audit.FileAccess}).Alerts(ctx, sceau.Actor{ID: "local"}, from, limit); err != nil {
-					return err
-				}
+			defer j.Close()
+			alerts, err := j.alerts(ctx, from, limit)
+			if err != nil {
+				return err
 			}
 			if e.jsonOut {
 				if alerts == nil {
@@ -766,38 +675,12 @@ goes on from where it stopped. The directory verifies offline:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			c, err := m.remote(e, dbPath)
+			j, err := openJournal(ctx, e, m, dbPath, "", false)
 			if err != nil {
 				return err
 			}
-			if c != nil {
-				if dir == "" {
-					return sceau.Errorf(sceau.Invalid, "audit export", "give --to DIR: the directory that receives the journal on this machine")
-				}
-				return downloadAudit(ctx, e, c, dir)
-			}
-			t, err := openAuditTarget(ctx, e, dbPath, true, false)
-			if err != nil {
-				return err
-			}
-			defer t.Close()
-			if dir == "" {
-				dir = t.exportDir
-			}
-			if dir == "" {
-				return sceau.Errorf(sceau.Invalid, "audit export", "no export directory: set audit.export.dir or give --to DIR")
-			}
-			n, err := audit.Guard{DB: t.db, Decider: audit.FileAccess}.Export(ctx, sceau.Actor{ID: "local"}, dir)
-			if err != nil {
-				return err
-			}
-			st, err := audit.ReadExportStatus(ctx, t.db, dir, time.Now())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "Exported %d events to %s: through event %d, checkpoint %d; lag %d events\n",
-				n, dir, st.Cursor.Seq, st.Checkpoint, st.LagEvents)
-			return nil
+			defer j.Close()
+			return j.export(ctx, e, dir)
 		},
 	}
 	cmd.Flags().StringVar(&dbPath, "db", "", "export from this SQLite file instead of the installation's database")
@@ -808,15 +691,14 @@ goes on from where it stopped. The directory verifies offline:
 // downloadAudit pulls the journal's export lines from the admin API into
 // dir, from its cursor on, page by page; each page is durable before the
 // cursor moves, so an interrupted download resumes (AUD-5).
-func downloadAudit(ctx context.Context, e *env, c *apiClient, dir string) error {
+func downloadAudit(ctx context.Context, e *env, c *adminapi.Client, dir string) error {
 	cur, err := audit.ReadExportCursor(dir)
 	if err != nil {
 		return err
 	}
 	var total int64
 	for {
-		q := url.Values{"after": {strconv.FormatInt(cur.Seq, 10)}, "checkpoint": {strconv.FormatInt(cur.Checkpoint, 10)}, "limit": {"5000"}}
-		body, err := c.getRaw(ctx, "/api/v1/audit/export?"+q.Encode())
+		body, err := c.AuditExport(ctx, cur.Seq, cur.Checkpoint, 5000)
 		if err != nil {
 			return err
 		}
@@ -862,9 +744,8 @@ func runAuditVerifyAPI(ctx context.Context, e *env, m *auditMode, keyIDs, keyFil
 	if err != nil {
 		return err
 	}
-	q := url.Values{"key_id": keyIDs}
-	var res audit.VerifyResult
-	if err := c.do(ctx, http.MethodGet, "/api/v1/audit/verify?"+q.Encode(), nil, &res); err != nil {
+	res, err := c.AuditVerify(ctx, keyIDs)
+	if err != nil {
 		return err
 	}
 	var failed error
@@ -872,43 +753,14 @@ func runAuditVerifyAPI(ctx context.Context, e *env, m *auditMode, keyIDs, keyFil
 		failed = sceau.Errorf(sceau.Conflict, "audit verify", "the database is broken at event %d: %s", res.BrokenAt, res.Reason)
 	}
 	if e.jsonOut {
-		if err := printJSON(e.stdout, verifyReport{Database: &res, OK: failed == nil}); err != nil {
+		if err := printJSON(e.stdout, verifyReport{Database: res, OK: failed == nil}); err != nil {
 			return err
 		}
 		return failed
 	}
-	printAuditVerify(e.stdout, "Database of the service at "+c.base, &res)
+	printAuditVerify(e.stdout, "Database of the service at "+c.Base(), res)
 	if failed == nil {
 		fmt.Fprintln(e.stdout, "OK: the journal is whole.")
 	}
 	return failed
-}
-
-// getRaw GETs path from the admin API and returns the body as it came
-// (export lines are not one JSON document).
-func (c *apiClient) getRaw(ctx context.Context, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, sceau.E(sceau.Unavailable, "admin API", "cannot reach "+c.base+" (is `sceau serve` running?)", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, sceau.E(sceau.Unavailable, "admin API", "", err)
-	}
-	if resp.StatusCode >= 300 {
-		var eb server.ErrorBody
-		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
-			return nil, sceau.Errorf(kindOfStatus(resp.StatusCode), "admin API", "%s", eb.Error)
-		}
-		return nil, sceau.Errorf(kindOfStatus(resp.StatusCode), "admin API", "%s", resp.Status)
-	}
-	return b, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/sceau"
-	"github.com/sceau/sceau/internal/server"
 )
 
 func newAuditRecordCmd(e *env, m *auditMode) *cobra.Command {
@@ -44,7 +42,7 @@ by --operator (and --role), taken as given, and the event says so in its
 func newAuditRecordKindCmd(e *env, m *auditMode, k audit.ManualKind) *cobra.Command {
 	var (
 		operator, role string
-		yes            bool
+		yes            *yesFlag
 		values         = map[string]*string{}
 	)
 	var help strings.Builder
@@ -70,56 +68,39 @@ func newAuditRecordKindCmd(e *env, m *auditMode, k audit.ManualKind) *cobra.Comm
 					fields[name] = *v
 				}
 			}
-			c, err := m.remote(e, "")
+			j, err := openJournal(ctx, e, m, "", "", true)
 			if err != nil {
 				return err
 			}
-			if c != nil {
-				if operator != "" || role != "" {
-					return sceau.Errorf(sceau.Invalid, "audit record", "through the admin API the event names the person logged in: leave out --operator and --role (they are for --local)")
-				}
-				// Checked here for the dry run; the service checks again.
-				ev, err := audit.ManualEvent(k, sceau.Actor{ID: "you"}, fields, time.Now())
-				if err != nil {
-					return err
-				}
-				if !yes {
-					showManual(e, ev, "you, as logged in at this terminal")
-					return nil
-				}
-				var rec server.RecordedEvent
-				if err := c.do(ctx, http.MethodPost, "/api/v1/audit/records", server.ManualRecord{Kind: k.Name, Fields: fields}, &rec); err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "Recorded event %d: %s on %s by %s\n", rec.Seq, rec.Action, rec.Object, sceau.Actor{ID: rec.Actor, Role: rec.Role})
+			defer j.Close()
+			named, said, err := j.recorder(sceau.Actor{ID: operator, Role: role})
+			if err != nil {
+				return err
+			}
+			// Checked here for the dry run; the journal checks again.
+			ev, err := audit.ManualEvent(k, named, fields, time.Now())
+			if err != nil {
+				return err
+			}
+			if !*yes {
+				showManual(e, ev, said)
 				return nil
 			}
-			t, err := openAuditTarget(ctx, e, "", true, true)
+			rec, err := j.record(ctx, k, fields, sceau.Actor{ID: operator, Role: role})
 			if err != nil {
 				return err
 			}
-			defer t.Close()
-			j := audit.NewJournal(nil)
-			actor := sceau.Actor{ID: operator, Role: role}
-			ev, err := audit.ManualEvent(k, actor, fields, j.Now())
-			if err != nil {
-				return err
+			note := ""
+			if j.offline() {
+				note = " (offline entry)"
 			}
-			if !yes {
-				showManual(e, ev, actor.String()+" (offline: the name is taken as given)")
-				return nil
-			}
-			seq, err := audit.RecordManualOffline(ctx, t.db, j, actor, k.Name, fields)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "Recorded event %d: %s on %s by %s (offline entry)\n", seq, ev.Action, ev.Object, actor)
+			fmt.Fprintf(e.stdout, "Recorded event %d: %s on %s by %s%s\n", rec.Seq, rec.Action, rec.Object, sceau.Actor{ID: rec.Actor, Role: rec.Role}, note)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&operator, "operator", "", "offline only: who enters the event (required offline)")
 	cmd.Flags().StringVar(&role, "role", "", "offline only: the role under which they enter it")
-	cmd.Flags().BoolVar(&yes, "yes", false, "record it")
+	yes = addYes(cmd, "record it")
 	for _, f := range k.Fields {
 		v := new(string)
 		values[f.Name] = v

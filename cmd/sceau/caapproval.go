@@ -1,13 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/access"
-	"github.com/sceau/sceau/internal/server"
+	"github.com/sceau/sceau/internal/adminapi"
 )
 
 // caApprovalCmds are the CA-wide actions under dual control (ROLE-3): the
@@ -25,8 +25,8 @@ terminated and every issuance from it is refused; its CRLs and OCSP go on.
 The rest of the termination procedure (revoking what it issued, the last CRL,
 destroying the key) is separate: 'sceau ca revoke-all', 'sceau ca crl',
 'sceau ca destroy-key'.`,
-			path:  "terminate",
-			would: "would request the termination of CA %s (no issuance afterwards, once approved); add --yes\n",
+			call:  (*adminapi.Client).RequestCATermination,
+			would: "request the termination of CA %s (no issuance afterwards, once approved)",
 		}),
 		caRequestCmd(e, caRequest{
 			use:   "request-create CA --reason TEXT --yes",
@@ -36,8 +36,8 @@ CA declared in the configuration and not created yet. Once two other Security
 Officers or Application Administrators approve it ('sceau approval approve ID
 --yes'), 'sceau ca create --yes' on the signing node creates it; without an
 executed request it refuses.`,
-			path:  "creation",
-			would: "would request the creation of CA %s; add --yes\n",
+			call:  (*adminapi.Client).RequestCACreation,
+			would: "request the creation of CA %s",
 		}),
 		caRequestCmd(e, caRequest{
 			use:   "revoke-all CA --reason REASON --yes",
@@ -49,22 +49,22 @@ superseded). Once two other people holding those roles approve it
 ('sceau approval approve ID --yes'), the certificates are revoked in batches,
 each with its audit event, and the CRL is reissued at the scheduler's next run
 (or at once with 'sceau ca crl CA').`,
-			path:  "revocations",
-			would: "would request the revocation of every unexpired certificate of CA %s; add --yes\n",
+			call:  (*adminapi.Client).RequestMassRevocation,
+			would: "request the revocation of every unexpired certificate of CA %s",
 		}),
 	}
 }
 
 type caRequest struct {
 	use, short, long string
-	path             string // under /api/v1/cas/{id}/
+	call             func(c *adminapi.Client, ctx context.Context, caID, reason string) (*access.Request, error)
 	would            string // the dry run's message, with the CA ID
 }
 
 func caRequestCmd(e *env, r caRequest) *cobra.Command {
 	var (
 		reason string
-		yes    bool
+		yes    *yesFlag
 	)
 	cmd := &cobra.Command{
 		Use:   r.use,
@@ -76,23 +76,19 @@ func caRequestCmd(e *env, r caRequest) *cobra.Command {
 			if reason == "" {
 				return fmt.Errorf("--reason is required: it is recorded in the journal")
 			}
-			if !yes {
-				fmt.Fprintf(e.stdout, r.would, caID)
+			if yes.dryRun(e, r.would, caID) {
 				return nil
 			}
-			_, c, err := loadClient(e)
+			rq, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Request, error) {
+				return r.call(c, ctx, caID, reason)
+			})
 			if err != nil {
 				return err
 			}
-			var rq access.Request
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/"+r.path,
-				server.CARequest{Reason: reason}, &rq); err != nil {
-				return err
-			}
-			return printPending(e, &rq, "")
+			return printPending(e, rq, "")
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the journal)")
-	cmd.Flags().BoolVar(&yes, "yes", false, "make the request")
+	yes = addYes(cmd, "make the request")
 	return cmd
 }

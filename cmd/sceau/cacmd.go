@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"net/http"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/server"
 )
 
@@ -30,8 +31,8 @@ machine, and only for a CA whose creation was approved.`,
 		Short: "List the CAs of the hierarchy",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var cas []server.CAInfo
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/cas", &cas); err != nil || printed {
+			cas, printed, err := fetch(cmd.Context(), e, (*adminapi.Client).CAs)
+			if err != nil || printed {
 				return err
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -51,8 +52,10 @@ machine, and only for a CA whose creation was approved.`,
 		Short: "Show a CA: subject, validity, fingerprints, profiles and its certificate (PEM)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var ca server.CAInfo
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/cas/"+pathEscape(args[0]), &ca); err != nil || printed {
+			ca, printed, err := fetch(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*server.CAInfo, error) {
+				return c.CA(ctx, args[0])
+			})
+			if err != nil || printed {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "CA:        %s\nParent:    %s\nSubject:   %s\nKey:       %s\nValid:     %s to %s\nSHA-256:   %s\nSHA-1:     %s\nProfiles:  %v\n\n%s",
@@ -66,12 +69,10 @@ machine, and only for a CA whose creation was approved.`,
 		Short: "Issue a new CRL for the CA now (it is also reissued on schedule and after revocations)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
+			crls, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) ([]server.CRLInfo, error) {
+				return c.IssueCRL(ctx, args[0])
+			})
 			if err != nil {
-				return err
-			}
-			var crls []server.CRLInfo
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(args[0])+"/crl", struct{}{}, &crls); err != nil {
 				return err
 			}
 			if e.jsonOut {

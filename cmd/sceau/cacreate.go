@@ -15,7 +15,7 @@ import (
 
 func newCACreateCmd(e *env) *cobra.Command {
 	var (
-		yes                 bool
+		yes                 *yesFlag
 		pinDir, tokenPinDir string
 		cards               cardFlags // holders whose new shares go to their smart card (KEY-2)
 	)
@@ -57,7 +57,7 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 				fmt.Fprintln(e.stdout, "every declared CA exists; nothing to create")
 				return nil
 			}
-			if !yes {
+			if !*yes {
 				for _, id := range missing {
 					if rq, ok := approvals[id]; ok {
 						fmt.Fprintf(e.stdout, "would create CA %s, authorised by request %s of %s\n", id, rq.ID, rq.Requester)
@@ -112,7 +112,7 @@ Restart 'sceau serve' afterwards so that it loads the new CAs.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "really create")
+	yes = addYes(cmd, "really create")
 	cards.register(cmd)
 	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin")
 	cmd.Flags().StringVar(&pinDir, "pins", "", "read the PINs of new key shares from DIR/<holder>.pin instead of asking each holder")

@@ -1,25 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
-
-func pathEscape(s string) string { return url.PathEscape(s) }
 
 func newCertCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -74,9 +71,8 @@ a refusal names the rule or the lints that failed.`,
 				if !strings.Contains(csr, "-----BEGIN") {
 					csr = base64.StdEncoding.EncodeToString(b)
 				}
-				var resp server.IssueResponse
-				if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/certificates",
-					server.IssueRequest{CA: caID, Profile: profile, CSR: csr, Validity: validity}, &resp); err != nil {
+				resp, err := c.Issue(cmd.Context(), server.IssueRequest{CA: caID, Profile: profile, CSR: csr, Validity: validity})
+				if err != nil {
 					return err
 				}
 				if out != "" {
@@ -108,8 +104,8 @@ a refusal names the rule or the lints that failed.`,
 				}
 				req.Password = strings.TrimRight(string(b), "\r\n")
 			}
-			var resp server.PKCS12Response
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/certificates/pkcs12", req, &resp); err != nil {
+			resp, err := c.IssuePKCS12(cmd.Context(), req)
+			if err != nil {
 				return err
 			}
 			pfx, err := base64.StdEncoding.DecodeString(resp.PKCS12)
@@ -156,8 +152,10 @@ func newCertShowCmd(e *env) *cobra.Command {
 		Short: "Show a certificate's record and its PEM",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var info server.CertInfo
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/certificates/"+pathEscape(args[0]), &info); err != nil || printed {
+			info, printed, err := fetch(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*server.CertInfo, error) {
+				return c.Certificate(ctx, args[0])
+			})
+			if err != nil || printed {
 				return err
 			}
 			r := info.Record
@@ -182,21 +180,11 @@ func newCertListCmd(e *env) *cobra.Command {
 		Short: "List certificates, by serial",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
+			list, printed, err := fetch(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) ([]server.CertInfo, error) {
+				return c.Certificates(ctx, adminapi.CertificateFilter{CA: caID, Status: status, After: after, Limit: limit})
+			})
+			if err != nil || printed {
 				return err
-			}
-			q := url.Values{}
-			q.Set("ca", caID)
-			q.Set("status", status)
-			q.Set("after", after)
-			q.Set("limit", strconv.Itoa(limit))
-			var list []server.CertInfo
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/certificates?"+q.Encode(), nil, &list); err != nil {
-				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, list)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SERIAL\tCA\tPROFILE\tSTATUS\tNOT AFTER\tSUBJECT")
@@ -217,7 +205,7 @@ func newCertListCmd(e *env) *cobra.Command {
 func newCertRevokeCmd(e *env) *cobra.Command {
 	var (
 		reason string
-		yes    bool
+		yes    *yesFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "revoke SERIAL --reason REASON --yes",
@@ -234,18 +222,18 @@ the command only says what it would do.`,
 			if err != nil {
 				return err
 			}
-			if !yes {
-				var info server.CertInfo
-				if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/certificates/"+pathEscape(args[0]), nil, &info); err != nil {
+			if !*yes {
+				// The dry run names what would be revoked: the record, read
+				// from the service.
+				info, err := c.Certificate(cmd.Context(), args[0])
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(e.stdout, "would revoke %s (%s, CA %s, status %s) for %s; add --yes to do it\n",
-					info.Serial, info.Subject, info.CA, info.Status, reason)
+				yes.dryRun(e, "revoke %s (%s, CA %s, status %s) for %s", info.Serial, info.Subject, info.CA, info.Status, reason)
 				return nil
 			}
-			var info server.CertInfo
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/certificates/"+pathEscape(args[0])+"/revoke",
-				server.RevokeRequest{Reason: reason}, &info); err != nil {
+			info, err := c.Revoke(cmd.Context(), args[0], server.RevokeRequest{Reason: reason})
+			if err != nil {
 				return err
 			}
 			if e.jsonOut {
@@ -256,7 +244,7 @@ the command only says what it would do.`,
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "unspecified", "RFC 5280 reason")
-	cmd.Flags().BoolVar(&yes, "yes", false, "really revoke")
+	yes = addYes(cmd, "really revoke")
 	return cmd
 }
 

@@ -27,7 +27,7 @@ func newDBCmd(e *env) *cobra.Command {
 
 func newDBGrantCmd(e *env) *cobra.Command {
 	var (
-		yes     bool
+		yes     *yesFlag
 		dsnFile string
 	)
 	cmd := &cobra.Command{
@@ -75,10 +75,10 @@ Without --dsn-file, the DSN of --config is used: it must be the owner's.`,
 			if err != nil {
 				return err
 			}
-			return grantServiceRole(cmd.Context(), e, cfg, args[0], dsnFile, yes)
+			return grantServiceRole(cmd.Context(), e, cfg, args[0], dsnFile, bool(*yes))
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "apply the migrations and the grants (without it: show them)")
+	yes = addYes(cmd, "apply the migrations and the grants (without it: show them)")
 	cmd.Flags().StringVar(&dsnFile, "dsn-file", "", "file holding the owner's DSN (default: database.dsn_file of --config)")
 	cmd.Flags().BoolVar(&e.jsonOut, "json", false, "print the grants as JSON")
 	return cmd

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
@@ -46,7 +47,7 @@ func newCABackupCmd(e *env) *cobra.Command {
 		threshold int
 		approval  string
 		pinsDir   string
-		yes       bool
+		yes       *yesFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "backup CA (--holders A,B,C --threshold M --yes | --approval ID)",
@@ -80,28 +81,24 @@ exports a private key in clear (KEY-3).`,
 				if len(holders) < 2 || threshold < 2 {
 					return sceau.Errorf(sceau.Invalid, "ca backup", "name the holders (--holders, at least 2) and the threshold (--threshold, at least 2), or carry out an approved request with --approval")
 				}
-				if !yes {
-					fmt.Fprintf(e.stdout, "would request a backup of the key of CA %s, its wrapping key split %d of %d among %s, for two approvals; add --yes\n",
-						caID, threshold, len(holders), strings.Join(holders, ", "))
+				if yes.dryRun(e, "request a backup of the key of CA %s, its wrapping key split %d of %d among %s, for two approvals",
+					caID, threshold, len(holders), strings.Join(holders, ", ")) {
 					return nil
 				}
-				_, c, err := loadClient(e)
+				rq, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Request, error) {
+					return c.RequestBackup(ctx, caID, quorum.BackupPlan{Holders: holders, Threshold: threshold})
+				})
 				if err != nil {
 					return err
 				}
-				var rq access.Request
-				if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/backups",
-					quorum.BackupPlan{Holders: holders, Threshold: threshold}, &rq); err != nil {
-					return err
-				}
-				return printPending(e, &rq, "sceau ca backup "+caID+" --approval "+rq.ID)
+				return printPending(e, rq, "sceau ca backup "+caID+" --approval "+rq.ID)
 			}
 			_, c, err := loadClient(e)
 			if err != nil {
 				return err
 			}
-			var rq access.Request
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/approvals/"+pathEscape(approval), nil, &rq); err != nil {
+			rq, err := c.Approval(cmd.Context(), approval)
+			if err != nil {
 				return err
 			}
 			var plan quorum.BackupPlan
@@ -121,8 +118,7 @@ exports a private key in clear (KEY-3).`,
 				body.PINs[h] = string(pin)
 				clear(pin)
 			}
-			var rec quorum.BackupRecord
-			err = c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/backups/"+pathEscape(approval), body, &rec)
+			rec, err := c.CarryOutBackup(cmd.Context(), caID, approval, body)
 			clear(body.PINs)
 			if err != nil {
 				return err
@@ -139,7 +135,7 @@ exports a private key in clear (KEY-3).`,
 	cmd.Flags().IntVar(&threshold, "threshold", 0, "how many holders an import needs (m)")
 	cmd.Flags().StringVar(&approval, "approval", "", "carry out this approved backup request")
 	cmd.Flags().StringVar(&pinsDir, "pins", "", "read each holder's new PIN from DIR/<holder>.pin instead of the terminal")
-	cmd.Flags().BoolVar(&yes, "yes", false, "make the request")
+	yes = addYes(cmd, "make the request")
 	return cmd
 }
 
@@ -149,8 +145,10 @@ func newCABackupsCmd(e *env) *cobra.Command {
 		Short: "List the registered backup copies of a CA key (KEY-4)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var list []quorum.BackupRecord
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/cas/"+pathEscape(args[0])+"/backups", &list); err != nil || printed {
+			list, printed, err := fetch(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) ([]quorum.BackupRecord, error) {
+				return c.Backups(ctx, args[0])
+			})
+			if err != nil || printed {
 				return err
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -174,7 +172,7 @@ func newCAImportCmd(e *env) *cobra.Command {
 		approval string
 		shares   []string
 		pinFiles []string
-		yes      bool
+		yes      *yesFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "import CA (--backup ID --yes | --approval ID --share HOLDER=FILE ...)",
@@ -204,19 +202,16 @@ activation of key backup-CA-N) and key.imported.`,
 				if backup == "" {
 					return sceau.Errorf(sceau.Invalid, "ca import", "name the backup (--backup ID) to request an import, or carry out an approved one with --approval")
 				}
-				if !yes {
-					fmt.Fprintf(e.stdout, "would request the import of backup %s into the key store of CA %s, for two approvals; add --yes\n", backup, caID)
+				if yes.dryRun(e, "request the import of backup %s into the key store of CA %s, for two approvals", backup, caID) {
 					return nil
 				}
-				_, c, err := loadClient(e)
+				rq, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Request, error) {
+					return c.RequestImport(ctx, caID, quorum.ImportPlan{Backup: backup})
+				})
 				if err != nil {
 					return err
 				}
-				var rq access.Request
-				if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/imports", quorum.ImportPlan{Backup: backup}, &rq); err != nil {
-					return err
-				}
-				return printPending(e, &rq, "sceau ca import "+caID+" --approval "+rq.ID+" --share HOLDER=FILE ...")
+				return printPending(e, rq, "sceau ca import "+caID+" --approval "+rq.ID+" --share HOLDER=FILE ...")
 			}
 			if len(shares) == 0 {
 				return sceau.Errorf(sceau.Invalid, "ca import", "name the shares of m holders: --share HOLDER=FILE")
@@ -261,8 +256,8 @@ activation of key backup-CA-N) and key.imported.`,
 				body.Shares = append(body.Shares, server.PresentShare{Holder: holder, ShareFile: raw, PIN: string(pin)})
 				clear(pin)
 			}
-			var rec quorum.BackupRecord
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/imports/"+pathEscape(approval), body, &rec); err != nil {
+			rec, err := c.CarryOutImport(cmd.Context(), caID, approval, body)
+			if err != nil {
 				return err
 			}
 			if e.jsonOut {
@@ -276,12 +271,12 @@ activation of key backup-CA-N) and key.imported.`,
 	cmd.Flags().StringVar(&approval, "approval", "", "carry out this approved import request")
 	cmd.Flags().StringArrayVar(&shares, "share", nil, "HOLDER=FILE: a holder and their share file of the wrapping key (repeatable)")
 	cmd.Flags().StringArrayVar(&pinFiles, "pin-file", nil, "HOLDER=FILE: read that holder's PIN from FILE instead of the terminal")
-	cmd.Flags().BoolVar(&yes, "yes", false, "make the request")
+	yes = addYes(cmd, "make the request")
 	return cmd
 }
 
 func newCADestroyKeyCmd(e *env) *cobra.Command {
-	var yes bool
+	var yes *yesFlag
 	cmd := &cobra.Command{
 		Use:   "destroy-key CA --yes",
 		Short: "Request the destruction of a CA key and of every backup of it, with two approvals (KEY-6)",
@@ -301,21 +296,18 @@ handed out) must be destroyed physically; record each with
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			caID := args[0]
-			if !yes {
-				fmt.Fprintf(e.stdout, "would request the destruction of the key of CA %s and of every backup of it (irreversible once approved); add --yes\n", caID)
+			if yes.dryRun(e, "request the destruction of the key of CA %s and of every backup of it (irreversible once approved)", caID) {
 				return nil
 			}
-			_, c, err := loadClient(e)
+			rq, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Request, error) {
+				return c.RequestKeyDestruction(ctx, caID)
+			})
 			if err != nil {
 				return err
 			}
-			var rq access.Request
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/cas/"+pathEscape(caID)+"/key-destruction", struct{}{}, &rq); err != nil {
-				return err
-			}
-			return printPending(e, &rq, "")
+			return printPending(e, rq, "")
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "make the request")
+	yes = addYes(cmd, "make the request")
 	return cmd
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -42,7 +42,7 @@ For scripts: --account, --password-file FILE and --totp CODE.`,
 			if err != nil {
 				return err
 			}
-			c.token = "" // a login does not go through the previous session
+			c = c.WithoutSession()
 			if account == "" {
 				if account, err = readLine("Account: ", e); err != nil {
 					return err
@@ -64,9 +64,8 @@ For scripts: --account, --password-file FILE and --totp CODE.`,
 					return err
 				}
 			}
-			var s access.Session
 			req := server.LoginRequest{Account: account, Password: string(password), TOTP: totp}
-			err = c.do(cmd.Context(), http.MethodPost, "/api/v1/login", req, &s)
+			s, err := c.Login(cmd.Context(), req)
 			req.Password = ""
 			if err != nil {
 				return err
@@ -98,11 +97,11 @@ func newLogoutCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.token == "" {
+			if !c.HasSession() {
 				fmt.Fprintln(e.stdout, "Nobody is logged in at this terminal.")
 				return nil
 			}
-			apiErr := c.do(cmd.Context(), http.MethodPost, "/api/v1/logout", struct{}{}, nil)
+			apiErr := c.Logout(cmd.Context())
 			// The local token goes whatever the server said: an expired
 			// session is over anyway.
 			if err := removeSession(cfg); err != nil {
@@ -123,8 +122,8 @@ func newWhoamiCmd(e *env) *cobra.Command {
 		Short: "Say who this terminal acts as, with which roles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var w access.Whoami
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/whoami", &w); err != nil || printed {
+			w, printed, err := fetch(cmd.Context(), e, (*adminapi.Client).Whoami)
+			if err != nil || printed {
 				return err
 			}
 			if w.Account == "" {

@@ -1,10 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
@@ -37,7 +37,7 @@ grants roles with 'sceau role grant' under dual control. See docs/roles.md.`,
 func newAccountCreateCmd(e *env) *cobra.Command {
 	var (
 		fullName string
-		yes      bool
+		yes      *yesFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "create NAME --full-name \"First Last\" --yes",
@@ -51,29 +51,26 @@ audit event.`,
 			if fullName == "" {
 				return sceau.Errorf(sceau.Invalid, "account create", "--full-name is required")
 			}
-			if !yes {
-				fmt.Fprintf(e.stdout, "would create the account %s (%s), without roles; run again with --yes\n", args[0], fullName)
+			if yes.dryRun(e, "create the account %s (%s), without roles", args[0], fullName) {
 				return nil
 			}
-			_, c, err := loadClient(e)
+			creds, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Credentials, error) {
+				return c.CreateAccount(ctx, server.NewAccount{Name: args[0], FullName: fullName})
+			})
 			if err != nil {
-				return err
-			}
-			var creds access.Credentials
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/accounts", server.NewAccount{Name: args[0], FullName: fullName}, &creds); err != nil {
 				return err
 			}
 			if e.jsonOut {
 				return printJSON(e.stdout, creds)
 			}
 			fmt.Fprintf(e.stdout, "Created the account %s. Its credentials, shown once:\n", creds.Account)
-			node.WriteCredentials(e.stdout, node.Person{Credentials: creds})
+			node.WriteCredentials(e.stdout, node.Person{Credentials: *creds})
 			fmt.Fprintf(e.stdout, "\nGrant a role: sceau role grant %s ROLE --yes (then two approvals)\n", creds.Account)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&fullName, "full-name", "", "the person's name")
-	cmd.Flags().BoolVar(&yes, "yes", false, "do it")
+	yes = addYes(cmd, "do it")
 	return cmd
 }
 
@@ -83,11 +80,13 @@ func newAccountShowCmd(e *env) *cobra.Command {
 		Short: "Show an account: roles, authentication, lock",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var a access.Account
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/accounts/"+pathEscape(args[0]), &a); err != nil || printed {
+			a, printed, err := fetch(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Account, error) {
+				return c.Account(ctx, args[0])
+			})
+			if err != nil || printed {
 				return err
 			}
-			printAccount(e.stdout, &a)
+			printAccount(e.stdout, a)
 			return nil
 		},
 	}
@@ -126,8 +125,8 @@ func newAccountListCmd(e *env) *cobra.Command {
 		Short: "List the accounts with their roles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var list []access.Account
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/accounts", &list); err != nil || printed {
+			list, printed, err := fetch(cmd.Context(), e, (*adminapi.Client).Accounts)
+			if err != nil || printed {
 				return err
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -183,7 +182,7 @@ a common password (PUB-4). Your other sessions end.`,
 					return sceau.Errorf(sceau.Invalid, "account passwd", "the two new passwords differ")
 				}
 			}
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/password", server.PasswordChange{Current: string(cur), New: string(next)}, nil); err != nil {
+			if err := c.ChangePassword(cmd.Context(), server.PasswordChange{Current: string(cur), New: string(next)}); err != nil {
 				return err
 			}
 			fmt.Fprintln(e.stdout, "Password changed; your other sessions have ended.")
@@ -209,7 +208,7 @@ func secretFrom(file, prompt string, e *env) ([]byte, error) {
 func newAccountRecoverCmd(e *env) *cobra.Command {
 	var (
 		witnesses []string
-		yes       bool
+		yes       *yesFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "recover NAME --witness A --witness B --yes",
@@ -226,9 +225,7 @@ witnesses' names are recorded with the event in the audit journal.`,
 			if len(witnesses) < 2 {
 				return sceau.Errorf(sceau.Invalid, "account recover", "name two witnesses with --witness")
 			}
-			if !yes {
-				fmt.Fprintf(e.stdout, "would give %s a new initial password and TOTP secret, witnessed by %s; run again with --yes\n",
-					args[0], strings.Join(witnesses, ", "))
+			if yes.dryRun(e, "give %s a new initial password and TOTP secret, witnessed by %s", args[0], strings.Join(witnesses, ", ")) {
 				return nil
 			}
 			cfg, err := config.Load(e.configPath)
@@ -245,7 +242,7 @@ witnesses' names are recorded with the event in the audit journal.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&witnesses, "witness", nil, "name of a witness (two needed)")
-	cmd.Flags().BoolVar(&yes, "yes", false, "do it")
+	yes = addYes(cmd, "do it")
 	return cmd
 }
 
@@ -277,7 +274,7 @@ the person's next request.`,
 }
 
 func newRoleChangeCmd(e *env, grant bool) *cobra.Command {
-	var yes bool
+	var yes *yesFlag
 	verb := "remove"
 	if grant {
 		verb = "grant"
@@ -291,21 +288,19 @@ func newRoleChangeCmd(e *env, grant bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !yes {
-				fmt.Fprintf(e.stdout, "would request to %s the role %s (%s) %s %s, for approval; run again with --yes\n",
-					verb, role, role.Title(), map[bool]string{true: "to", false: "from"}[grant], args[0])
+			if yes.dryRun(e, "request to %s the role %s (%s) %s %s, for approval",
+				verb, role, role.Title(), map[bool]string{true: "to", false: "from"}[grant], args[0]) {
 				return nil
 			}
 			_, c, err := loadClient(e)
 			if err != nil {
 				return err
 			}
-			var rq access.Request
+			change := c.RemoveRole
 			if grant {
-				err = c.do(cmd.Context(), http.MethodPost, "/api/v1/accounts/"+pathEscape(args[0])+"/roles", server.RoleChange{Role: string(role)}, &rq)
-			} else {
-				err = c.do(cmd.Context(), http.MethodDelete, "/api/v1/accounts/"+pathEscape(args[0])+"/roles/"+pathEscape(string(role)), nil, &rq)
+				change = c.GrantRole
 			}
+			rq, err := change(cmd.Context(), args[0], string(role))
 			if err != nil {
 				return err
 			}
@@ -317,7 +312,7 @@ func newRoleChangeCmd(e *env, grant bool) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "make the request")
+	yes = addYes(cmd, "make the request")
 	return cmd
 }
 
@@ -338,20 +333,14 @@ whatever their sessions; one rejection ends the request; requests expire.`,
 		Short: "List requests (pending by default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := loadClient(e)
-			if err != nil {
+			if status == "all" {
+				status = ""
+			}
+			rqs, printed, err := fetch(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) ([]*access.Request, error) {
+				return c.Approvals(ctx, status, 0)
+			})
+			if err != nil || printed {
 				return err
-			}
-			q := url.Values{}
-			if status != "all" {
-				q.Set("status", status)
-			}
-			var rqs []access.Request
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/approvals?"+q.Encode(), nil, &rqs); err != nil {
-				return err
-			}
-			if e.jsonOut {
-				return printJSON(e.stdout, rqs)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tACTION\tRESOURCE\tPAYLOAD\tREQUESTER\tAPPROVALS\tSTATUS\tEXPIRES")
@@ -368,11 +357,13 @@ whatever their sessions; one rejection ends the request; requests expire.`,
 		Short: "Show a request and its votes",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var r access.Request
-			if printed, err := getJSON(cmd.Context(), e, "/api/v1/approvals/"+pathEscape(args[0]), &r); err != nil || printed {
+			r, printed, err := fetch(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Request, error) {
+				return c.Approval(ctx, args[0])
+			})
+			if err != nil || printed {
 				return err
 			}
-			printRequest(e.stdout, &r)
+			printRequest(e.stdout, r)
 			return nil
 		},
 	}
@@ -394,7 +385,7 @@ func printRequest(w io.Writer, r *access.Request) {
 
 func newVoteCmd(e *env, approve bool) *cobra.Command {
 	var (
-		yes    bool
+		yes    *yesFlag
 		reason string
 	)
 	verb := map[bool]string{true: "approve", false: "reject"}[approve]
@@ -407,19 +398,19 @@ func newVoteCmd(e *env, approve bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var r access.Request
-			if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/approvals/"+pathEscape(args[0]), nil, &r); err != nil {
+			r, err := c.Approval(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
-			if !yes {
-				printRequest(e.stdout, &r)
-				fmt.Fprintf(e.stdout, "would %s this request; run again with --yes\n", verb)
+			if !*yes {
+				printRequest(e.stdout, r)
+				yes.dryRun(e, "%s this request", verb)
 				return nil
 			}
 			if approve {
-				err = c.do(cmd.Context(), http.MethodPost, "/api/v1/approvals/"+pathEscape(args[0])+"/approve", struct{}{}, &r)
+				r, err = c.Approve(cmd.Context(), args[0])
 			} else {
-				err = c.do(cmd.Context(), http.MethodPost, "/api/v1/approvals/"+pathEscape(args[0])+"/reject", server.Rejection{Reason: reason}, &r)
+				r, err = c.Reject(cmd.Context(), args[0], reason)
 			}
 			if err != nil {
 				return err
@@ -440,7 +431,7 @@ func newVoteCmd(e *env, approve bool) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "vote")
+	yes = addYes(cmd, "vote")
 	if !approve {
 		cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the journal)")
 	}
@@ -462,14 +453,14 @@ func newPeopleCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var recs []access.PersonRecord
+			var recs []*access.PersonRecord
 			if len(args) == 1 {
-				var r access.PersonRecord
-				if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/people/"+pathEscape(args[0]), nil, &r); err != nil {
+				r, err := c.Person(cmd.Context(), args[0])
+				if err != nil {
 					return err
 				}
 				recs = append(recs, r)
-			} else if err := c.do(cmd.Context(), http.MethodGet, "/api/v1/people", nil, &recs); err != nil {
+			} else if recs, err = c.People(cmd.Context()); err != nil {
 				return err
 			}
 			if e.jsonOut {
@@ -482,31 +473,27 @@ func newPeopleCmd(e *env) *cobra.Command {
 				if i > 0 {
 					fmt.Fprintln(e.stdout)
 				}
-				printPerson(e.stdout, &r)
+				printPerson(e.stdout, r)
 			}
 			return nil
 		},
 	}
 	var (
 		kind, date, by, note string
-		yes                  bool
+		yes                  *yesFlag
 	)
 	attest := &cobra.Command{
 		Use:   "attest NAME --kind background-check|training --date YYYY-MM-DD --by WHO --yes",
 		Short: "Record a background check or a training of a person (Security Officer)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !yes {
-				fmt.Fprintf(e.stdout, "would record for %s: %s on %s, attested by %s; run again with --yes\n", args[0], kind, date, by)
+			if yes.dryRun(e, "record for %s: %s on %s, attested by %s", args[0], kind, date, by) {
 				return nil
 			}
-			_, c, err := loadClient(e)
+			at, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*access.Attestation, error) {
+				return c.Attest(ctx, args[0], server.NewAttestation{Kind: kind, Date: date, AttestedBy: by, Note: note})
+			})
 			if err != nil {
-				return err
-			}
-			var at access.Attestation
-			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/people/"+pathEscape(args[0])+"/attestations",
-				server.NewAttestation{Kind: kind, Date: date, AttestedBy: by, Note: note}, &at); err != nil {
 				return err
 			}
 			if e.jsonOut {
@@ -520,7 +507,7 @@ func newPeopleCmd(e *env) *cobra.Command {
 	attest.Flags().StringVar(&date, "date", "", "when it took place, YYYY-MM-DD")
 	attest.Flags().StringVar(&by, "by", "", "who performed or attests it")
 	attest.Flags().StringVar(&note, "note", "", "what it covered")
-	attest.Flags().BoolVar(&yes, "yes", false, "record it")
+	yes = addYes(attest, "record it")
 	cmd.AddCommand(show, attest)
 	return cmd
 }

@@ -37,6 +37,17 @@ func (k Kind) String() string {
 	}
 }
 
+// ParseKind is the inverse of Kind.String: a client reads the kind the
+// server named in an error answer.
+func ParseKind(s string) (Kind, bool) {
+	for k := Internal; k <= Unavailable; k++ {
+		if k.String() == s {
+			return k, true
+		}
+	}
+	return Internal, false
+}
+
 // Error is Sceau's error: a kind, the operation that failed, a message safe to
 // show to the requester, and the underlying cause.
 type Error struct {
@@ -61,7 +72,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is lets errors.Is(err, sceau.Denied) test the kind of any Error in the chain.
+// Is lets errors.Is test the kind of any Error in the chain against the
+// sentinels below: errors.Is(err, sceau.ErrDenied). sceau.KindOf(err) gives
+// the kind of the first one.
 func (e *Error) Is(target error) bool {
 	if k, ok := target.(kindError); ok {
 		return e.Kind == Kind(k)

@@ -1,13 +1,20 @@
-// Package arch checks the dependency rules of STYLE.md: cmd -> server ->
-// domain -> store; domain packages never import server, config or a
-// database driver; sceau imports nothing of Sceau.
+// Package arch checks the shape that ARCHITECTURE.md and STYLE.md describe:
+// cmd/sceau wires flags to packages; the wiring packages (server, node,
+// adminapi, bench, demo) sit above the domain packages; domain packages
+// import each other only along the edges listed below, and never the
+// wiring, the configuration or a database driver; store, config and
+// safefile sit below them and sceau below everything.
 package arch
 
 import (
+	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,71 +22,180 @@ import (
 
 const module = "github.com/sceau/sceau/"
 
-var domain = map[string]bool{"ca": true, "revocation": true, "keys": true, "quorum": true, "ceremony": true, "access": true,
-	"audit": true, "archive": true, "publication": true, "ra": true, "incident": true, "compliance": true}
+// Every package under internal/ has a class; a package that is not listed,
+// or a listed one that does not exist, fails the test.
+var classes = map[string]string{
+	"sceau":    "base",
+	"safefile": "support", "store": "support", "config": "support",
+	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
+	"access": "domain", "audit": "domain",
+	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
+	"sceautest": "testing",
+}
+
+// The domain-to-domain imports allowed. ca names revocation's value types
+// (Issuer, SerialHex) but holds the service behind an interface; quorum
+// names access's Principal and Request but books approvals through an
+// interface; the ceremony drives quorum's splits and the key stores.
+var domainEdges = map[string][]string{
+	"access":     {"audit", "keys"},
+	"audit":      {},
+	"ca":         {"audit", "keys", "revocation"},
+	"ceremony":   {"audit", "keys", "quorum"},
+	"keys":       {},
+	"quorum":     {"access", "audit", "keys"},
+	"revocation": {"audit"},
+}
+
+// The wiring packages' own order: server is below the installation (node),
+// which is below the client-side packages.
+var wiringBelow = map[string][]string{
+	"server":   {"node", "adminapi", "bench", "demo"},
+	"node":     {"adminapi", "bench", "demo"},
+	"adminapi": {"node", "bench", "demo"},
+	"demo":     {"bench"},
+	"bench":    {"demo"},
+}
 
 var drivers = []string{"modernc.org/sqlite", "github.com/jackc/pgx"}
 
-func TestImportsGoOneWay(t *testing.T) {
-	root := filepath.Join("..", "..", "internal")
-	entries, err := os.ReadDir(root)
+// cmd/sceau holds flags, prompts and printing: no database, no randomness
+// (keys and secrets are made in the packages), no SQL.
+var cmdForbidden = []string{"database/sql", "crypto/rand", "modernc.org/sqlite", "github.com/jackc/pgx"}
+
+var sqlText = regexp.MustCompile(`(?is)\b(SELECT\s.+\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|CREATE\s+(TABLE|INDEX)\s)`)
+
+func TestArchitectureHolds(t *testing.T) {
+	for _, v := range check(t, filepath.Join("..", "..")) {
+		t.Error(v)
+	}
+}
+
+// The checker catches what it is for: the fixture under testdata/wrong
+// breaks each rule once.
+func TestArchitectureCatchesAWrongImport(t *testing.T) {
+	got := check(t, filepath.Join("testdata", "wrong"))
+	for _, want := range []string{
+		"internal/ca imports internal/server",
+		"internal/ca imports internal/ceremony",
+		"internal/ca imports the database driver modernc.org/sqlite",
+		"internal/mystery has no class",
+		"cmd/sceau imports crypto/rand",
+		"cmd/sceau imports database/sql",
+		"cmd/sceau/main.go holds SQL",
+		"internal/server imports internal/node",
+	} {
+		if !slices.ContainsFunc(got, func(v string) bool { return strings.Contains(v, want) }) {
+			t.Errorf("the fixture's %q was not caught; caught: %q", want, got)
+		}
+	}
+}
+
+// check returns every violation in the tree at root (a module root).
+func check(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	report := func(format string, args ...any) {
+		if v := fmt.Sprintf(format, args...); !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "internal"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	present := map[string]bool{}
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || e.Name() == "testdata" {
 			continue
 		}
 		pkg := e.Name()
-		for _, imp := range imports(t, filepath.Join(root, pkg)) {
+		present[pkg] = true
+		class, ok := classes[pkg]
+		if !ok {
+			report("internal/%s has no class in test/arch: say where it sits", pkg)
+		}
+		imps, _ := parse(t, filepath.Join(root, "internal", pkg))
+		for _, imp := range imps {
 			inner, ours := strings.CutPrefix(imp, module+"internal/")
 			inner, _, _ = strings.Cut(inner, "/")
 			switch {
-			case pkg == "sceau" && ours:
-				t.Errorf("sceau imports %s: it must import nothing of Sceau", imp)
-			case pkg == "store" && ours && inner != "sceau":
-				t.Errorf("store imports %s: store is below every domain package", imp)
-			case domain[pkg] && ours && (inner == "server" || inner == "config"):
-				t.Errorf("domain package %s imports %s", pkg, imp)
-			case domain[pkg] && isDriver(imp):
-				t.Errorf("domain package %s imports the database driver %s", pkg, imp)
 			case strings.HasPrefix(imp, module+"cmd"):
-				t.Errorf("%s imports the command %s", pkg, imp)
+				report("internal/%s imports the command %s", pkg, imp)
+			case class == "base" && ours:
+				report("internal/%s imports internal/%s: it must import nothing of Sceau", pkg, inner)
+			case class == "support" && ours && inner != "sceau" && inner != "safefile":
+				report("internal/%s imports internal/%s: it is below every domain package", pkg, inner)
+			case class == "domain" && isDriver(imp):
+				report("internal/%s imports the database driver %s", pkg, imp)
+			case class == "domain" && ours && classes[inner] == "domain" && !slices.Contains(domainEdges[pkg], inner):
+				report("internal/%s imports internal/%s: not an allowed domain edge (test/arch domainEdges)", pkg, inner)
+			case class == "domain" && ours && classes[inner] != "domain" && classes[inner] != "base" && classes[inner] != "support":
+				report("internal/%s imports internal/%s: a domain package never imports the %s", pkg, inner, classes[inner])
+			case class == "domain" && ours && inner == "config":
+				report("internal/%s imports internal/config: a domain package takes options, not the configuration", pkg)
+			case class == "wiring" && ours && slices.Contains(wiringBelow[pkg], inner):
+				report("internal/%s imports internal/%s: it sits below it", pkg, inner)
 			}
 		}
 	}
+	for pkg := range classes {
+		if !present[pkg] && root == filepath.Join("..", "..") {
+			report("test/arch names internal/%s, which does not exist", pkg)
+		}
+	}
+	cmdDir := filepath.Join(root, "cmd", "sceau")
+	imps, files := parse(t, cmdDir)
+	for _, imp := range imps {
+		if slices.ContainsFunc(cmdForbidden, func(f string) bool { return imp == f || strings.HasPrefix(imp, f+"/") }) {
+			report("cmd/sceau imports %s: that belongs in a package", imp)
+		}
+	}
+	for name, lits := range files {
+		for _, s := range lits {
+			if sqlText.MatchString(s) {
+				report("cmd/sceau/%s holds SQL (%.40q…): queries belong to the package that owns the table", name, s)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func isDriver(imp string) bool {
-	for _, d := range drivers {
-		if strings.HasPrefix(imp, d) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(drivers, func(d string) bool { return imp == d || strings.HasPrefix(imp, d+"/") })
 }
 
-// imports lists the imports of the non-test Go files in dir.
-func imports(t *testing.T, dir string) []string {
+// parse lists the imports of the non-test Go files in dir, and the string
+// literals of each file.
+func parse(t *testing.T, dir string) (imports []string, literals map[string][]string) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	literals = map[string][]string{}
 	fset := token.NewFileSet()
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
-		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		af, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range af.Imports {
 			p, _ := strconv.Unquote(s.Path.Value)
-			out = append(out, p)
+			imports = append(imports, p)
 		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					literals[filepath.Base(f)] = append(literals[filepath.Base(f)], s)
+				}
+			}
+			return true
+		})
 	}
-	return out
+	return imports, literals
 }

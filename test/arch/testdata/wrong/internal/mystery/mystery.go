@@ -1,0 +1,2 @@
+// Package mystery of the fixture has no class.
+package mystery

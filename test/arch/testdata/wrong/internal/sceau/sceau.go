@@ -1,0 +1,2 @@
+// Package sceau of the fixture is clean.
+package sceau
