@@ -14,6 +14,7 @@ import (
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/node"
+	"github.com/sceau/sceau/internal/safefile"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -88,12 +89,7 @@ func writeSession(cfg *config.Config, s storedSession) error {
 		return sceau.E(sceau.Unavailable, "session", "cannot create "+filepath.Dir(path), err)
 	}
 	b, _ := json.Marshal(s)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return sceau.E(sceau.Unavailable, "session", "cannot write "+tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := safefile.Replace(path, b, 0o600); err != nil {
 		return sceau.E(sceau.Unavailable, "session", "cannot write "+path, err)
 	}
 	return nil
