@@ -1,6 +1,10 @@
 package main
 
-import "sort"
+import (
+	"io"
+	"os"
+	"sort"
+)
 
 // sortedKeys lists a map's keys in order, for stable output.
 func sortedKeys[V any](m map[string]V) []string {
@@ -10,4 +14,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// isTerminal reports whether w is a terminal (progress is shown there only).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,160 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/config"
+)
+
+// rawClient is a minimal HTTP/1.1 client over one keep-alive connection
+// (TLS for the admin listener). A load generator should take as little of
+// the shared CPU as it can: net/http's client spends two goroutines and
+// their hand-offs per connection, this one only writes each pre-built
+// request and reads the response.
+type rawClient struct {
+	dial func() (net.Conn, error)
+	conn net.Conn
+	br   *bufio.Reader
+}
+
+// newClients makes n clients that connect with dial on their first request.
+func newClients(n int, dial func() (net.Conn, error)) []*rawClient {
+	out := make([]*rawClient, n)
+	for i := range out {
+		out[i] = &rawClient{dial: dial}
+	}
+	return out
+}
+
+func closeClients(cs []*rawClient) {
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+// do sends a complete request and returns the status and body of the
+// response. A connection the server closed is redialled once.
+func (c *rawClient) do(req []byte) (int, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		reused := c.conn != nil
+		if !reused {
+			conn, err := c.dial()
+			if err != nil {
+				return 0, nil, err
+			}
+			c.conn, c.br = conn, bufio.NewReaderSize(conn, 16<<10)
+		}
+		status, body, err := c.exchange(req)
+		if err == nil {
+			return status, body, nil
+		}
+		c.Close()
+		if !reused || attempt > 0 {
+			return 0, nil, err
+		}
+	}
+}
+
+func (c *rawClient) exchange(req []byte) (int, []byte, error) {
+	if _, err := c.conn.Write(req); err != nil {
+		return 0, nil, err
+	}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, nil, err
+	}
+	if resp.Close {
+		c.Close()
+	}
+	return resp.StatusCode, body, nil
+}
+
+// Close drops the connection.
+func (c *rawClient) Close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn, c.br = nil, nil
+	}
+}
+
+// postRequest is a complete HTTP/1.1 POST of body to host and path.
+func postRequest(host, path, contentType string, body []byte) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", path, host, contentType, len(body))
+	b.Write(body)
+	return b.Bytes()
+}
+
+// adminDialer connects to the admin listener with the operator's
+// certificate, as the CLI does.
+func adminDialer(cfg *config.Config) (func() (net.Conn, error), error) {
+	tlsCfg, err := access.ClientTLS(cfg.Path(cfg.Admin.Dir), access.OperatorCert, access.OperatorKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	tlsCfg.NextProtos = []string{"http/1.1"}
+	return func() (net.Conn, error) {
+		return tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", cfg.Admin.Listen, tlsCfg)
+	}, nil
+}
+
+// issueOnce posts one issuance request; it returns the response body.
+func issueOnce(c *rawClient, req []byte) ([]byte, error) {
+	status, body, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusCreated {
+		return nil, fmt.Errorf("%d %s: %s", status, http.StatusText(status), bytes.TrimSpace(body))
+	}
+	return body, nil
+}
+
+// ocspOnce posts one DER request and checks the answer is a successful
+// OCSP response.
+func ocspOnce(c *rawClient, req []byte) ([]byte, error) {
+	status, b, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("%d %s: %s", status, http.StatusText(status), bytes.TrimSpace(b))
+	}
+	if err := checkOCSPStatus(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkOCSPStatus reads only the responseStatus of a DER OCSP response
+// (RFC 6960, 4.2.1) and requires it to be successful (0).
+func checkOCSPStatus(b []byte) error {
+	// OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, ... }
+	s := cryptobyte.String(b)
+	var seq cryptobyte.String
+	var rs int
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Enum(&rs) {
+		return errors.New("the answer is not an OCSP response")
+	}
+	if rs != 0 {
+		return fmt.Errorf("OCSP response status %d, not successful", rs)
+	}
+	return nil
+}
