@@ -16,7 +16,7 @@ import (
 
 func accessConfig(t *testing.T, section string) (*config.Config, error) {
 	t.Helper()
-	text := string(renderConfig(templateData{Org: "Test", PublicListen: "127.0.0.1:18080", AdminListen: "127.0.0.1:18443",
+	text := string(node.RenderConfig(node.ConfigValues{Org: "Test", PublicListen: "127.0.0.1:18080", AdminListen: "127.0.0.1:18443",
 		BaseURL: "http://127.0.0.1:18080"}))
 	start := strings.Index(text, "access:\n")
 	end := strings.Index(text, "# The CA hierarchy")

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/sceau/sceau/internal/ceremony"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/store"
 )
 
@@ -31,7 +32,7 @@ type ceremonyFixture struct {
 // fullConfig is the default configuration with a 3-of-5 issuing CA.
 func fullConfig(t *testing.T) string {
 	pub, adm := freeAddr(t), freeAddr(t)
-	return strings.Replace(string(renderConfig(templateData{Org: "Ceremony Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub})),
+	return strings.Replace(string(node.RenderConfig(node.ConfigValues{Org: "Ceremony Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub})),
 		"    path_len: 0\n", "    path_len: 0\n    activation:\n      threshold: 3\n      holders: [alice, bob, carol, dave, erin]\n", 1)
 }
 

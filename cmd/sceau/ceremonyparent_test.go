@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sceau/sceau/internal/ceremony"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceautest"
 )
 
@@ -19,7 +20,7 @@ import (
 func parentConfig(t *testing.T) string {
 	t.Helper()
 	pub, adm := freeAddr(t), freeAddr(t)
-	cfg := string(renderConfig(templateData{Org: "Parent Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub}))
+	cfg := string(node.RenderConfig(node.ConfigValues{Org: "Parent Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub}))
 	for _, r := range []struct{ at, activation string }{
 		{"    key_type: ecdsa-p384\n", "    activation:\n      threshold: 2\n      holders: [alice, bob, carol]\n"},
 		{"    path_len: 0\n", "    activation:\n      threshold: 2\n      holders: [dave, erin]\n"},

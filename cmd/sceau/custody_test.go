@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
 )
@@ -49,7 +50,7 @@ func TestKEY2_ThreeOfFiveHoldersActivateAfterRestart(t *testing.T) {
 	for _, h := range holders {
 		os.WriteFile(filepath.Join(pins, h+".pin"), []byte("PIN of "+h+"\n"), 0o600)
 	}
-	cfgText := strings.Replace(string(renderConfig(templateData{Org: "Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub})),
+	cfgText := strings.Replace(string(node.RenderConfig(node.ConfigValues{Org: "Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub})),
 		"    path_len: 0\n", "    path_len: 0\n    activation:\n      threshold: 3\n      holders: [alice, bob, carol, dave, erin]\n", 1)
 	from := filepath.Join(tmp, "custody.yaml")
 	os.WriteFile(from, []byte(cfgText), 0o644)
@@ -126,7 +127,7 @@ func TestKEY1_TokenKeyActivatedThreeOfFiveSignsVerifiably(t *testing.T) {
 	tokenPins := filepath.Join(tmp, "token-pins")
 	os.MkdirAll(tokenPins, 0o700)
 	os.WriteFile(filepath.Join(tokenPins, token+".pin"), []byte(initialPIN), 0o600)
-	cfgText := string(renderConfig(templateData{Org: "Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub}))
+	cfgText := string(node.RenderConfig(node.ConfigValues{Org: "Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub}))
 	cfgText = strings.Replace(cfgText, "  secret_file: secrets/keystore.secret\n",
 		"  secret_file: secrets/keystore.secret\n  pkcs11:\n    module: "+module+"\n", 1)
 	cfgText = strings.Replace(cfgText, "    path_len: 0\n",

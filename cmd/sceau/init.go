@@ -19,7 +19,7 @@ func newInitCmd(e *env) *cobra.Command {
 	var (
 		dir, from, pinDir, tokenPinDir string
 		securityOfficers               []string
-		data                           = templateData{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
+		data                           = node.ConfigValues{Org: "Sceau", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
 		cards                          cardFlags // holders whose shares go to their smart card (custody.go)
 	)
 	cmd := &cobra.Command{
@@ -66,7 +66,7 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 			if data.BaseURL == "" {
 				data.BaseURL = "http://" + data.PublicListen
 			}
-			cfg := renderConfig(data)
+			cfg := node.RenderConfig(data)
 			if from != "" {
 				b, err := os.ReadFile(from)
 				if err != nil {
