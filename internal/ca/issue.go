@@ -101,7 +101,12 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 	if validity == 0 {
 		validity = p.Validity
 	}
-	if validity < 0 || validity > p.MaxValidity {
+	// CA-2: a lifetime outside [MinValidity, the profile's maximum] is refused.
+	if validity < MinValidity {
+		a.observe("refused", start)
+		return nil, sceau.Errorf(sceau.Invalid, op, "validity %s is shorter than the minimum %s", validity, MinValidity)
+	}
+	if validity > p.MaxValidity {
 		a.observe("refused", start)
 		return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the profile's maximum %s", validity, p.MaxValidity)
 	}

@@ -145,13 +145,14 @@ func checkNames(r *subjectRequest, p *Profile) error {
 		return sceau.Errorf(sceau.Invalid, op, "%d names is more than 100", n)
 	}
 	for _, d := range r.dnsNames {
-		if !validDNSName(d) {
-			return sceau.Errorf(sceau.Invalid, op, "%q is not a valid DNS name", d)
+		// CA-2: a dNSName is checked before anything is reserved or signed.
+		if why := checkDNSName(d, true); why != "" {
+			return sceau.Errorf(sceau.Invalid, op, "dNSName %q is not a valid DNS name: %s", d, why)
 		}
 	}
 	for _, e := range r.emails {
 		local, domain, ok := strings.Cut(e, "@")
-		if !ok || local == "" || !validDNSName(domain) || strings.ContainsAny(e, " <>\"") {
+		if !ok || local == "" || checkDNSName(domain, false) != "" || strings.ContainsAny(e, " <>\"") {
 			return sceau.Errorf(sceau.Invalid, op, "%q is not a valid email address", e)
 		}
 	}
@@ -169,25 +170,57 @@ func checkNames(r *subjectRequest, p *Profile) error {
 	return nil
 }
 
-func validDNSName(s string) bool {
-	if len(s) == 0 || len(s) > 253 {
-		return false
+// checkDNSName returns why s is not a host name a certificate may carry,
+// or "" when it is one. wildcard allows a "*" as the whole first label.
+//
+// CA-2: two forms that crypto/x509 and OpenSSL would otherwise match are
+// refused here. A bare "*" (or "*" over a single label, like "*.com")
+// would match every host of a top-level domain, or every host at all.
+// A name that reads as an IP address ("127.0.0.1") belongs in an
+// iPAddress SAN: as a dNSName, OpenSSL's -checkhost and other relying
+// parties match it against the address, outside the profile's AllowIP
+// rule. RFC 1123 §2.1 already rules out an all-numeric top-level label,
+// which also catches shortened forms like "127.1".
+func checkDNSName(s string, wildcard bool) string {
+	if len(s) == 0 {
+		return "it is empty"
+	}
+	if len(s) > 253 {
+		return "it is longer than 253 characters"
+	}
+	if net.ParseIP(s) != nil {
+		return "it is an IP address; put it in an iPAddress SAN"
 	}
 	labels := strings.Split(s, ".")
-	for i, l := range labels {
-		if l == "*" && i == 0 {
-			continue
+	if labels[0] == "*" {
+		if !wildcard {
+			return "a wildcard is not allowed here"
 		}
-		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
+		if len(labels) < 3 {
+			return "a wildcard must stand left of at least two labels, as in *.example.com"
+		}
+		labels = labels[1:]
+	}
+	for _, l := range labels {
+		if len(l) == 0 {
+			return "it has an empty label"
+		}
+		if len(l) > 63 {
+			return "a label is longer than 63 characters"
+		}
+		if l[0] == '-' || l[len(l)-1] == '-' {
+			return fmt.Sprintf("label %q starts or ends with a hyphen", l)
 		}
 		for _, c := range l {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return false
+				return fmt.Sprintf("label %q holds %q; only a-z, 0-9 and - are allowed (a wildcard only as the whole first label)", l, c)
 			}
 		}
 	}
-	return true
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return "its last label is all digits, as in an IP address; put an address in an iPAddress SAN"
+	}
+	return ""
 }
 
 // cleanSubject keeps the attributes Sceau puts in subject names, dropping

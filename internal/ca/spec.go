@@ -14,6 +14,19 @@ import (
 // MaxCAValidity is the policy's ceiling on CA key and certificate life (KEY-7).
 const MaxCAValidity = 10 * 365 * 24 * time.Hour
 
+// MinValidity is the shortest lifetime of an end-entity certificate (CA-2).
+//
+// Certificates start at the second of issuance (notBefore is truncated to
+// the second), so anything under a second gives notBefore == notAfter.
+// One hour is the floor because a shorter certificate is not usable in
+// practice: relying parties' clocks may differ by minutes (SYS-4 only
+// bounds Sceau's own), the OCSP and CRL answers about it are valid for
+// days, and a lifetime of seconds is almost always a typing mistake
+// ("1ns", "60s" for "60d"). It is also the floor of personal admin
+// certificates (access.IssueCertificate), and no shipped profile or test
+// asks for less.
+const MinValidity = time.Hour
+
 // Spec declares one CA of the hierarchy.
 type Spec struct {
 	ID       string

@@ -216,6 +216,10 @@ type Profile struct {
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 
+// MinCertValidity is the shortest end-entity lifetime a profile may give;
+// it equals ca.MinValidity (config does not import ca), which says why.
+const MinCertValidity = time.Hour
+
 // MaxCAValidity is the policy's ceiling on CA key and certificate life (KEY-7).
 const MaxCAValidity = 10 * 365 * 24 * time.Hour
 
@@ -440,6 +444,10 @@ func (c *Config) Validate() error {
 			}
 			if p.Validity.Duration <= 0 || p.MaxValidity.Duration < p.Validity.Duration {
 				bad("%s: validity must be positive and not above max_validity", pw)
+			} else if p.Validity.Duration < MinCertValidity {
+				// CA-2: the CA refuses a certificate shorter than this
+				// (ca.MinValidity), so such a profile could issue nothing.
+				bad("%s: validity %s is shorter than the minimum %s", pw, p.Validity, MinCertValidity)
 			}
 			if len(p.Policies) == 0 {
 				bad("%s: at least one certificate policy is required (the CP OID)", pw)

@@ -236,13 +236,21 @@ func parseCSRRequest(csr, validity string) ([]byte, time.Duration, error) {
 	return der, d, err
 }
 
+// parseValidity reads the validity field of every issuance request: ""
+// means the profile's default.
 func parseValidity(s string) (time.Duration, error) {
+	const op = "server: validity"
 	if s == "" {
 		return 0, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, sceau.Errorf(sceau.Invalid, "server: validity", "%q is not a positive duration like 720h", s)
+		return 0, sceau.Errorf(sceau.Invalid, op, "%q is not a positive duration like 720h", s)
+	}
+	// CA-2: no certificate shorter than ca.MinValidity (see there why); the
+	// CA checks it again, this names the value as the client wrote it.
+	if d < ca.MinValidity {
+		return 0, sceau.Errorf(sceau.Invalid, op, "%q is shorter than the minimum %s", s, ca.MinValidity)
 	}
 	return d, nil
 }
