@@ -126,6 +126,13 @@ func openAuditTarget(ctx context.Context, e *env, dbPath string, needDB, migrate
 			return nil, err
 		}
 		t.db, t.dbName = db, dbPath
+		// A copy is checked against the configured export too, when
+		// there is a configuration (AUD-5): a rolled-back or truncated
+		// copy must not pass for want of a witness.
+		if cfg, err := config.Load(e.configPath); err == nil {
+			t.cfg = cfg
+			t.exportDir = configuredExport(cfg)
+		}
 		return t, nil
 	}
 	cfg, err := config.Load(e.configPath)
@@ -136,9 +143,7 @@ func openAuditTarget(ctx context.Context, e *env, dbPath string, needDB, migrate
 		return nil, err
 	}
 	t.cfg = cfg
-	if cfg.Audit.Export.Dir != "" {
-		t.exportDir = cfg.Path(cfg.Audit.Export.Dir)
-	}
+	t.exportDir = configuredExport(cfg)
 	if !needDB {
 		return t, nil
 	}
@@ -158,6 +163,13 @@ func openAuditTarget(ctx context.Context, e *env, dbPath string, needDB, migrate
 		t.dbName = cfg.Path(cfg.Database.Path)
 	}
 	return t, nil
+}
+
+func configuredExport(cfg *config.Config) string {
+	if cfg.Audit.Export.Dir == "" {
+		return ""
+	}
+	return cfg.Path(cfg.Audit.Export.Dir)
 }
 
 func newAuditVerifyCmd(e *env, m *auditMode) *cobra.Command {

@@ -57,9 +57,7 @@ func (s *Service) RequestCACreation(ctx context.Context, p Principal, caID, reas
 // caID, the newest if several, or a NotFound error saying how to get one.
 func CreationApproval(ctx context.Context, q store.Querier, caID string) (*Request, error) {
 	var id string
-	err := q.QueryRowContext(ctx, `SELECT id FROM approval_requests
-		WHERE action = ? AND resource_kind = 'ca' AND resource_id = ? AND status = ?
-		ORDER BY decided_at DESC LIMIT 1`, string(CACreate), caID, StatusExecuted).Scan(&id)
+	err := q.QueryRowContext(ctx, qLastCACreation, string(CACreate), caID, StatusExecuted).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sceau.Errorf(sceau.NotFound, "access: ca creation",
 			"creating CA %q needs an approved request (ROLE-3): an Application Administrator runs 'sceau ca request-create %s --reason TEXT --yes' and two other people approve it", caID, caID)

@@ -122,7 +122,7 @@ func (s *Service) checkRemoval(ctx context.Context, q store.Querier, req *Reques
 	}
 	if rp.Role == SecurityOfficer {
 		var n int
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM role_assignments WHERE role = ? AND removed_at IS NULL`,
+		if err := q.QueryRowContext(ctx, qCountHolders,
 			string(SecurityOfficer)).Scan(&n); err != nil {
 			return store.Classify("access: role removal", err)
 		}

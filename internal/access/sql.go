@@ -81,6 +81,12 @@ const (
 	qInsertVote      = `INSERT INTO approval_votes (request_id, account, role, vote, reason, session_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	qVotes           = `SELECT account, role, vote, reason, session_id, at FROM approval_votes WHERE request_id = ? ORDER BY at, account`
 	qApprovals       = `SELECT COUNT(*) FROM approval_votes WHERE request_id = ? AND vote = 'approve'`
+
+	qLastCACreation = `SELECT id FROM approval_requests
+		WHERE action = ? AND resource_kind = 'ca' AND resource_id = ? AND status = ?
+		ORDER BY decided_at DESC LIMIT 1`
+	qCountLegacyTOTP = `SELECT COUNT(*) FROM accounts WHERE totp_secret LIKE 'v1:%'`
+	qCountHolders    = `SELECT COUNT(*) FROM role_assignments WHERE role = ? AND removed_at IS NULL`
 )
 
 // forUpdate locks the rows read in a PostgreSQL transaction; SQLite

@@ -91,7 +91,7 @@ func OpenTOTPKey(ctx context.Context, db *store.DB, path string) ([]byte, error)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		var n int
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE totp_secret LIKE 'v1:%'`).Scan(&n); err != nil {
+		if err := db.QueryRowContext(ctx, qCountLegacyTOTP).Scan(&n); err != nil {
 			return nil, store.Classify(op, err)
 		}
 		if n > 0 {

@@ -99,12 +99,12 @@ func insertStatement(rows int) string {
 		return s.(string)
 	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO audit_events (seq, at, actor, role, action, object, details, prev_hash, hash) VALUES `)
+	b.WriteString(qInsertEventsHead)
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		b.WriteString(qInsertEventRow)
 	}
 	s := b.String()
 	insertSQL.Store(rows, s)

@@ -4,6 +4,11 @@ package audit
 // share, with '?' placeholders (store rebinds them).
 
 const (
+	// An insert of n events is the head, then n rows joined by commas
+	// (insertStatement).
+	qInsertEventsHead = `INSERT INTO audit_events (seq, at, actor, role, action, object, details, prev_hash, hash) VALUES `
+	qInsertEventRow   = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 	sqlHead          = `SELECT seq, hash FROM audit_head WHERE id = 1`
 	sqlHeadForUpdate = `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`
 	sqlSetHead       = `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`

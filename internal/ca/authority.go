@@ -54,12 +54,23 @@ type Options struct {
 	Observe func(outcome string, d time.Duration)
 }
 
+// Revoker is what issuance needs of the revocation service: a loaded CA
+// becomes an issuer of CRLs and OCSP responses, a new certificate gets its
+// first OCSP response before it is released (CA-3), and a reservation left
+// by a crash is revoked rather than completed (CA-2). *revocation.Service
+// implements it; ca depends on this much of it only.
+type Revoker interface {
+	AddIssuer(iss *revocation.Issuer)
+	SignGood(caID string, serial *big.Int) ([]byte, time.Time, error)
+	Revoke(ctx context.Context, actor sceau.Actor, serial string, reason int) error
+}
+
 // Authority runs the CAs of one installation.
 type Authority struct {
 	db        *store.DB
 	journal   audit.Appender
 	keys      KeyStore
-	rev       *revocation.Service
+	rev       Revoker
 	opts      Options
 	clock     sceau.Clock
 	log       *slog.Logger
@@ -93,7 +104,7 @@ func (c *CA) Profile(name string) (*Profile, bool) {
 }
 
 // New returns an Authority; call Load (or Bootstrap) next.
-func New(db *store.DB, journal audit.Appender, ks KeyStore, rev *revocation.Service, opts Options) *Authority {
+func New(db *store.DB, journal audit.Appender, ks KeyStore, rev Revoker, opts Options) *Authority {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -178,7 +189,7 @@ func (a *Authority) LoadCreated(ctx context.Context, specs []Spec) (pending []st
 
 func (a *Authority) exists(ctx context.Context, id string) (bool, error) {
 	var n int
-	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cas WHERE id = ?`, id).Scan(&n)
+	err := a.db.QueryRowContext(ctx, qCountCA, id).Scan(&n)
 	return n > 0, store.Classify("ca: lookup", err)
 }
 
@@ -225,7 +236,7 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 		return sceau.Errorf(sceau.Invalid, op, "validity ends %s, after its parent %q (%s)",
 			notAfter.Format(time.DateOnly), parent.Spec.ID, parent.Cert.NotAfter.Format(time.DateOnly))
 	}
-	key, err := a.keys.Generate("ca-"+s.ID, s.KeyType)
+	key, err := a.keys.Generate(sceau.CAKeyLabel(s.ID), s.KeyType)
 	if err != nil {
 		return err
 	}
@@ -285,15 +296,14 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 		parentID = sql.NullString{String: s.Parent, Valid: true}
 	}
 	return a.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cas (id, parent_id, subject, key_ref, cert_der, not_before, not_after, ocsp_key_ref, ocsp_cert_der, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, parentID, cert.Subject.String(), "ca-"+s.ID, der,
+		if _, err := tx.ExecContext(ctx, qInsertCA, s.ID, parentID, cert.Subject.String(), sceau.CAKeyLabel(s.ID), der,
 			store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), ocspKeyRef, ocspDER, store.FormatTime(now)); err != nil {
 			return store.Classify(op, err)
 		}
 		return a.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "ca.created", Object: "ca:" + s.ID,
 			Details: map[string]any{"subject": cert.Subject.String(), "parent": s.Parent, "key_type": s.KeyType,
 				"not_before": cert.NotBefore, "not_after": cert.NotAfter, "serial": revocation.SerialHex(cert.SerialNumber),
-				"sha256": sha256Hex(der), "key": "ca-" + s.ID}})
+				"sha256": sha256Hex(der), "key": sceau.CAKeyLabel(s.ID)}})
 	})
 }
 
@@ -345,7 +355,7 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 		der, ocspDER    []byte
 		parentID        sql.NullString
 	)
-	err := a.db.QueryRowContext(ctx, `SELECT parent_id, key_ref, cert_der, ocsp_key_ref, ocsp_cert_der FROM cas WHERE id = ?`, s.ID).
+	err := a.db.QueryRowContext(ctx, qCARecord, s.ID).
 		Scan(&parentID, &keyRef, &der, &ocspRef, &ocspDER)
 	if err == sql.ErrNoRows {
 		return sceau.Errorf(sceau.NotFound, op, "CA %q is declared but was never created: run `sceau init`", s.ID)
@@ -437,7 +447,7 @@ func (a *Authority) renewOCSPSigner(ctx context.Context, s Spec, caCert *x509.Ce
 		return nil, "", sceau.E(sceau.Internal, op, "", err)
 	}
 	err = a.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE cas SET ocsp_key_ref = ?, ocsp_cert_der = ? WHERE id = ?`, label, der, s.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, qSetOCSPSigner, label, der, s.ID); err != nil {
 			return store.Classify(op, err)
 		}
 		_, fp := Fingerprints(der)
@@ -465,10 +475,10 @@ func (a *Authority) NotActivated(op, caID string, cause error) error {
 			msg += ": " + h
 		}
 	}
-	if cause == nil {
-		cause = keys.ErrNotActivated
+	if cause == nil || errors.Is(cause, keys.ErrNotActivated) {
+		return keys.NotActivated(op, msg)
 	}
-	return sceau.E(sceau.Unavailable, op, msg, cause)
+	return sceau.E(sceau.Unavailable, op, msg, fmt.Errorf("%w: %w", keys.ErrNotActivated, cause))
 }
 
 // Activated reports whether CA id can sign now.

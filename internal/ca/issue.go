@@ -169,8 +169,7 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		serial := revocation.SerialHex(tmpl.SerialNumber)
 		subject := sr.subject.String()
 		err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, not_before, not_after, reserved_at)
-				VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`, serial, c.Spec.ID, p.Name, subject, lintDER,
+			if _, err := tx.ExecContext(ctx, qReserveCertificate, serial, c.Spec.ID, p.Name, subject, lintDER,
 				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
 				return audit.Event{}, store.Classify(op, err)
 			}
@@ -233,8 +232,7 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 		if ocspResp != nil {
 			next = store.FormatTime(ocspNext)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'issued', cert_der = ?, issued_at = ?, ocsp_response = ?, ocsp_next_update = ?
-			WHERE serial = ? AND status = 'reserved' AND revoked_at IS NULL`, der, store.FormatTime(issuedAt), ocspResp, next, p.serial)
+		res, err := tx.ExecContext(ctx, qCompleteCertificate, der, store.FormatTime(issuedAt), ocspResp, next, p.serial)
 		if err != nil {
 			return audit.Event{}, store.Classify(op, err)
 		}

@@ -27,8 +27,6 @@ type Record struct {
 	DER        []byte     `json:"-"`
 }
 
-const recordColumns = `serial, ca_id, profile, subject, status, not_before, not_after, reserved_at, issued_at, revoked_at, revocation_reason, cert_der`
-
 func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
 	var (
 		r                           Record
@@ -70,7 +68,7 @@ func (a *Authority) Certificate(ctx context.Context, serial string) (*Record, er
 	if !ok || n.Sign() <= 0 {
 		return nil, sceau.Errorf(sceau.Invalid, op, "serial %q is not a positive hexadecimal number", serial)
 	}
-	row := a.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM certificates WHERE serial = ?`, revocation.SerialHex(n))
+	row := a.db.QueryRowContext(ctx, qRecordBySerial, revocation.SerialHex(n))
 	r, err := scanRecord(row)
 	if err == sql.ErrNoRows {
 		return nil, sceau.Errorf(sceau.NotFound, op, "no certificate with serial %s", serial)
@@ -95,24 +93,10 @@ func (a *Authority) Certificates(ctx context.Context, f ListFilter) ([]*Record, 
 	if f.Limit > 10000 {
 		f.Limit = 10000
 	}
-	q := `SELECT ` + recordColumns + ` FROM certificates WHERE serial > ?`
-	args := []any{f.After}
-	if f.CA != "" {
-		q += ` AND ca_id = ?`
-		args = append(args, f.CA)
+	q, args, err := listQuery(f)
+	if err != nil {
+		return nil, sceau.Errorf(sceau.Invalid, op, "%v", err)
 	}
-	switch f.Status {
-	case "":
-	case "revoked":
-		q += ` AND revoked_at IS NOT NULL`
-	case "reserved", "issued":
-		q += ` AND status = ? AND revoked_at IS NULL`
-		args = append(args, f.Status)
-	default:
-		return nil, sceau.Errorf(sceau.Invalid, op, "unknown status %q (reserved, issued, revoked)", f.Status)
-	}
-	q += ` ORDER BY serial LIMIT ?`
-	args = append(args, f.Limit)
 	rows, err := a.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, store.Classify(op, err)
@@ -140,7 +124,7 @@ func (a *Authority) RecoverOrphans(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	cutoff := store.FormatTime(a.clock.Now().Add(-a.opts.OrphanGrace))
-	rows, err := a.db.QueryContext(ctx, `SELECT serial FROM certificates WHERE status = 'reserved' AND revoked_at IS NULL AND reserved_at <= ?`, cutoff)
+	rows, err := a.db.QueryContext(ctx, qStaleReservations, cutoff)
 	if err != nil {
 		return 0, store.Classify(op, err)
 	}

@@ -14,7 +14,7 @@ import (
 // not it is loaded.
 func Exists(ctx context.Context, q store.Querier, id string) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM cas WHERE id = ?`, id).Scan(&n)
+	err := q.QueryRowContext(ctx, qCountCA, id).Scan(&n)
 	return n > 0, store.Classify("ca: lookup", err)
 }
 
@@ -29,7 +29,7 @@ type Stored struct {
 func LookupStored(ctx context.Context, q store.Querier, id string) (*Stored, error) {
 	const op = "ca: lookup"
 	var certDER, ocspDER []byte
-	err := q.QueryRowContext(ctx, `SELECT cert_der, ocsp_cert_der FROM cas WHERE id = ?`, id).Scan(&certDER, &ocspDER)
+	err := q.QueryRowContext(ctx, qCACertificates, id).Scan(&certDER, &ocspDER)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

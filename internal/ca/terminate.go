@@ -22,7 +22,7 @@ import (
 func (a *Authority) CheckTerminable(ctx context.Context, q store.Querier, caID string) error {
 	const op = "ca: terminate"
 	var terminated sql.NullString
-	err := q.QueryRowContext(ctx, `SELECT terminated_at FROM cas WHERE id = ?`, caID).Scan(&terminated)
+	err := q.QueryRowContext(ctx, qTerminatedAt, caID).Scan(&terminated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sceau.Errorf(sceau.NotFound, op, "unknown CA %q", caID)
 	}
@@ -42,8 +42,7 @@ func (a *Authority) Terminate(ctx context.Context, tx *store.Tx, actor sceau.Act
 		return err
 	}
 	now := a.clock.Now().UTC()
-	if _, err := tx.ExecContext(ctx, `UPDATE cas SET terminated_at = ?, terminated_by = ?, termination_approval = ?
-		WHERE id = ? AND terminated_at IS NULL`, store.FormatTime(now), actor.ID, approval, caID); err != nil {
+	if _, err := tx.ExecContext(ctx, qTerminateCA, store.FormatTime(now), actor.ID, approval, caID); err != nil {
 		return store.Classify(op, err)
 	}
 	return a.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "ca.terminated", Object: "ca:" + caID,
@@ -55,7 +54,7 @@ func (a *Authority) Terminate(ctx context.Context, tx *store.Tx, actor sceau.Act
 // issuing transaction.
 func (a *Authority) refuseTerminated(ctx context.Context, q store.Querier, caID string) error {
 	var terminated sql.NullString
-	if err := q.QueryRowContext(ctx, `SELECT terminated_at FROM cas WHERE id = ?`, caID).Scan(&terminated); err != nil {
+	if err := q.QueryRowContext(ctx, qTerminatedAt, caID).Scan(&terminated); err != nil {
 		return store.Classify("ca: prepare", err)
 	}
 	if terminated.Valid {

@@ -235,7 +235,7 @@ func (s *SoftStore) BackupKey(label string, wrapKey []byte, ref BackupRef) (*Bac
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.aead == nil {
-		return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("key %q is not activated: activate it before a backup", label), ErrNotActivated)
+		return nil, NotActivated(op, fmt.Sprintf("key %q is not activated: activate it before a backup", label))
 	}
 	kf, pkcs8, err := s.openPKCS8(label)
 	if err != nil {
@@ -310,7 +310,7 @@ func (s *SoftStore) RestoreKey(b *Backup, wrapKey []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.aead == nil {
-		return sceau.E(sceau.Unavailable, op, "the keystore is not activated", ErrNotActivated)
+		return NotActivated(op, "the keystore is not activated")
 	}
 	kf := keyFile{Version: 1, Label: b.Label, Type: b.Type, Public: b.Public, Nonce: random(12)}
 	kf.Ciphertext = s.aead.Seal(nil, kf.Nonce, pkcs8, additionalData(b.Label, b.Type))

@@ -223,7 +223,7 @@ func (s *PKCS11Store) Generate(label string, t Type) (crypto.Signer, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.ctx == nil {
-		return nil, sceau.E(sceau.Denied, op, fmt.Sprintf("token %q is not activated", s.cfg.TokenLabel), ErrNotActivated)
+		return nil, NotActivated(op, fmt.Sprintf("token %q is not activated", s.cfg.TokenLabel))
 	}
 	existing, err := s.ctx.FindPrivateKeys(nil, []byte(label))
 	if err != nil {
@@ -297,7 +297,7 @@ func (s *PKCS11Store) Signer(label string) (crypto.Signer, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.ctx == nil {
-		return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("key %q is not activated: activate token %q first", label, s.cfg.TokenLabel), ErrNotActivated)
+		return nil, NotActivated(op, fmt.Sprintf("key %q is not activated: activate token %q first", label, s.cfg.TokenLabel))
 	}
 	key, err := s.find(op, label, nil)
 	if err != nil {

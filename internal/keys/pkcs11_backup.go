@@ -159,7 +159,7 @@ func (s *PKCS11Store) BackupKey(label string, wrapKey []byte, ref BackupRef) (*B
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.ctx == nil {
-		return nil, sceau.E(sceau.Unavailable, op, fmt.Sprintf("key %q is not activated: activate token %q first", label, s.cfg.TokenLabel), ErrNotActivated)
+		return nil, NotActivated(op, fmt.Sprintf("key %q is not activated: activate token %q first", label, s.cfg.TokenLabel))
 	}
 	key, err := s.find(op, label, nil)
 	if err != nil {
@@ -234,7 +234,7 @@ func (s *PKCS11Store) RestoreKey(b *Backup, wrapKey []byte) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.ctx == nil {
-		return sceau.E(sceau.Unavailable, op, fmt.Sprintf("token %q is not activated", s.cfg.TokenLabel), ErrNotActivated)
+		return NotActivated(op, fmt.Sprintf("token %q is not activated", s.cfg.TokenLabel))
 	}
 	ts, err := s.session(op)
 	if err != nil {
@@ -383,7 +383,7 @@ func (s *PKCS11Store) DestroyKey(label string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ctx == nil {
-		return sceau.E(sceau.Unavailable, op, fmt.Sprintf("token %q is not activated: its key can be destroyed only while logged in", s.cfg.TokenLabel), ErrNotActivated)
+		return NotActivated(op, fmt.Sprintf("token %q is not activated: its key can be destroyed only while logged in", s.cfg.TokenLabel))
 	}
 	ts, err := s.session(op)
 	if err != nil {

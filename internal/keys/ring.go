@@ -4,8 +4,9 @@ import (
 	"crypto"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
+
+	"github.com/sceau/sceau/internal/sceau"
 )
 
 // Store is what every key provider offers: SoftStore and PKCS11Store.
@@ -57,7 +58,7 @@ func (r *Ring) CAStore(id string) (Store, bool) {
 func (r *Ring) Service() Store { return r.service }
 
 func (r *Ring) storeFor(label string) Store {
-	if id, ok := strings.CutPrefix(label, "ca-"); ok {
+	if id, ok := sceau.CAOfKeyLabel(label); ok {
 		if s, ok := r.CAStore(id); ok {
 			return s
 		}

@@ -27,6 +27,22 @@ import (
 // the process restarted (KEY-5).
 var ErrNotActivated = errors.New("keys: key is not activated")
 
+// NotActivated is the one refusal of work that needs a key which is not
+// activated, wherever it is met (issuance, CRL and OCSP signing, backups,
+// key generation, destruction). Its kind is Unavailable (503), not Denied
+// (403): the request is well formed and its author has the right to make
+// it; what is missing is a state of the service that m of n share holders
+// restore (KEY-2), so the same request succeeds later unchanged, and a load
+// balancer or client reads 503 as "retry or go elsewhere" where 403 would
+// say "your rights are wrong". An activation attempt with too few shares is
+// a different refusal: that attempt is Denied.
+func NotActivated(op, msg string) error {
+	if msg == "" {
+		msg = "the key is not activated"
+	}
+	return sceau.E(sceau.Unavailable, op, msg, ErrNotActivated)
+}
+
 // Argon2id parameters for deriving the store key from the activation secret.
 // They are written into the store's header so they can be raised later.
 const (
@@ -163,7 +179,7 @@ func (s *SoftStore) Generate(label string, t Type) (crypto.Signer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.aead == nil {
-		return nil, sceau.E(sceau.Denied, op, "the keystore is not activated", ErrNotActivated)
+		return nil, NotActivated(op, "the keystore is not activated")
 	}
 	key, err := t.Generate(nil)
 	if err != nil {

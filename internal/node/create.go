@@ -176,7 +176,7 @@ func (n *Node) activateParents(ctx context.Context, o CreateOptions) ([]string, 
 			done = append(done, fmt.Sprintf("%s presented their share of CA %s", h, pa.CA))
 		}
 		if !prog.Activated {
-			return done, sceau.Errorf(sceau.Denied, op, "CA %q is not activated: %d more shares were needed", pa.CA, prog.Need)
+			return done, sceau.Errorf(sceau.Denied, op, "too few shares for CA %q: %d more were needed to activate it (KEY-2)", pa.CA, prog.Need)
 		}
 		done = append(done, fmt.Sprintf("CA %s activated by %d of its %d key share holders", pa.CA, prog.Threshold, prog.Total))
 	}

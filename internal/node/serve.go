@@ -62,7 +62,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	}
 	responder := n.Revocation.NewResponder(log)
 	responder.Observe = n.Metrics.ObserveOCSP
-	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log}
+	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log, Health: n.DB.Health}
 	acc, err := n.Access(ctx)
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	log.Info("sceau started", "config", cfg.DataDir, "pid", os.Getpid())
 	err = server.Listen(sctx, log, []server.Listener{
 		{Name: "public", Addr: cfg.Public.Listen, Handler: pub.Handler()},
-		{Name: "admin", Addr: cfg.Admin.Listen, Handler: adm.Handler(), TLS: tlsCfg},
+		{Name: "admin", Addr: cfg.Admin.Listen, Handler: adm.Handler(), TLS: tlsCfg, Refused: newHandshakeRecorder(n, log).refused},
 	}, func() {
 		if ready != nil {
 			ready(n)

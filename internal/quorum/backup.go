@@ -80,18 +80,28 @@ type BackupOptions struct {
 	Clock  sceau.Clock // nil: the real clock
 }
 
+// Approvals is the dual control (ROLE-3) that backups, imports and
+// destruction go through: quorum registers how each action is checked and
+// carried out, files requests, and reads them back when the requester acts.
+// *access.Approvals implements it.
+type Approvals interface {
+	Register(action access.Action, e access.Executor) error
+	Request(ctx context.Context, p access.Principal, action access.Action, res access.Resource, payload any) (*access.Request, error)
+	Get(ctx context.Context, p access.Principal, id string) (*access.Request, error)
+}
+
 // Backups carries out backups, imports and destruction of CA keys.
 type Backups struct {
 	db        *store.DB
 	journal   audit.Appender
 	reg       *Registry
-	approvals *access.Approvals
+	approvals Approvals
 	o         BackupOptions
 	clock     sceau.Clock
 }
 
 // NewBackups returns the service; Register plugs its actions into approvals.
-func NewBackups(db *store.DB, journal audit.Appender, reg *Registry, approvals *access.Approvals, o BackupOptions) *Backups {
+func NewBackups(db *store.DB, journal audit.Appender, reg *Registry, approvals Approvals, o BackupOptions) *Backups {
 	if o.Within <= 0 {
 		o.Within = DefaultWithin
 	}
@@ -331,7 +341,7 @@ func (b *Backups) makeBackup(ctx context.Context, actor sceau.Actor, caID, appro
 		}
 	}
 	var used int
-	if err := b.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM key_backups WHERE approval_id = ?`, approvalID).Scan(&used); err != nil {
+	if err := b.db.QueryRowContext(ctx, qBackupsByApproval, approvalID).Scan(&used); err != nil {
 		return nil, store.Classify(op, err)
 	}
 	if used > 0 {
@@ -387,8 +397,7 @@ func (b *Backups) makeBackup(ctx context.Context, actor sceau.Actor, caID, appro
 	}
 	approversJSON, _ := json.Marshal(approvers)
 	err = b.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO key_backups (id, ca_id, key_label, mechanism, location, sha256, created_at, created_by, approval_id, approvers)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.ID, caID, label, rec.Mechanism, rec.Location, rec.SHA256, store.FormatTime(now),
+		if _, err := tx.ExecContext(ctx, qInsertBackup, rec.ID, caID, label, rec.Mechanism, rec.Location, rec.SHA256, store.FormatTime(now),
 			actor.ID, approvalID, string(approversJSON)); err != nil {
 			return store.Classify(op, err)
 		}
@@ -411,7 +420,7 @@ func (b *Backups) makeBackup(ctx context.Context, actor sceau.Actor, caID, appro
 // than the highest registered, so that a discarded ceremony copy never
 // makes two backups share an ID.
 func (b *Backups) nextID(ctx context.Context, caID string) (string, error) {
-	rows, err := b.db.QueryContext(ctx, `SELECT id FROM key_backups WHERE ca_id = ?`, caID)
+	rows, err := b.db.QueryContext(ctx, qBackupIDs, caID)
 	if err != nil {
 		return "", store.Classify("quorum: backup", err)
 	}
@@ -520,7 +529,7 @@ func (b *Backups) Import(ctx context.Context, p access.Principal, caID, approval
 	var plan ImportPlan
 	_ = decodePayload(op, req, &plan)
 	var used int
-	if err := b.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM key_imports WHERE approval_id = ?`, approvalID).Scan(&used); err != nil {
+	if err := b.db.QueryRowContext(ctx, qImportsByApproval, approvalID).Scan(&used); err != nil {
 		return nil, store.Classify(op, err)
 	}
 	if used > 0 {
@@ -585,7 +594,7 @@ func (b *Backups) Import(ctx context.Context, p access.Principal, caID, approval
 	}
 	approversJSON, _ := json.Marshal(approvers)
 	err = b.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO key_imports (approval_id, backup_id, ca_id, imported_at, imported_by, approvers) VALUES (?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, qInsertImport,
 			approvalID, rec.ID, caID, store.FormatTime(b.clock.Now()), p.Account, string(approversJSON)); err != nil {
 			return store.Classify(op, err)
 		}
@@ -624,7 +633,7 @@ func (b *Backups) executeDestroy(ctx context.Context, tx *store.Tx, req *access.
 	for i := range list {
 		rec := &list[i]
 		if rec.Status == BackupActive {
-			if _, err := tx.ExecContext(ctx, `UPDATE key_backups SET status = ?, destroyed_at = ?, destroyed_by = ? WHERE id = ? AND status = ?`,
+			if _, err := tx.ExecContext(ctx, qSetBackupStatus,
 				BackupDestroyed, now, req.Requester, rec.ID, BackupActive); err != nil {
 				return "", store.Classify(op, err)
 			}
@@ -658,7 +667,7 @@ func (b *Backups) executeDestroy(ctx context.Context, tx *store.Tx, req *access.
 // with shares not yet revoked.
 func (b *Backups) revokeIfSplit(ctx context.Context, tx *store.Tx, actor sceau.Actor, keyID string) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM key_shares WHERE key_id = ? AND revoked_at IS NULL`, keyID).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, qCountLiveShares, keyID).Scan(&n); err != nil {
 		return store.Classify("quorum: destroy", err)
 	}
 	if n == 0 {
@@ -690,10 +699,8 @@ func (b *Backups) List(ctx context.Context, caID string) ([]BackupRecord, error)
 	return list, nil
 }
 
-const backupColumns = `id, ca_id, key_label, mechanism, location, sha256, created_at, created_by, approval_id, approvers, status, destroyed_at, destroyed_by`
-
 func (b *Backups) list(ctx context.Context, q store.Querier, caID string) ([]BackupRecord, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+backupColumns+` FROM key_backups WHERE ca_id = ? ORDER BY created_at, id`, caID)
+	rows, err := q.QueryContext(ctx, qBackupsOfCA, caID)
 	if err != nil {
 		return nil, store.Classify("quorum: backups", err)
 	}
@@ -710,7 +717,7 @@ func (b *Backups) list(ctx context.Context, q store.Querier, caID string) ([]Bac
 }
 
 func (b *Backups) lookup(ctx context.Context, q store.Querier, id string) (*BackupRecord, error) {
-	rec, err := scanBackup(q.QueryRowContext(ctx, `SELECT `+backupColumns+` FROM key_backups WHERE id = ?`, id))
+	rec, err := scanBackup(q.QueryRowContext(ctx, qBackupByID, id))
 	if errors.Is(err, sql.ErrNoRows) || sceau.KindOf(err) == sceau.NotFound {
 		return nil, sceau.Errorf(sceau.NotFound, "quorum: backups", "no registered backup %q", id)
 	}
@@ -757,12 +764,12 @@ func (r *Registry) registerIn(ctx context.Context, tx *store.Tx, actor sceau.Act
 	}
 	now := store.FormatTime(r.clock.Now())
 	s := shares[0]
-	if _, err := tx.ExecContext(ctx, `INSERT INTO key_splits (key_id, set_id, threshold, total, created_at) VALUES (?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, qInsertSplit,
 		keyID, s.SetID[:], s.Threshold, s.Total, now); err != nil {
 		return store.Classify(op, err)
 	}
 	for i, h := range holders {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO key_shares (key_id, holder, x, carrier, created_at) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, qInsertShare,
 			keyID, h, int(shares[i].X), carrier, now); err != nil {
 			return store.Classify(op, err)
 		}

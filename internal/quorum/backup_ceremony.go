@@ -83,13 +83,13 @@ func (b *Backups) DiscardCeremonyBackup(ctx context.Context, actor sceau.Actor, 
 	}
 	err = b.db.InTx(ctx, func(tx *store.Tx) error {
 		var imported int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM key_imports WHERE backup_id = ?`, id).Scan(&imported); err != nil {
+		if err := tx.QueryRowContext(ctx, qImportsOfBackup, id).Scan(&imported); err != nil {
 			return store.Classify(op, err)
 		}
 		if imported > 0 {
 			return sceau.Errorf(sceau.Conflict, op, "backup %s was imported already", id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM key_backups WHERE id = ?`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, qDeleteBackup, id); err != nil {
 			return store.Classify(op, err)
 		}
 		if err := b.reg.discardIn(ctx, tx, actor, id, reason); err != nil && sceau.KindOf(err) != sceau.NotFound {

@@ -80,12 +80,12 @@ func (r *Registry) RegisterCarriers(ctx context.Context, actor sceau.Actor, keyI
 	now := store.FormatTime(r.clock.Now())
 	return r.db.InTx(ctx, func(tx *store.Tx) error {
 		s := shares[0]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO key_splits (key_id, set_id, threshold, total, created_at) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, qInsertSplit,
 			keyID, s.SetID[:], s.Threshold, s.Total, now); err != nil {
 			return store.Classify(op, err)
 		}
 		for i, h := range holders {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO key_shares (key_id, holder, x, carrier, created_at) VALUES (?, ?, ?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, qInsertShare,
 				keyID, h, int(shares[i].X), carriers[i], now); err != nil {
 				return store.Classify(op, err)
 			}
@@ -100,7 +100,7 @@ func (r *Registry) Lookup(ctx context.Context, keyID string) (*SplitInfo, error)
 	const op = "quorum: split"
 	sp := &SplitInfo{KeyID: keyID}
 	var set []byte
-	err := r.db.QueryRowContext(ctx, `SELECT set_id, threshold, total FROM key_splits WHERE key_id = ?`, keyID).Scan(&set, &sp.Threshold, &sp.Total)
+	err := r.db.QueryRowContext(ctx, qSplit, keyID).Scan(&set, &sp.Threshold, &sp.Total)
 	if err == sql.ErrNoRows {
 		return nil, sceau.Errorf(sceau.NotFound, op, "key %q has no registered split of its activation secret", keyID)
 	}
@@ -108,7 +108,7 @@ func (r *Registry) Lookup(ctx context.Context, keyID string) (*SplitInfo, error)
 		return nil, store.Classify(op, err)
 	}
 	copy(sp.SetID[:], set)
-	rows, err := r.db.QueryContext(ctx, `SELECT holder, x, carrier, failures, locked_at, revoked_at FROM key_shares WHERE key_id = ? ORDER BY x`, keyID)
+	rows, err := r.db.QueryContext(ctx, qShares, keyID)
 	if err != nil {
 		return nil, store.Classify(op, err)
 	}
@@ -134,17 +134,17 @@ func (r *Registry) recordFailure(ctx context.Context, keyID, holder string) (int
 	var n int
 	var locked bool
 	err := r.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE key_shares SET failures = failures + 1 WHERE key_id = ? AND holder = ?`, keyID, holder); err != nil {
+		if _, err := tx.ExecContext(ctx, qShareFailed, keyID, holder); err != nil {
 			return store.Classify(op, err)
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT failures FROM key_shares WHERE key_id = ? AND holder = ?`, keyID, holder).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, qShareFailures, keyID, holder).Scan(&n); err != nil {
 			return store.Classify(op, err)
 		}
 		action := "key.share_wrong_pin"
 		if n >= MaxFailures {
 			locked = true
 			action = "key.share_locked"
-			if _, err := tx.ExecContext(ctx, `UPDATE key_shares SET locked_at = ? WHERE key_id = ? AND holder = ? AND locked_at IS NULL`,
+			if _, err := tx.ExecContext(ctx, qLockShare,
 				store.FormatTime(r.clock.Now()), keyID, holder); err != nil {
 				return store.Classify(op, err)
 			}
@@ -156,7 +156,7 @@ func (r *Registry) recordFailure(ctx context.Context, keyID, holder string) (int
 }
 
 func (r *Registry) resetFailures(ctx context.Context, tx *store.Tx, keyID, holder string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE key_shares SET failures = 0 WHERE key_id = ? AND holder = ? AND locked_at IS NULL`, keyID, holder)
+	_, err := tx.ExecContext(ctx, qShareSucceeded, keyID, holder)
 	return store.Classify("quorum: reset failures", err)
 }
 
@@ -165,7 +165,7 @@ func (r *Registry) resetFailures(ctx context.Context, tx *store.Tx, keyID, holde
 func (r *Registry) Unlock(ctx context.Context, actor sceau.Actor, keyID, holder string) error {
 	const op = "quorum: unlock share"
 	return r.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE key_shares SET failures = 0, locked_at = NULL WHERE key_id = ? AND holder = ? AND revoked_at IS NULL`, keyID, holder)
+		res, err := tx.ExecContext(ctx, qUnlockShare, keyID, holder)
 		if err != nil {
 			return store.Classify(op, err)
 		}
@@ -191,7 +191,7 @@ func (r *Registry) Discard(ctx context.Context, actor sceau.Actor, keyID, reason
 func (r *Registry) discardIn(ctx context.Context, tx *store.Tx, actor sceau.Actor, keyID, reason string) error {
 	const op = "quorum: discard split"
 	var holders []string
-	rows, err := tx.QueryContext(ctx, `SELECT holder FROM key_shares WHERE key_id = ? ORDER BY x`, keyID)
+	rows, err := tx.QueryContext(ctx, qHolders, keyID)
 	if err != nil {
 		return store.Classify(op, err)
 	}
@@ -204,10 +204,10 @@ func (r *Registry) discardIn(ctx context.Context, tx *store.Tx, actor sceau.Acto
 		holders = append(holders, h)
 	}
 	rows.Close()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM key_shares WHERE key_id = ?`, keyID); err != nil {
+	if _, err := tx.ExecContext(ctx, qDeleteShares, keyID); err != nil {
 		return store.Classify(op, err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM key_splits WHERE key_id = ?`, keyID)
+	res, err := tx.ExecContext(ctx, qDeleteSplit, keyID)
 	if err != nil {
 		return store.Classify(op, err)
 	}
@@ -221,7 +221,7 @@ func (r *Registry) discardIn(ctx context.Context, tx *store.Tx, actor sceau.Acto
 // RevokeAll revokes every share of keyID (key destruction, KEY-6).
 func (r *Registry) RevokeAll(ctx context.Context, tx *store.Tx, actor sceau.Actor, keyID string) error {
 	const op = "quorum: revoke shares"
-	if _, err := tx.ExecContext(ctx, `UPDATE key_shares SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL`,
+	if _, err := tx.ExecContext(ctx, qRevokeShares,
 		store.FormatTime(r.clock.Now()), keyID); err != nil {
 		return store.Classify(op, err)
 	}

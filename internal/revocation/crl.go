@@ -98,9 +98,7 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 		// locks the row, so two nodes issuing at once get consecutive
 		// numbers instead of a conflict; on SQLite the write lock does the
 		// same (RFC 5280 §5.2.3: CRL numbers only increase).
-		err := tx.QueryRowContext(ctx, `INSERT INTO crl_numbers (ca_id, last_number) VALUES (?, 1)
-			ON CONFLICT (ca_id) DO UPDATE SET last_number = crl_numbers.last_number + 1
-			RETURNING last_number`, caID).Scan(&number)
+		err := tx.QueryRowContext(ctx, qNextCRLNumber, caID).Scan(&number)
 		if err != nil {
 			return store.Classify(op, err)
 		}
@@ -108,8 +106,7 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 			return err
 		}
 		for _, k := range shards {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO crls (ca_id, shard, number, this_update, next_update, entries)
-				VALUES (?, ?, ?, ?, ?, ?)`, caID, k, number, store.FormatTime(now), store.FormatTime(next), len(parts[k])); err != nil {
+			if _, err := tx.ExecContext(ctx, qInsertCRLShard, caID, k, number, store.FormatTime(now), store.FormatTime(next), len(parts[k])); err != nil {
 				return store.Classify(op, err)
 			}
 		}
@@ -148,7 +145,7 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		for _, c := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE crls SET der = ? WHERE ca_id = ? AND number = ? AND shard = ?`,
+			if _, err := tx.ExecContext(ctx, qSetCRLDER,
 				c.DER, caID, number, c.Shard); err != nil {
 				return store.Classify(op, err)
 			}
@@ -171,12 +168,11 @@ func (s *Service) revokedEntries(ctx context.Context, caID string) ([]x509.Revoc
 	const op = "revocation: read revoked"
 	// A size hint only: revocations committed in between are still read.
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL`, caID).
+	if err := s.db.QueryRowContext(ctx, qCountRevoked, caID).
 		Scan(&n); err != nil {
 		return nil, store.Classify(op, err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT serial, revoked_at, revocation_reason FROM certificates
-		WHERE ca_id = ? AND revoked_at IS NOT NULL ORDER BY revoked_at`, caID)
+	rows, err := s.db.QueryContext(ctx, qRevokedEntries, caID)
 	if err != nil {
 		return nil, store.Classify(op, err)
 	}
@@ -293,8 +289,7 @@ func (s *Service) Latest(ctx context.Context, caID string, shard int) (*CRL, err
 	const op = "revocation: latest crl"
 	c := &CRL{CAID: caID, Shard: shard}
 	var this, next string
-	err := s.db.QueryRowContext(ctx, `SELECT number, this_update, next_update, entries, der FROM crls
-		WHERE ca_id = ? AND shard = ? AND der IS NOT NULL ORDER BY number DESC LIMIT 1`, caID, shard).
+	err := s.db.QueryRowContext(ctx, qLatestCRL, caID, shard).
 		Scan(&c.Number, &this, &next, &c.Entries, &c.DER)
 	if err == sql.ErrNoRows {
 		return nil, sceau.Errorf(sceau.NotFound, op, "CA %q has no CRL yet", caID)
@@ -399,7 +394,7 @@ func checkShards(ctx context.Context, q store.Querier, caID string, previous int
 		return nil
 	}
 	var had int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM crls WHERE ca_id = ? AND number = ? AND shard > 0`,
+	if err := q.QueryRowContext(ctx, qCountPartitions,
 		caID, previous).Scan(&had); err != nil {
 		return store.Classify("revocation: crl partitions", err)
 	}
@@ -423,7 +418,7 @@ func (s *Service) CheckShards(ctx context.Context) error {
 	s.mu.RUnlock()
 	for _, iss := range issuers {
 		var last int64
-		err := s.db.QueryRowContext(ctx, `SELECT last_number FROM crl_numbers WHERE ca_id = ?`, iss.ID).Scan(&last)
+		err := s.db.QueryRowContext(ctx, qLastCRLNumber, iss.ID).Scan(&last)
 		if err == sql.ErrNoRows {
 			continue
 		}

@@ -2,7 +2,6 @@ package revocation
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/sceau/sceau/internal/audit"
@@ -40,7 +39,7 @@ func (s *Service) CountRevocable(ctx context.Context, q store.Querier, caID, rea
 		return 0, err
 	}
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?`,
+	err := q.QueryRowContext(ctx, qCountLive,
 		caID, store.FormatTime(s.clock.Now())).Scan(&n)
 	return n, store.Classify("revocation: mass", err)
 }
@@ -62,8 +61,7 @@ func (s *Service) RevokeAll(ctx context.Context, tx *store.Tx, actor sceau.Actor
 	now := s.clock.Now().UTC().Truncate(time.Second)
 	total := 0
 	for {
-		rows, err := tx.QueryContext(ctx, `SELECT serial FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?
-			ORDER BY serial LIMIT ?`, caID, store.FormatTime(now), massBatch)
+		rows, err := tx.QueryContext(ctx, qLiveBatch, caID, store.FormatTime(now), massBatch)
 		if err != nil {
 			return total, store.Classify(op, err)
 		}
@@ -88,9 +86,7 @@ func (s *Service) RevokeAll(ctx context.Context, tx *store.Tx, actor sceau.Actor
 		for _, sn := range serials {
 			args = append(args, sn)
 		}
-		q := `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = NULL, ocsp_next_update = NULL
-			WHERE revoked_at IS NULL AND serial IN (?` + strings.Repeat(", ?", len(serials)-1) + `)`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, qMassRevoke(len(serials)), args...); err != nil {
 			return total, store.Classify(op, err)
 		}
 		evs := make([]audit.Event, 0, len(serials))

@@ -18,7 +18,7 @@ import (
 // costs at most one extra CRL.
 func (s *Service) owesCRL(ctx context.Context, caID string, c *CRL) (bool, error) {
 	var newest sql.NullString
-	if err := s.db.QueryRowContext(ctx, `SELECT MAX(revoked_at) FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL`, caID).
+	if err := s.db.QueryRowContext(ctx, qNewestRevocation, caID).
 		Scan(&newest); err != nil {
 		return false, store.Classify("revocation: owed crl", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/big"
-	"strings"
 	"sync"
 	"time"
 
@@ -112,8 +111,7 @@ func (s *Service) Lookup(ctx context.Context, q store.Querier, serial string) (*
 		revokedAt, nextUpdate sql.NullString
 		reason                sql.NullInt64
 	)
-	err := q.QueryRowContext(ctx, `SELECT ca_id, status, not_after, revoked_at, revocation_reason, ocsp_response, ocsp_next_update
-		FROM certificates WHERE serial = ?`, serial).Scan(&st.CAID, &status, &notAfter, &revokedAt, &reason, &st.Response, &nextUpdate)
+	err := q.QueryRowContext(ctx, qStatus, serial).Scan(&st.CAID, &status, &notAfter, &revokedAt, &reason, &st.Response, &nextUpdate)
 	if err != nil {
 		if err == sql.ErrNoRows {
 			return nil, sceau.Errorf(sceau.NotFound, "revocation: lookup", "no certificate with serial %s", serial)
@@ -223,8 +221,7 @@ func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, 
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = ?, ocsp_next_update = ?
-			WHERE serial = ? AND revoked_at IS NULL`, store.FormatTime(st.RevokedAt), reason, resp, store.FormatTime(next), serial)
+		res, err := tx.ExecContext(ctx, qRevoke, store.FormatTime(st.RevokedAt), reason, resp, store.FormatTime(next), serial)
 		if err != nil {
 			return store.Classify(op, err)
 		}
@@ -252,20 +249,16 @@ func (s *Service) Refresh(ctx context.Context, limit int) (int, error) {
 	// Only CAs loaded here can sign; the most urgent responses first.
 	s.mu.RLock()
 	args := []any{horizon}
-	marks := make([]string, 0, len(s.issuers))
 	for id := range s.issuers {
 		args = append(args, id)
-		marks = append(marks, "?")
 	}
 	s.mu.RUnlock()
-	if len(marks) == 0 {
+	cas := len(args) - 1
+	if cas == 0 {
 		return 0, nil
 	}
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, `SELECT serial FROM certificates
-		WHERE (ocsp_next_update IS NULL OR ocsp_next_update < ?) AND (status = 'issued' OR revoked_at IS NOT NULL)
-		AND ca_id IN (`+strings.Join(marks, ", ")+`)
-		ORDER BY COALESCE(ocsp_next_update, '') LIMIT ?`, args...)
+	rows, err := s.db.QueryContext(ctx, qStaleOCSP(cas), args...)
 	if err != nil {
 		return 0, store.Classify(op, err)
 	}
@@ -295,9 +288,9 @@ func (s *Service) Refresh(ctx context.Context, limit int) (int, error) {
 			return done, err
 		}
 		// Only replace the response if the status did not change meanwhile.
-		q := `UPDATE certificates SET ocsp_response = ?, ocsp_next_update = ? WHERE serial = ? AND revoked_at IS NULL`
+		q := qRefreshGoodOCSP
 		if st.Revoked {
-			q = `UPDATE certificates SET ocsp_response = ?, ocsp_next_update = ? WHERE serial = ? AND revoked_at IS NOT NULL`
+			q = qRefreshRevokedOCSP
 		}
 		if _, err := s.db.ExecContext(ctx, q, resp, store.FormatTime(next), sn); err != nil {
 			return done, store.Classify(op, err)

@@ -36,8 +36,6 @@ type PresentShare struct {
 	CardRefused string          `json:"card_refused,omitempty"`
 }
 
-func caKeyID(id string) string { return "ca-" + id }
-
 func (a *Admin) custodyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/cas/{id}/activation", a.activationStatus)
 	mux.HandleFunc("POST /api/v1/cas/{id}/activations", a.beginActivation)
@@ -61,7 +59,7 @@ func (a *Admin) activationStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.Log, err)
 		return
 	}
-	policy, active := c.Active(caKeyID(r.PathValue("id")))
+	policy, active := c.Active(sceau.CAKeyLabel(r.PathValue("id")))
 	if !policy {
 		active = a.Authority.Activated(r.PathValue("id"))
 	}
@@ -77,7 +75,7 @@ func (a *Admin) beginActivation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.Log, err)
 		return
 	}
-	p, err := c.Begin(r.Context(), actorOf(r), caKeyID(r.PathValue("id")))
+	p, err := c.Begin(r.Context(), actorOf(r), sceau.CAKeyLabel(r.PathValue("id")))
 	if err != nil {
 		writeError(w, a.Log, err)
 		return
@@ -100,7 +98,7 @@ func (a *Admin) presentShare(w http.ResponseWriter, r *http.Request) {
 	req.PIN = ""
 	defer clear(pin)
 	defer clear(req.CardShare)
-	keyID, aid := caKeyID(r.PathValue("id")), r.PathValue("aid")
+	keyID, aid := sceau.CAKeyLabel(r.PathValue("id")), r.PathValue("aid")
 	var p *quorum.Progress
 	switch {
 	case req.CardRefused != "":
@@ -126,7 +124,7 @@ func (a *Admin) deactivate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.Log, err)
 		return
 	}
-	if err := c.Deactivate(r.Context(), actorOf(r), caKeyID(r.PathValue("id"))); err != nil {
+	if err := c.Deactivate(r.Context(), actorOf(r), sceau.CAKeyLabel(r.PathValue("id"))); err != nil {
 		writeError(w, a.Log, err)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
 )
 
 func statusOf(err error) int {
@@ -32,6 +33,7 @@ type ErrorBody struct {
 }
 
 func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+	err = store.Unclassified("server", err)
 	code := statusOf(err)
 	if code == http.StatusInternalServerError {
 		log.Error("internal error", "err", err)

@@ -25,6 +25,10 @@ type Public struct {
 	Revocation *revocation.Service
 	Responder  *revocation.Responder
 	Log        *slog.Logger
+	// Health, if set, is asked by /healthz: an error there answers 503
+	// with its reason, so a load balancer drains a node whose database is
+	// lost or full (AUD-7).
+	Health func(context.Context) error
 }
 
 // Handler returns the public routes.
@@ -37,8 +41,21 @@ func (p *Public) Handler() http.Handler {
 	mux.Handle("GET /ocsp/", p.Responder)
 	mux.Handle("POST /ocsp", p.Responder)
 	mux.Handle("POST /ocsp/", p.Responder)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /healthz", p.healthz)
 	return readOnly(mux)
+}
+
+func (p *Public) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if p.Health != nil {
+		if err := p.Health(r.Context()); err != nil {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "unavailable: %s\n", sceau.Message(err))
+			return
+		}
+	}
+	fmt.Fprintln(w, "ok")
 }
 
 // readOnly refuses every method that could write, before routing.
@@ -150,7 +167,7 @@ func (p *Public) serveCRL(w http.ResponseWriter, r *http.Request, id string, sha
 			return
 		}
 		p.Log.Error("crl", "ca", id, "err", err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		http.Error(w, "temporarily unavailable: "+sceau.Message(err), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "application/pkix-crl")

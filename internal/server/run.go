@@ -18,6 +18,8 @@ type Listener struct {
 	Addr    string
 	Handler http.Handler
 	TLS     *tls.Config // nil: plain HTTP (public listener only)
+	// Refused, with TLS, hears of every refused handshake (AUD-6).
+	Refused func(HandshakeRefusal)
 }
 
 // Listen binds every listener first, so that a taken port is reported
@@ -39,7 +41,7 @@ func Listen(ctx context.Context, log *slog.Logger, ls []Listener, ready func()) 
 			return sceau.E(sceau.Unavailable, "server: listen", "cannot listen on "+l.Addr+" for the "+l.Name+" listener", err)
 		}
 		if l.TLS != nil {
-			ln = tls.NewListener(ln, l.TLS)
+			ln = newHandshakeListener(ln, l.TLS, l.Refused)
 		}
 		srv := &http.Server{Handler: l.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10,

@@ -49,6 +49,9 @@ type DB struct {
 	stmts     sync.Map // string -> *sql.Stmt
 	nstmts    atomic.Int32
 	preparing sync.Map // string -> true while prepared in the background
+	// lastFailure is the last commit refused for want of the store, nil
+	// once a commit succeeds (Health).
+	lastFailure atomic.Pointer[failure]
 }
 
 // maxCachedStatements bounds the cache; queries built with a variable
@@ -237,16 +240,22 @@ func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	stx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return Classify("store: begin", err)
+		err = Classify("store: begin", err)
+		db.noteOutcome(err)
+		return err
 	}
 	tx := &Tx{tx: stx, engine: db.engine, db: db}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
+		db.noteOutcome(err)
 		return err
 	}
 	if err := stx.Commit(); err != nil {
-		return Classify("store: commit", err)
+		err = Classify("store: commit", err)
+		db.noteOutcome(err)
+		return err
 	}
+	db.noteOutcome(nil)
 	return nil
 }
 
@@ -310,11 +319,11 @@ func Classify(op string, err error) error {
 			}
 			return sceau.E(sceau.Invalid, op, "a database constraint refused the change", err)
 		case sqlite3.SQLITE_FULL:
-			return sceau.E(sceau.Unavailable, op, "the database disk is full", err)
+			return down(op, "the database disk is full", err)
 		case sqlite3.SQLITE_READONLY:
-			return sceau.E(sceau.Unavailable, op, "the database is read-only", err)
+			return down(op, "the database is read-only", err)
 		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
-			return sceau.E(sceau.Unavailable, op, "the database file cannot be written or read", err)
+			return down(op, "the database file cannot be written or read", err)
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return sceau.E(sceau.Unavailable, op, "the database is busy", err)
 		}
@@ -328,19 +337,18 @@ func Classify(op string, err error) error {
 		case strings.HasPrefix(pe.Code, "23"):
 			return sceau.E(sceau.Invalid, op, "a database constraint refused the change", err)
 		case pe.Code == "53100":
-			return sceau.E(sceau.Unavailable, op, "the database disk is full", err)
+			return down(op, "the database disk is full", err)
 		case pe.Code == "25006" || pe.Code == "42501":
-			return sceau.E(sceau.Unavailable, op, "the database refuses writes", err)
+			return down(op, "the database refuses writes", err)
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57") || strings.HasPrefix(pe.Code, "53"):
-			return sceau.E(sceau.Unavailable, op, "the database is unavailable", err)
+			return down(op, LostMessage, err)
 		case pe.Code == "40001" || pe.Code == "40P01":
 			return sceau.E(sceau.Unavailable, op, "the database aborted a conflicting transaction; retry", err)
 		}
 		return sceau.E(sceau.Internal, op, "", err)
 	}
-	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || strings.Contains(err.Error(), "connection refused") ||
-		strings.Contains(err.Error(), "database is closed") {
-		return sceau.E(sceau.Unavailable, op, "the database connection is gone", err)
+	if Lost(err) {
+		return down(op, LostMessage, err)
 	}
 	return sceau.E(sceau.Internal, op, "", err)
 }

@@ -1,0 +1,61 @@
+package ca
+
+import (
+	"fmt"
+)
+
+// Who writes which columns of certificates. ca owns the row's life up to
+// issuance: serial, ca_id, profile, subject, status, tbs_der, not_before,
+// not_after, reserved_at, then cert_der, issued_at and the first
+// ocsp_response/ocsp_next_update in the same transaction as the status change
+// (CA-2, record before sign). revocation owns revoked_at and
+// revocation_reason, and every later ocsp_response/ocsp_next_update (CA-3).
+// Neither writes the other's columns; both read all of them.
+//
+// The package's queries, written once with '?' placeholders for both engines.
+const (
+	recordColumns = `serial, ca_id, profile, subject, status, not_before, not_after, reserved_at, issued_at, revoked_at, revocation_reason, cert_der`
+
+	qCountCA  = `SELECT COUNT(*) FROM cas WHERE id = ?`
+	qInsertCA = `INSERT INTO cas (id, parent_id, subject, key_ref, cert_der, not_before, not_after, ocsp_key_ref, ocsp_cert_der, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qCARecord       = `SELECT parent_id, key_ref, cert_der, ocsp_key_ref, ocsp_cert_der FROM cas WHERE id = ?`
+	qCACertificates = `SELECT cert_der, ocsp_cert_der FROM cas WHERE id = ?`
+	qSetOCSPSigner  = `UPDATE cas SET ocsp_key_ref = ?, ocsp_cert_der = ? WHERE id = ?`
+	qTerminatedAt   = `SELECT terminated_at FROM cas WHERE id = ?`
+	qTerminateCA    = `UPDATE cas SET terminated_at = ?, terminated_by = ?, termination_approval = ?
+		WHERE id = ? AND terminated_at IS NULL`
+
+	// Record before sign (CA-2): the row exists before the real signature.
+	qReserveCertificate = `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, not_before, not_after, reserved_at)
+		VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`
+	// A reservation revoked meanwhile stays revoked: it is never completed.
+	qCompleteCertificate = `UPDATE certificates SET status = 'issued', cert_der = ?, issued_at = ?, ocsp_response = ?, ocsp_next_update = ?
+		WHERE serial = ? AND status = 'reserved' AND revoked_at IS NULL`
+	qRecordBySerial    = `SELECT ` + recordColumns + ` FROM certificates WHERE serial = ?`
+	qStaleReservations = `SELECT serial FROM certificates WHERE status = 'reserved' AND revoked_at IS NULL AND reserved_at <= ?`
+)
+
+// listQuery builds the paged listing of certificates for a filter whose
+// limit is already bounded.
+func listQuery(f ListFilter) (string, []any, error) {
+	q := `SELECT ` + recordColumns + ` FROM certificates WHERE serial > ?`
+	args := []any{f.After}
+	if f.CA != "" {
+		q += ` AND ca_id = ?`
+		args = append(args, f.CA)
+	}
+	switch f.Status {
+	case "":
+	case "revoked":
+		q += ` AND revoked_at IS NOT NULL`
+	case "reserved", "issued":
+		q += ` AND status = ? AND revoked_at IS NULL`
+		args = append(args, f.Status)
+	default:
+		return "", nil, fmt.Errorf("unknown status %q (reserved, issued, revoked)", f.Status)
+	}
+	q += ` ORDER BY serial LIMIT ?`
+	args = append(args, f.Limit)
+	return q, args, nil
+}

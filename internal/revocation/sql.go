@@ -1,0 +1,65 @@
+package revocation
+
+import "strings"
+
+// revocation owns, in the certificates table, revoked_at and
+// revocation_reason, and every ocsp_response/ocsp_next_update after the first
+// one, which ca writes at issuance (see internal/ca/sql.go). It owns the
+// crl_numbers and crls tables.
+//
+// The package's queries, written once with '?' placeholders for both engines.
+const (
+	// CRL numbers only grow (CRL-2): one row per CA, bumped in the CRL's
+	// own transaction.
+	qNextCRLNumber = `INSERT INTO crl_numbers (ca_id, last_number) VALUES (?, 1)
+		ON CONFLICT (ca_id) DO UPDATE SET last_number = crl_numbers.last_number + 1
+		RETURNING last_number`
+	qLastCRLNumber  = `SELECT last_number FROM crl_numbers WHERE ca_id = ?`
+	qInsertCRLShard = `INSERT INTO crls (ca_id, shard, number, this_update, next_update, entries)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	qSetCRLDER = `UPDATE crls SET der = ? WHERE ca_id = ? AND number = ? AND shard = ?`
+	qLatestCRL = `SELECT number, this_update, next_update, entries, der FROM crls
+		WHERE ca_id = ? AND shard = ? AND der IS NOT NULL ORDER BY number DESC LIMIT 1`
+	qCountPartitions = `SELECT COUNT(*) FROM crls WHERE ca_id = ? AND number = ? AND shard > 0`
+
+	qCountRevoked   = `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL`
+	qRevokedEntries = `SELECT serial, revoked_at, revocation_reason FROM certificates
+		WHERE ca_id = ? AND revoked_at IS NOT NULL ORDER BY revoked_at`
+	// A CA owes a CRL when its newest revocation is newer than its CRL (CA-3).
+	qNewestRevocation = `SELECT MAX(revoked_at) FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL`
+
+	qStatus = `SELECT ca_id, status, not_after, revoked_at, revocation_reason, ocsp_response, ocsp_next_update
+		FROM certificates WHERE serial = ?`
+	// Revocation is final: a revoked row is never revoked again.
+	qRevoke = `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = ?, ocsp_next_update = ?
+		WHERE serial = ? AND revoked_at IS NULL`
+	qCountLive = `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?`
+	qLiveBatch = `SELECT serial FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?
+		ORDER BY serial LIMIT ?`
+
+	// A refreshed response replaces the stored one only if the status did
+	// not change meanwhile.
+	qRefreshGoodOCSP    = `UPDATE certificates SET ocsp_response = ?, ocsp_next_update = ? WHERE serial = ? AND revoked_at IS NULL`
+	qRefreshRevokedOCSP = `UPDATE certificates SET ocsp_response = ?, ocsp_next_update = ? WHERE serial = ? AND revoked_at IS NOT NULL`
+)
+
+// qMassRevoke revokes n serials at once; their OCSP responses are dropped, to
+// be signed again by the refresher.
+func qMassRevoke(n int) string {
+	return `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = NULL, ocsp_next_update = NULL
+		WHERE revoked_at IS NULL AND serial IN (` + marks(n) + `)`
+}
+
+// qStaleOCSP lists, most urgent first, the certificates of n CAs whose
+// stored OCSP response is missing or expires before a horizon.
+func qStaleOCSP(n int) string {
+	return `SELECT serial FROM certificates
+		WHERE (ocsp_next_update IS NULL OR ocsp_next_update < ?) AND (status = 'issued' OR revoked_at IS NOT NULL)
+		AND ca_id IN (` + marks(n) + `)
+		ORDER BY COALESCE(ocsp_next_update, '') LIMIT ?`
+}
+
+// marks is n placeholders, n ≥ 1.
+func marks(n int) string {
+	return "?" + strings.Repeat(", ?", n-1)
+}
