@@ -255,6 +255,21 @@ func (a *Analyzer) check(r *Record) []Alert {
 	case ActionServiceStopped:
 		a.openStart = 0
 	case ActionLoggingFailed:
+		var late struct {
+			Part          string `json:"part"`
+			FailedAt      string `json:"failed_at"`
+			Late          bool   `json:"recorded_late"`
+			UnrecordedFor string `json:"unrecorded_for"`
+		}
+		_ = json.Unmarshal([]byte(r.Details), &late)
+		if late.Late {
+			// The journal could not be written while the part failed:
+			// whatever happened then is not in it (AUD-7 refused it).
+			raise(RuleLoggingFailure, fmt.Sprint(r.Seq), time.Time{}, fmt.Sprintf("the journal could not record for %s from %s (%s failed, recorded late at event %d): %s",
+				late.UnrecordedFor, late.FailedAt, late.Part, r.Seq, r.Details),
+				map[string]any{"unrecorded_from": late.FailedAt, "unrecorded_for": late.UnrecordedFor})
+			break
+		}
 		raise(RuleLoggingFailure, fmt.Sprint(r.Seq), time.Time{}, "a part of the journal failed: "+r.Details, nil)
 	case ActionCeremonyStarted:
 		a.ceremonies[r.Object] = true

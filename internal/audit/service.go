@@ -108,7 +108,7 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	failing map[string]time.Time
+	failing map[string]*partFailure
 	stopped bool
 }
 
@@ -136,7 +136,7 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{o: o, cp: cp, failing: map[string]time.Time{}}
+	s := &Service{o: o, cp: cp, failing: map[string]*partFailure{}}
 	if s.mover, err = NewMover(o.DB, o.Journal, cp, o.LiveRetention, o.Clock); err != nil {
 		return nil, err
 	}
@@ -294,9 +294,23 @@ func (s *Service) checkpoint(ctx context.Context, kind string) {
 	s.report(ctx, partCheckpoint, err, "retrying at the next interval")
 }
 
+// partFailure is a part of the journal that is failing: since when, and
+// whether its audit.failure event is in the journal yet.
+type partFailure struct {
+	since    time.Time
+	err      string
+	action   string
+	recorded bool
+}
+
 // report logs a part's failure and records it once, when it starts, with
 // what is done about it, and records the recovery (AUD-1: logging failures
-// and the action taken).
+// and the action taken). When the journal itself cannot be written (a full
+// disk), the failure is recorded as soon as it can be, and at the latest
+// just before the recovery, in the same transaction, marked late with the
+// time it covers: the journal never shows a recovery without its failure,
+// and the analysis raises an alert for the time nothing could be recorded
+// (AUD-6).
 func (s *Service) report(ctx context.Context, part string, err error, action string) {
 	if sceau.KindOf(err) == sceau.Conflict {
 		// Another node signed the same checkpoint number or moved the same
@@ -304,30 +318,68 @@ func (s *Service) report(ctx context.Context, part string, err error, action str
 		s.o.Log.Debug("audit: "+part+": another node was first", "err", err)
 		err = nil
 	}
+	now := s.o.Clock.Now()
 	s.mu.Lock()
-	since, failing := s.failing[part]
+	f := s.failing[part]
 	switch {
-	case err != nil && !failing:
-		s.failing[part] = s.o.Clock.Now()
-	case err == nil && failing:
+	case err != nil && f == nil:
+		f = &partFailure{since: now, err: err.Error(), action: action}
+		s.failing[part] = f
+	case err == nil && f != nil:
 		delete(s.failing, part)
+	}
+	var pending partFailure
+	if f != nil {
+		pending = *f
 	}
 	s.mu.Unlock()
 	switch {
 	case err != nil:
 		s.o.Log.Error("audit: "+part+" failed", "err", err, "action", action)
-		if !failing {
-			if rerr := s.record(ctx, ActionLoggingFailed, map[string]any{"part": part, "error": err.Error(), "action_taken": action}); rerr != nil {
-				s.o.Log.Error("audit: cannot record the failure in the journal", "part", part, "err", rerr)
-			}
+		if pending.recorded {
+			return
 		}
-	case failing:
-		d := s.o.Clock.Now().Sub(since).Round(time.Second)
+		if rerr := s.recordEvents(ctx, failureEvent(part, pending, now)); rerr != nil {
+			s.o.Log.Error("audit: cannot record the failure in the journal; it is recorded when the journal can be written again",
+				"part", part, "err", rerr)
+			return
+		}
+		s.mu.Lock()
+		if g := s.failing[part]; g != nil {
+			g.recorded = true
+		}
+		s.mu.Unlock()
+	case f != nil:
+		d := now.Sub(pending.since).Round(time.Second)
 		s.o.Log.Info("audit: "+part+" works again", "failed_for", d)
-		if rerr := s.record(ctx, ActionLoggingRecovered, map[string]any{"part": part, "failed_for": d.String()}); rerr != nil {
+		var evs []Event
+		if !pending.recorded {
+			evs = append(evs, failureEvent(part, pending, now))
+		}
+		evs = append(evs, Event{Actor: sceau.System("audit"), Action: ActionLoggingRecovered, Object: "journal:sceau",
+			Details: map[string]any{"part": part, "failed_for": d.String()}})
+		if rerr := s.recordEvents(ctx, evs...); rerr != nil {
 			s.o.Log.Error("audit: cannot record the recovery in the journal", "part", part, "err", rerr)
 		}
 	}
+}
+
+// failureEvent is the audit.failure of part; recorded after its start it
+// says so, with the time during which the journal could not record it.
+func failureEvent(part string, f partFailure, now time.Time) Event {
+	d := map[string]any{"part": part, "error": f.err, "action_taken": f.action}
+	if now.Sub(f.since) >= time.Second {
+		d["failed_at"] = store.FormatTime(f.since)
+		d["recorded_late"] = true
+		d["unrecorded_for"] = now.Sub(f.since).Round(time.Second).String()
+	}
+	return Event{Actor: sceau.System("audit"), Action: ActionLoggingFailed, Object: "journal:sceau", Details: d}
+}
+
+func (s *Service) recordEvents(ctx context.Context, evs ...Event) error {
+	return s.o.DB.InTx(ctx, func(tx *store.Tx) error {
+		return s.o.Journal.Append(ctx, tx, evs...)
+	})
 }
 
 func (s *Service) record(ctx context.Context, action string, details map[string]any) error {
