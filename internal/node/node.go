@@ -291,7 +291,7 @@ func checkWitnesses(ctx context.Context, db *store.DB, l Layout) error {
 		return err
 	}
 	if err := audit.CheckWitness(ctx, db, w); err != nil {
-		return fmt.Errorf("sceau refuses to start: %w", err)
+		return fmt.Errorf("sceau refuses to start (see docs/reliability.md, \"Recovering from a rollback\"): %w", err)
 	}
 	return nil
 }
