@@ -141,7 +141,7 @@ var Catalogue = []Kind{
 	{ActionApprovalExpired, "account", "an operation under dual control expired unapproved", "access"},
 	{ActionLoginSucceeded, "session", "a person holding a trusted role logged in", "access"},
 	{ActionLogout, "session", "a trusted-role session ended", "access"},
-	{ActionLoginFailed, "session", "an authentication attempt failed (wrong password, second factor or certificate)", "access"},
+	{ActionLoginFailed, "session", "an authentication attempt failed (wrong password, second factor or certificate), or a TLS handshake on the admin listener was refused (on peer:ADDRESS, with the reason and the certificate presented)", "access"},
 	{ActionLoginRefused, "session", "a login was refused (locked or disabled account, no role)", "access"},
 	{ActionSessionRefused, "session", "a request was refused for its session (expired, logged out, rights removed)", "access"},
 	{ActionRoleGranted, "personnel", "a trusted role was granted to a person", "access"},
