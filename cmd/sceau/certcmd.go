@@ -212,7 +212,8 @@ func newCertRevokeCmd(e *env) *cobra.Command {
 		Short: "Revoke a certificate (RFC 5280 reason); the CRL and OCSP follow at once",
 		Long: `revoke marks the certificate revoked with an RFC 5280 reason: unspecified,
 keyCompromise, cACompromise, affiliationChanged, superseded,
-cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise.
+cessationOfOperation, privilegeWithdrawn, aACompromise. certificateHold is
+refused: Sceau does not suspend certificates.
 Its OCSP response is re-signed as "revoked" in the same transaction, and the
 CA's CRL is reissued right after. Revocation cannot be undone; without --yes
 the command only says what it would do.`,

@@ -6,7 +6,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/sceau/sceau/internal/sceau"
 )
 
 // Issuer is what revocation needs of a CA: its certificate and key for CRLs,
@@ -75,6 +79,12 @@ func issuerKeys(cert *x509.Certificate) []certIDKey {
 }
 
 // Reasons are the RFC 5280 CRLReason codes Sceau accepts, by name.
+//
+// certificateHold (6) and removeFromCRL (8) are not among them (CA-3):
+// Sceau does not suspend certificates. A hold that can never be lifted is
+// a revocation that lies about its reason, the CA/B Forum TLS baseline
+// (§7.2.2) forbids certificateHold, and EN 319 411-1 lets a policy do
+// without suspension. A revocation is final.
 var Reasons = map[string]int{
 	"unspecified":          0,
 	"keyCompromise":        1,
@@ -82,12 +92,29 @@ var Reasons = map[string]int{
 	"affiliationChanged":   3,
 	"superseded":           4,
 	"cessationOfOperation": 5,
-	"certificateHold":      6,
 	"privilegeWithdrawn":   9,
 	"aACompromise":         10,
 }
 
-// ReasonName returns the RFC 5280 name of a reason code.
+// ParseReason returns the code of an accepted reason, or the refusal that
+// names what is accepted.
+func ParseReason(op, name string) (int, error) {
+	if code, ok := Reasons[name]; ok {
+		return code, nil
+	}
+	names := make([]string, 0, len(Reasons))
+	for n := range Reasons {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if name == "certificateHold" || name == "removeFromCRL" {
+		return 0, sceau.Errorf(sceau.Invalid, op, "%s is refused: Sceau does not suspend certificates, a revocation is final "+
+			"(CA/B Forum TLS BR §7.2.2; choose one of %s)", name, strings.Join(names, ", "))
+	}
+	return 0, sceau.Errorf(sceau.Invalid, op, "%q is not an RFC 5280 reason Sceau accepts (%s)", name, strings.Join(names, ", "))
+}
+
+// ReasonName returns the RFC 5280 name of a reason Sceau accepts.
 func ReasonName(code int) string {
 	for n, c := range Reasons {
 		if c == code {

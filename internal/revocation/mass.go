@@ -19,9 +19,9 @@ const massBatch = 500
 
 func checkMass(caID, reason string) (int, error) {
 	const op = "revocation: mass"
-	code, ok := Reasons[reason]
-	if !ok {
-		return 0, sceau.Errorf(sceau.Invalid, op, "%q is not an RFC 5280 reason Sceau accepts", reason)
+	code, err := ParseReason(op, reason)
+	if err != nil {
+		return 0, err
 	}
 	if caID == "" {
 		return 0, sceau.Errorf(sceau.Invalid, op, "a CA is required")

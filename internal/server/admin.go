@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -410,9 +409,9 @@ func (a *Admin) revoke(w http.ResponseWriter, r *http.Request) {
 	if req.Reason == "" {
 		req.Reason = "unspecified"
 	}
-	code, ok := revocation.Reasons[req.Reason]
-	if !ok {
-		writeError(w, a.Log, sceau.Errorf(sceau.Invalid, "server: reason", "%q is not an RFC 5280 reason (%s)", req.Reason, reasonList()))
+	code, err := revocation.ParseReason("server: reason", req.Reason)
+	if err != nil {
+		writeError(w, a.Log, err)
 		return
 	}
 	if err := a.Revocation.Revoke(r.Context(), actorOf(r), r.PathValue("serial"), code); err != nil {
@@ -428,15 +427,6 @@ func (a *Admin) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, CertInfo{Record: rec})
-}
-
-func reasonList() string {
-	names := make([]string, 0, len(revocation.Reasons))
-	for n := range revocation.Reasons {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return strings.Join(names, ", ")
 }
 
 func pemCert(der []byte) string {
