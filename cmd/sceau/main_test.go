@@ -115,7 +115,7 @@ func writeCSR(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "www.example.org", Organization: []string{"Example"}}, DNSNames: []string{"www.example.org"}}, key)
+		Subject: pkix.Name{CommonName: "www.example.org"}, DNSNames: []string{"www.example.org"}}, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,7 +230,7 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 		parent = p
 	}
 	now := a.clock.Now().UTC().Truncate(time.Second)
-	notAfter := now.Add(s.Validity)
+	notAfter := notAfterFor(now, s.Validity) // KEY-7: "10y" is ten years, both ends counted
 	if parent != nil && notAfter.After(parent.Cert.NotAfter) {
 		// KEY-7: no certificate outlives its issuer.
 		return sceau.Errorf(sceau.Invalid, op, "validity ends %s, after its parent %q (%s)",
@@ -292,13 +292,28 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 		return err
 	}
 	var parentID sql.NullString
+	var ocspResp []byte
+	var ocspNext time.Time
 	if s.Parent != "" {
 		parentID = sql.NullString{String: s.Parent, Valid: true}
+		// CA-3: the parent's responder answers for the CA certificates it
+		// issued, whose AIA points at it: the certificate is recorded under
+		// the parent like any other, with its first response.
+		if ocspResp, ocspNext, err = a.rev.SignGood(s.Parent, cert.SerialNumber); err != nil {
+			return err
+		}
 	}
 	return a.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, qInsertCA, s.ID, parentID, cert.Subject.String(), sceau.CAKeyLabel(s.ID), der,
 			store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), ocspKeyRef, ocspDER, store.FormatTime(now)); err != nil {
 			return store.Classify(op, err)
+		}
+		if s.Parent != "" {
+			if _, err := tx.ExecContext(ctx, qRecordCACertificate, revocation.SerialHex(cert.SerialNumber), s.Parent, cert.Subject.String(),
+				cert.RawTBSCertificate, der, store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), store.FormatTime(now),
+				store.FormatTime(now), ocspResp, store.FormatTime(ocspNext)); err != nil {
+				return store.Classify(op, err)
+			}
 		}
 		return a.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "ca.created", Object: "ca:" + s.ID,
 			Details: map[string]any{"subject": cert.Subject.String(), "parent": s.Parent, "key_type": s.KeyType,
@@ -317,7 +332,7 @@ func (a *Authority) newOCSPSigner(id string, caCert *x509.Certificate, caKey cry
 	if err != nil {
 		return nil, "", err
 	}
-	notAfter := now.Add(a.opts.OCSPSignerValidity)
+	notAfter := notAfterFor(now, a.opts.OCSPSignerValidity)
 	if notAfter.After(caCert.NotAfter) {
 		notAfter = caCert.NotAfter
 	}

@@ -108,10 +108,17 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 	}
 	if validity > p.MaxValidity {
 		a.observe("refused", start)
-		return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the profile's maximum %s", validity, p.MaxValidity)
+		return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the profile's maximum %s", days(validity), days(p.MaxValidity))
 	}
 	now := a.clock.Now().UTC().Truncate(time.Second)
-	notAfter := now.Add(validity)
+	if p.publicTLS() {
+		if max, since := TLSMaxValidity(now); validity > max {
+			a.observe("refused", start)
+			return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the %s a public TLS certificate may last (%s)",
+				days(validity), days(max), tlsRule(since))
+		}
+	}
+	notAfter := notAfterFor(now, validity)
 	// KEY-7: no certificate outlives its issuer.
 	if notAfter.After(c.Cert.NotAfter) {
 		a.observe("refused", start)
@@ -126,7 +133,7 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		Subject:               sr.subject,
 		NotBefore:             now,
 		NotAfter:              notAfter,
-		KeyUsage:              p.KeyUsage,
+		KeyUsage:              keyUsageFor(p.KeyUsage, sr.pub),
 		ExtKeyUsage:           p.ExtKeyUsage,
 		BasicConstraintsValid: true,
 		DNSNames:              sr.dnsNames,
@@ -135,7 +142,12 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		IssuingCertificateURL: []string{a.opts.URLs.CACert(c.Spec.ID)},
 		OCSPServer:            []string{a.opts.URLs.OCSP()},
 		SignatureAlgorithm:    c.Spec.KeyType.SignatureAlgorithm(),
-		SubjectKeyId:          subjectKeyID(marshalSPKI(sr.pub)),
+	}
+	// The TLS baseline (§7.1.2.7.6) does not recommend a subject key
+	// identifier in a subscriber certificate; elsewhere it helps path
+	// building and RFC 5280 §4.2.1.2 recommends it.
+	if !p.publicTLS() {
+		tmpl.SubjectKeyId = subjectKeyID(marshalSPKI(sr.pub))
 	}
 	if len(p.Policies) > 0 {
 		ext, err := policiesExtension(p.Policies)

@@ -13,12 +13,19 @@ import (
 	"github.com/sceau/sceau/internal/sceau"
 )
 
-var lintSourceNames = map[string]lint.LintSource{
-	"rfc5280":    lint.RFC5280,
-	"etsi":       lint.EtsiEsi,
-	"cabf_br":    lint.CABFBaselineRequirements,
-	"cabf_smime": lint.CABFSMIMEBaselineRequirements,
-	"community":  lint.Community,
+// lintSourceNames are the lint sets a profile names (CA-2). "rfc5280" is
+// RFC 5280 together with the RFCs it relies on for what it leaves to them:
+// algorithms and key usages of EC and RSA keys (RFC 3279, RFC 5480,
+// RFC 8813) and internationalised names (RFC 5891). zlint files RFC 6818's
+// updates under RFC 5280 itself. Mapping "rfc5280" to zlint's RFC 5280
+// source alone let keyEncipherment on an EC key through (issue 12).
+var lintSourceNames = map[string][]lint.LintSource{
+	"rfc5280":    {lint.RFC5280, lint.RFC3279, lint.RFC5480, lint.RFC8813, lint.RFC5891},
+	"etsi":       {lint.EtsiEsi},
+	"cabf_br":    {lint.CABFBaselineRequirements},
+	"cabf_ev":    {lint.CABFEVGuidelines},
+	"cabf_smime": {lint.CABFSMIMEBaselineRequirements},
+	"community":  {lint.Community},
 }
 
 // linter holds the lints of one filtered zlint registry per set of
@@ -50,7 +57,7 @@ func (l *linter) registry(sources []string) (*lintSet, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown lint source %q", s)
 		}
-		list = append(list, src)
+		list = append(list, src...)
 	}
 	r, err := lint.GlobalRegistry().Filter(lint.FilterOptions{IncludeSources: list})
 	if err != nil {

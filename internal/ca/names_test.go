@@ -85,7 +85,8 @@ func TestCA2_ValidityShorterThanTheMinimumIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("validity %s (the minimum) refused: %v", time.Hour, err)
 	}
-	if d := iss.Cert.NotAfter.Sub(iss.Cert.NotBefore); d != time.Hour {
-		t.Errorf("notAfter - notBefore = %s, want %s", d, time.Hour)
+	// RFC 5280 §4.1.2.5 counts both ends: an hour is notBefore … notBefore + 1h − 1s.
+	if d := iss.Cert.NotAfter.Sub(iss.Cert.NotBefore) + time.Second; d != time.Hour {
+		t.Errorf("notAfter - notBefore + 1s = %s, want %s", d, time.Hour)
 	}
 }

@@ -167,7 +167,14 @@ func checkNames(r *subjectRequest, p *Profile) error {
 			return sceau.Errorf(sceau.Invalid, op, "country %q is not a two-letter code", c)
 		}
 	}
-	return nil
+	// An organization is named with its country (CA/B Forum TLS BR
+	// §7.1.4.2.2 (d), EN 319 412-3 §4.2.1): "O=Example" alone names
+	// nothing a relying party can look up.
+	if len(r.subject.Organization) > 0 && len(r.subject.Country) == 0 {
+		return sceau.Errorf(sceau.Invalid, op, "organizationName %q without countryName: a request that names an organization names its country (C)",
+			r.subject.Organization[0])
+	}
+	return checkPublicTLSNames(r, p)
 }
 
 // checkDNSName returns why s is not a host name a certificate may carry,

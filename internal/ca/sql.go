@@ -32,6 +32,10 @@ const (
 	// A reservation revoked meanwhile stays revoked: it is never completed.
 	qCompleteCertificate = `UPDATE certificates SET status = 'issued', cert_der = ?, issued_at = ?, ocsp_response = ?, ocsp_next_update = ?
 		WHERE serial = ? AND status = 'reserved' AND revoked_at IS NULL`
+	// A subordinate CA's certificate is a row of its parent (profile "ca"),
+	// so that the parent's CRL and OCSP cover it (CA-3).
+	qRecordCACertificate = `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, cert_der, not_before, not_after,
+		reserved_at, issued_at, ocsp_response, ocsp_next_update) VALUES (?, ?, 'ca', ?, 'issued', ?, ?, ?, ?, ?, ?, ?, ?)`
 	qRecordBySerial    = `SELECT ` + recordColumns + ` FROM certificates WHERE serial = ?`
 	qStaleReservations = `SELECT serial FROM certificates WHERE status = 'reserved' AND revoked_at IS NULL AND reserved_at <= ?`
 )

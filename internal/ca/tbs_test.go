@@ -35,7 +35,7 @@ func TestCA2_OwnTBSEncodingMatchesCryptoX509(t *testing.T) {
 		caCert, _ := x509.ParseCertificate(caDER)
 		policies, _ := policiesExtension([]Policy{{OID: []int{1, 2, 250, 1, 999, 1, 1}, CPSURI: "http://x/cps"}})
 		for name, tmpl := range map[string]*x509.Certificate{
-			"server": {Subject: pkix.Name{CommonName: "www.example.org", Organization: []string{"Example"}}, DNSNames: []string{"www.example.org", "example.org"},
+			"server": {Subject: pkix.Name{CommonName: "www.example.org", Organization: []string{"Example"}, Country: []string{"FR"}}, DNSNames: []string{"www.example.org", "example.org"},
 				IPAddresses: []net.IP{net.ParseIP("192.0.2.1"), net.ParseIP("2001:db8::1")},
 				KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}},
 			"person": {Subject: pkix.Name{CommonName: "Zoë Müller", Country: []string{"FR"}, SerialNumber: "42"}, EmailAddresses: []string{"zoe@example.org"},

@@ -209,8 +209,9 @@ type Profile struct {
 	AllowIPs      bool `yaml:"allow_ips,omitempty"`
 	// RequireSAN refuses requests without a subject alternative name.
 	RequireSAN bool `yaml:"require_san,omitempty"`
-	// Lints: the zlint sources run before signing: rfc5280, etsi, cabf_br,
-	// cabf_smime, community. Default: rfc5280, etsi.
+	// Lints: the lint sets run before signing: rfc5280 (with RFC 3279,
+	// 5480, 8813, 5891), etsi, cabf_br, cabf_ev, cabf_smime, community.
+	// Default: rfc5280, etsi.
 	Lints []string `yaml:"lints,omitempty"`
 }
 
@@ -459,7 +460,7 @@ func (c *Config) Validate() error {
 			}
 			for _, l := range p.Lints {
 				if !lintSources[l] {
-					bad("%s: unknown lint source %q (rfc5280, etsi, cabf_br, cabf_smime, community)", pw, l)
+					bad("%s: unknown lint source %q (rfc5280, etsi, cabf_br, cabf_ev, cabf_smime, community)", pw, l)
 				}
 			}
 		}
@@ -474,7 +475,7 @@ func (c *Config) Validate() error {
 
 var oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]*))+$`)
 
-var lintSources = map[string]bool{"rfc5280": true, "etsi": true, "cabf_br": true, "cabf_smime": true, "community": true}
+var lintSources = map[string]bool{"rfc5280": true, "etsi": true, "cabf_br": true, "cabf_ev": true, "cabf_smime": true, "community": true}
 
 // KeyUsages are the key usage names a profile may list.
 var KeyUsages = map[string]struct{}{"digitalSignature": {}, "contentCommitment": {}, "keyEncipherment": {},

@@ -125,11 +125,12 @@ func MakeSamples(ctx context.Context, c *adminapi.Client, dir string) (*Samples,
 		return nil, sceau.E(sceau.Internal, op, "", err)
 	}
 	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "localhost", Organization: []string{"Sceau Demo"}}, DNSNames: []string{"localhost"}}, key)
+		Subject: pkix.Name{CommonName: "localhost", Organization: []string{"Sceau Demo"}, Country: []string{"FR"}}, DNSNames: []string{"localhost"}}, key)
 	if err != nil {
 		return nil, sceau.E(sceau.Internal, op, "", err)
 	}
-	resp, err := c.Issue(ctx, server.IssueRequest{CA: "issuing", Profile: "server",
+	// localhost is an internal name: the public TLS profile "server" refuses it.
+	resp, err := c.Issue(ctx, server.IssueRequest{CA: "issuing", Profile: "internal-server",
 		CSR: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/ca"
@@ -203,6 +204,11 @@ func Specs(cfg *config.Config) ([]ca.Spec, error) {
 			s.Profiles = append(s.Profiles, prof)
 		}
 		out = append(out, s)
+	}
+	// CA-1, CA-2: a profile that could never pass its own gate is refused
+	// now, not at its first request.
+	if err := ca.CheckSpecs(out, time.Now()); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -180,8 +180,12 @@ cas:
     #   holders: [alice, bob, carol, dave, erin]
     #   window: 10m
 {{- end}}
+    # Every policy its profiles put in certificates (RFC 5280 §6.1.3: a leaf
+    # policy its CA does not list fails policy validation), or 2.5.29.32.0
+    # (anyPolicy).
     policies:
       - oid: 1.2.250.1.999.1.1
+      - oid: 1.2.250.1.999.1.2
     crl:
       validity: 24h
       refresh: 12h
@@ -195,13 +199,35 @@ cas:
           - oid: 1.2.250.1.999.1.1
             cps_uri: {{.BaseURL}}/cps
         key_types: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
+        # Public TLS (lints cabf_br): at most 200 days since 2026-03-15, 100
+        # days from 2027-03-15, 47 from 2029-03-15 (CA/B Forum TLS BR
+        # §6.3.2); no reserved addresses, no internal names. 199d keeps
+        # zlint's w_server_cert_valid_time_longer_than_199_days quiet.
+        validity: 199d
+        max_validity: 200d
+        allow_dns_names: true
+        allow_ips: true
+        require_san: true
+        lints: [rfc5280, cabf_br]
+      - name: internal-server
+        # TLS inside the organisation (localhost, internal names, private
+        # addresses): not for the public web, so without the CA/B Forum
+        # rules of the server profile.
+        key_usage: [digitalSignature]
+        ext_key_usage: [serverAuth]
+        policies:
+          - oid: 1.2.250.1.999.1.1
+            cps_uri: {{.BaseURL}}/cps
+        key_types: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
         validity: 397d
         max_validity: 397d
         allow_dns_names: true
         allow_ips: true
         require_san: true
-        lints: [rfc5280, etsi]
+        lints: [rfc5280]
       - name: person
+        # keyEncipherment applies to RSA keys only: an EC key gets
+        # digitalSignature alone (RFC 5480 §3, RFC 8813).
         key_usage: [digitalSignature, keyEncipherment]
         ext_key_usage: [clientAuth, emailProtection]
         policies:

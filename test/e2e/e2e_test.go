@@ -285,7 +285,7 @@ func parsePEMCert(t *testing.T, b []byte) *x509.Certificate {
 // has the CLI issue it, and writes it to dir/cert.pem.
 func issueServerCert(t *testing.T, dir, cn string) (*x509.Certificate, string) {
 	t.Helper()
-	return issueServerCertFor(t, dir, pkix.Name{CommonName: cn, Organization: []string{"Example"}, Country: []string{"FR"}}, cn)
+	return issueServerCertFor(t, dir, pkix.Name{CommonName: cn, Organization: []string{"Example"}, Locality: []string{"Paris"}, Country: []string{"FR"}}, cn)
 }
 
 // issueServerCertFor is issueServerCert with the request's subject and DNS name.

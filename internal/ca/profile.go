@@ -1,0 +1,138 @@
+package ca
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/sceau"
+)
+
+// encipherment is what only an RSA key can do of the usages a profile
+// lists: RFC 5480 §3 and RFC 8813 forbid keyEncipherment and
+// dataEncipherment on EC keys, RFC 8410 §5 on Ed25519 keys.
+const encipherment = x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment
+
+// keyUsageFor is the key usage of a certificate for pub under profile
+// usage ku (CA-2): a profile lists what its purpose needs, and each key
+// type keeps of it what it can do. keyAgreement is for EC keys only.
+func keyUsageFor(ku x509.KeyUsage, pub crypto.PublicKey) x509.KeyUsage {
+	switch pub.(type) {
+	case *rsa.PublicKey:
+		return ku &^ x509.KeyUsageKeyAgreement
+	case *ecdsa.PublicKey:
+		return ku &^ encipherment
+	case ed25519.PublicKey:
+		return ku &^ (encipherment | x509.KeyUsageKeyAgreement)
+	}
+	return ku
+}
+
+// notAfterFor is the last second of a validity that starts at notBefore:
+// RFC 5280 §4.1.2.5 counts both ends, so a certificate of validity d ends
+// at notBefore + d − 1 s, and a "200d" certificate lasts 200 days, not
+// 200 days and a second (the CA/B Forum limits count the same way).
+func notAfterFor(notBefore time.Time, d time.Duration) time.Time {
+	return notBefore.Add(d - time.Second)
+}
+
+// TLSMaxValidity is the longest subscriber TLS certificate the CA/B Forum
+// TLS Baseline Requirements (§6.3.2, ballot SC-081) allow for one issued at
+// t: 398 days, then 200 days from 2026-03-15, 100 days from 2027-03-15 and
+// 47 days from 2029-03-15.
+func TLSMaxValidity(t time.Time) (time.Duration, time.Time) {
+	const day = 24 * time.Hour
+	steps := []struct {
+		from time.Time
+		max  time.Duration
+	}{
+		{time.Date(2029, 3, 15, 0, 0, 0, 0, time.UTC), 47 * day},
+		{time.Date(2027, 3, 15, 0, 0, 0, 0, time.UTC), 100 * day},
+		{time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC), 200 * day},
+	}
+	for _, s := range steps {
+		if !t.Before(s.from) {
+			return s.max, s.from
+		}
+	}
+	return 398 * day, time.Time{}
+}
+
+// publicTLS says whether a profile issues certificates for the public web:
+// it names the CA/B Forum TLS baseline among its lint sets.
+func (p *Profile) publicTLS() bool { return slices.Contains(p.Lints, "cabf_br") }
+
+var oidAnyPolicy = asn1.ObjectIdentifier{2, 5, 29, 32, 0}
+
+// CheckSpecs refuses, when the configuration loads, a hierarchy whose
+// profiles could never issue a certificate that passes its own gate (CA-1,
+// CA-2): each finding names the CA, the profile and the rule.
+func CheckSpecs(specs []Spec, now time.Time) error {
+	const op = "ca: profiles"
+	var bad []string
+	for _, s := range specs {
+		for i := range s.Profiles {
+			p := &s.Profiles[i]
+			where := fmt.Sprintf("CA %s, profile %s", s.ID, p.Name)
+			for _, l := range p.Lints {
+				if _, ok := lintSourceNames[l]; !ok {
+					bad = append(bad, fmt.Sprintf("%s: unknown lint set %q", where, l))
+				}
+			}
+			// RFC 5280 §6.1.3 (d): a policy of the leaf that its CA does not
+			// list is cut from the valid policy tree; with an explicit policy
+			// the path fails (openssl verify -explicit_policy: error 43).
+			for _, pol := range p.Policies {
+				if !hasPolicy(s.Policies, pol.OID) {
+					bad = append(bad, fmt.Sprintf("%s: policy %s is not among CA %s's policies (add it, or anyPolicy, to the CA: RFC 5280 §6.1.3)",
+						where, pol.OID, s.ID))
+				}
+			}
+			if p.KeyUsage&encipherment != 0 && !slices.ContainsFunc(p.KeyTypes, isRSA) && len(p.KeyTypes) > 0 {
+				bad = append(bad, fmt.Sprintf("%s: keyEncipherment or dataEncipherment needs an RSA key type, and the profile allows none (RFC 5480 §3, RFC 8813)", where))
+			}
+			if p.publicTLS() {
+				if !slices.Contains(p.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
+					bad = append(bad, fmt.Sprintf("%s: a CA/B Forum TLS profile (lints cabf_br) needs the serverAuth extended key usage", where))
+				}
+				if max, since := TLSMaxValidity(now); p.MaxValidity > max {
+					bad = append(bad, fmt.Sprintf("%s: max_validity %s exceeds the %s allowed for a public TLS certificate (%s)",
+						where, days(p.MaxValidity), days(max), tlsRule(since)))
+				}
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return sceau.Errorf(sceau.Invalid, op, "%s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// tlsRule cites the validity rule in force since since.
+func tlsRule(since time.Time) string {
+	if since.IsZero() {
+		return "CA/B Forum TLS BR §6.3.2"
+	}
+	return "CA/B Forum TLS BR §6.3.2, since " + since.Format(time.DateOnly)
+}
+
+func hasPolicy(ps []Policy, oid asn1.ObjectIdentifier) bool {
+	return slices.ContainsFunc(ps, func(p Policy) bool { return p.OID.Equal(oid) || p.OID.Equal(oidAnyPolicy) })
+}
+
+func isRSA(t keys.Type) bool { return strings.HasPrefix(string(t), "rsa") }
+
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
