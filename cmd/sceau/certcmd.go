@@ -32,8 +32,8 @@ the operator certificate in the admin directory of --config.`,
 
 func newCertIssueCmd(e *env) *cobra.Command {
 	var (
-		caID, profile, csrFile, out, keyType, cn, org, country, p12Out, passFile, validity string
-		dns, emails, ips                                                                   []string
+		caID, profile, csrFile, out, keyType, cn, givenName, surname, org, country, p12Out, passFile, validity string
+		dns, emails, ips                                                                                       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "issue --ca CA --profile PROFILE (--csr FILE | --generate-key TYPE --cn NAME --p12-out FILE)",
@@ -96,7 +96,7 @@ a refusal names the rule or the lints that failed.`,
 				return sceau.Errorf(sceau.Invalid, "cert issue", "--generate-key needs --p12-out FILE")
 			}
 			req := server.PKCS12Request{CA: caID, Profile: profile, KeyType: keyType, DNS: dns, Emails: emails, IPs: ips, Validity: validity,
-				Subject: server.Subject{CommonName: cn, Organization: org, Country: country}}
+				Subject: server.Subject{CommonName: cn, GivenName: givenName, Surname: surname, Organization: org, Country: country}}
 			if passFile != "" {
 				b, err := os.ReadFile(passFile)
 				if err != nil {
@@ -134,6 +134,8 @@ a refusal names the rule or the lints that failed.`,
 	f.StringVar(&validity, "validity", "", "lifetime, e.g. 720h (default: the profile's)")
 	f.StringVar(&keyType, "generate-key", "", "generate the holder's key: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096")
 	f.StringVar(&cn, "cn", "", "subject common name (with --generate-key)")
+	f.StringVar(&givenName, "given-name", "", "subject given name, for a person (with --generate-key)")
+	f.StringVar(&surname, "surname", "", "subject surname, for a person (with --generate-key)")
 	f.StringVar(&org, "org", "", "subject organization (with --generate-key)")
 	f.StringVar(&country, "country", "", "subject country, two letters (with --generate-key)")
 	f.StringSliceVar(&dns, "dns", nil, "DNS name (repeatable, with --generate-key)")

@@ -66,7 +66,8 @@ func TestKEY2_ThreeOfFiveHoldersActivateAfterRestart(t *testing.T) {
 		return []string{"--share", h + "=" + filepath.Join(dir, "shares", "issuing", h+".share"), "--pin-file", h + "=" + filepath.Join(pins, h+".pin")}
 	}
 	issue := func() result {
-		return c.run("cert", "issue", "--ca", "issuing", "--profile", "person", "--generate-key", "ecdsa-p256", "--cn", "Test",
+		return c.run("cert", "issue", "--ca", "issuing", "--profile", "person", "--generate-key", "ecdsa-p256", "--cn", "Test Holder",
+			"--given-name", "Test", "--surname", "Holder", "--country", "FR", "--email", "holder@example.org",
 			"--p12-out", filepath.Join(t.TempDir(), "holder.p12"))
 	}
 

@@ -231,7 +231,7 @@ func TestCA3_OperatorDrivesTheCommandLineEndToEnd(t *testing.T) {
 	}
 	p12Path := filepath.Join(tmp, "marie.p12")
 	r = c.ok("cert", "issue", "--ca", "issuing", "--profile", "person", "--generate-key", "ecdsa-p256",
-		"--cn", "Marie Curie", "--country", "FR", "--email", "marie@example.org", "--p12-out", p12Path, "--password-file", passPath)
+		"--cn", "Marie Curie", "--given-name", "Marie", "--surname", "Curie", "--country", "FR", "--email", "marie@example.org", "--p12-out", p12Path, "--password-file", passPath)
 	if !strings.Contains(r.stdout, "PKCS#12 written to "+p12Path) || strings.Contains(r.stdout, "password (shown once)") {
 		t.Errorf("cert issue --generate-key output:\n%s", r.stdout)
 	}

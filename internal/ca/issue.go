@@ -149,8 +149,8 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 	if !p.publicTLS() {
 		tmpl.SubjectKeyId = subjectKeyID(marshalSPKI(sr.pub))
 	}
-	if len(p.Policies) > 0 {
-		ext, err := policiesExtension(p.Policies)
+	if pols := policiesFor(p, sr.subject); len(pols) > 0 {
+		ext, err := policiesExtension(pols)
 		if err != nil {
 			return nil, sceau.E(sceau.Internal, op, "", err)
 		}

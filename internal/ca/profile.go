@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
 	"slices"
@@ -66,11 +67,35 @@ func TLSMaxValidity(t time.Time) (time.Duration, time.Time) {
 	return 398 * day, time.Time{}
 }
 
+// SMIMEMaxValidity is the longest multipurpose or strict S/MIME
+// certificate (CA/B Forum S/MIME BR §6.3.2).
+const SMIMEMaxValidity = 825 * 24 * time.Hour
+
 // publicTLS says whether a profile issues certificates for the public web:
 // it names the CA/B Forum TLS baseline among its lint sets.
 func (p *Profile) publicTLS() bool { return slices.Contains(p.Lints, "cabf_br") }
 
-var oidAnyPolicy = asn1.ObjectIdentifier{2, 5, 29, 32, 0}
+var (
+	oidAnyPolicy = asn1.ObjectIdentifier{2, 5, 29, 32, 0}
+	// The CA/B Forum TLS BR reserved OIDs (§7.1.6.1).
+	oidTLSDomainValidated       = asn1.ObjectIdentifier{2, 23, 140, 1, 2, 1}
+	oidTLSOrganizationValidated = asn1.ObjectIdentifier{2, 23, 140, 1, 2, 2}
+)
+
+// policiesFor are the policies a certificate of profile p for subject gets:
+// a public TLS profile that lists both the DV and the OV OID asserts the
+// one the subject matches (TLS BR §7.1.2.7.1: an organization in the
+// subject is OV, none is DV), so one profile serves both.
+func policiesFor(p *Profile, subject pkix.Name) []Policy {
+	if !p.publicTLS() {
+		return p.Policies
+	}
+	drop := oidTLSOrganizationValidated
+	if len(subject.Organization) > 0 {
+		drop = oidTLSDomainValidated
+	}
+	return slices.DeleteFunc(slices.Clone(p.Policies), func(pol Policy) bool { return pol.OID.Equal(drop) })
+}
 
 // CheckSpecs refuses, when the configuration loads, a hierarchy whose
 // profiles could never issue a certificate that passes its own gate (CA-1,
@@ -107,6 +132,12 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 					bad = append(bad, fmt.Sprintf("%s: max_validity %s exceeds the %s allowed for a public TLS certificate (%s)",
 						where, days(p.MaxValidity), days(max), tlsRule(since)))
 				}
+			}
+			// S/MIME BR §6.3.2: 825 days for the multipurpose and strict
+			// generations (zlint has no lint for it).
+			if slices.Contains(p.Lints, "cabf_smime") && p.MaxValidity > SMIMEMaxValidity {
+				bad = append(bad, fmt.Sprintf("%s: max_validity %s exceeds the %s allowed for an S/MIME certificate (CA/B Forum S/MIME BR §6.3.2)",
+					where, days(p.MaxValidity), days(SMIMEMaxValidity)))
 			}
 		}
 	}

@@ -83,6 +83,10 @@ func TestCA2_ProfilesThatCouldNeverPassAreRefusedAtLoad(t *testing.T) {
 			p.MaxValidity = 397 * day
 		}, "max_validity 397d exceeds the 200d allowed for a public TLS certificate (CA/B Forum TLS BR §6.3.2, since 2026-03-15)"},
 		{"an unknown lint set", func(p *ca.Profile) { p.Lints = []string{"rfc9999"} }, `unknown lint set "rfc9999"`},
+		{"S/MIME of three years", func(p *ca.Profile) {
+			p.Lints = []string{"rfc5280", "cabf_smime"}
+			p.MaxValidity = 3 * 365 * day
+		}, "max_validity 1095d exceeds the 825d allowed for an S/MIME certificate"},
 	}
 	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	if err := ca.CheckSpecs(sceautest.Specs(), now); err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"math/big"
 	"net"
@@ -230,10 +231,23 @@ func checkDNSName(s string, wildcard bool) string {
 	return ""
 }
 
+// Subject attributes that pkix.Name has no field for, kept from a request:
+// a natural person's name (X.520, EN 319 412-2 §4.2.4) and a legal
+// person's identifier (EN 319 412-1 §5.1.4).
+var (
+	OIDGivenName              = asn1.ObjectIdentifier{2, 5, 4, 42}
+	OIDSurname                = asn1.ObjectIdentifier{2, 5, 4, 4}
+	OIDPseudonym              = asn1.ObjectIdentifier{2, 5, 4, 65}
+	OIDTitle                  = asn1.ObjectIdentifier{2, 5, 4, 12}
+	OIDOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
+)
+
+var keptExtraAttributes = []asn1.ObjectIdentifier{OIDGivenName, OIDSurname, OIDPseudonym, OIDTitle, OIDOrganizationIdentifier}
+
 // cleanSubject keeps the attributes Sceau puts in subject names, dropping
 // anything else a request carried.
 func cleanSubject(n pkix.Name) pkix.Name {
-	return pkix.Name{
+	out := pkix.Name{
 		CommonName:         n.CommonName,
 		Organization:       n.Organization,
 		OrganizationalUnit: n.OrganizationalUnit,
@@ -242,6 +256,20 @@ func cleanSubject(n pkix.Name) pkix.Name {
 		Province:           n.Province,
 		SerialNumber:       n.SerialNumber,
 	}
+	// Names holds what a parsed request carried, ExtraNames what a request
+	// built in Go asks for; either way each kept attribute is written once.
+	for _, src := range [][]pkix.AttributeTypeAndValue{n.Names, n.ExtraNames} {
+		for _, a := range src {
+			if _, ok := a.Value.(string); !ok || !slices.ContainsFunc(keptExtraAttributes, a.Type.Equal) {
+				continue
+			}
+			if slices.ContainsFunc(out.ExtraNames, func(b pkix.AttributeTypeAndValue) bool { return b.Type.Equal(a.Type) && b.Value == a.Value }) {
+				continue
+			}
+			out.ExtraNames = append(out.ExtraNames, pkix.AttributeTypeAndValue{Type: a.Type, Value: a.Value})
+		}
+	}
+	return out
 }
 
 func (r *Request) String() string {

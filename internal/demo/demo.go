@@ -143,7 +143,7 @@ func MakeSamples(ctx context.Context, c *adminapi.Client, dir string) (*Samples,
 	files["localhost.pem"] = []byte(resp.Certificate)
 
 	p12, err := c.IssuePKCS12(ctx, server.PKCS12Request{CA: "issuing", Profile: "person", KeyType: "ecdsa-p256",
-		Subject: server.Subject{CommonName: "Marie Demo", Country: "FR"}, Emails: []string{"marie@example.org"}})
+		Subject: server.Subject{CommonName: "Marie Demo", GivenName: "Marie", Surname: "Demo", Country: "FR"}, Emails: []string{"marie@example.org"}})
 	if err != nil {
 		return nil, err
 	}

@@ -180,12 +180,16 @@ cas:
     #   holders: [alice, bob, carol, dave, erin]
     #   window: 10m
 {{- end}}
-    # Every policy its profiles put in certificates (RFC 5280 §6.1.3: a leaf
-    # policy its CA does not list fails policy validation), or 2.5.29.32.0
-    # (anyPolicy).
+    # Every policy its profiles put in certificates, or anyPolicy
+    # (2.5.29.32.0): a leaf policy its CA does not list fails policy
+    # validation (RFC 5280 §6.1.3; openssl verify -explicit_policy -policy
+    # OID: error 43). This CA issues public TLS (DV and OV) and S/MIME
+    # certificates, and the CA/B Forum allows one reserved OID per
+    # policy-restricted subordinate CA (TLS BR §7.1.2.10.5): as a CA of the
+    # root's own operator it takes anyPolicy. A CA for one purpose lists its
+    # policies instead.
     policies:
-      - oid: 1.2.250.1.999.1.1
-      - oid: 1.2.250.1.999.1.2
+      - oid: 2.5.29.32.0
     crl:
       validity: 24h
       refresh: 12h
@@ -195,9 +199,14 @@ cas:
       - name: server
         key_usage: [digitalSignature]
         ext_key_usage: [serverAuth]
+        # A certificate gets the DV OID when its subject names no
+        # organization, the OV OID when it does (with its locality and
+        # country): Sceau keeps the one that matches the request.
         policies:
           - oid: 1.2.250.1.999.1.1
             cps_uri: {{.BaseURL}}/cps
+          - oid: 2.23.140.1.2.1
+          - oid: 2.23.140.1.2.2
         key_types: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
         # Public TLS (lints cabf_br): at most 200 days since 2026-03-15, 100
         # days from 2027-03-15, 47 from 2029-03-15 (CA/B Forum TLS BR
@@ -230,13 +239,18 @@ cas:
         # digitalSignature alone (RFC 5480 §3, RFC 8813).
         key_usage: [digitalSignature, keyEncipherment]
         ext_key_usage: [clientAuth, emailProtection]
+        # With emailProtection this is an S/MIME certificate (CA/B Forum
+        # S/MIME BR): individual-validated, multipurpose (2.23.140.1.5.4.2),
+        # so the request names the person with given_name and surname.
         policies:
           - oid: 1.2.250.1.999.1.2
             cps_uri: {{.BaseURL}}/cps
-        validity: 3y
-        max_validity: 3y
+          - oid: 2.23.140.1.5.4.2
+        # At most 825 days (S/MIME BR §6.3.2).
+        validity: 825d
+        max_validity: 825d
         allow_emails: true
-        lints: [rfc5280, etsi]
+        lints: [rfc5280, cabf_smime]
 `))
 
 // ConfigValues are what the configuration template takes: the rest are

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -296,9 +298,37 @@ type PKCS12Request struct {
 // Subject is a distinguished name in the API.
 type Subject struct {
 	CommonName         string `json:"common_name"`
+	GivenName          string `json:"given_name,omitempty"`
+	Surname            string `json:"surname,omitempty"`
+	Pseudonym          string `json:"pseudonym,omitempty"`
+	SerialNumber       string `json:"serial_number,omitempty"` // e.g. IDCFR-… (EN 319 412-1 §5.1.3)
 	Organization       string `json:"organization,omitempty"`
 	OrganizationalUnit string `json:"organizational_unit,omitempty"`
-	Country            string `json:"country,omitempty"`
+	// OrganizationIdentifier, e.g. VATFR-… or NTRFR-<SIREN> (EN 319 412-1 §5.1.4).
+	OrganizationIdentifier string `json:"organization_identifier,omitempty"`
+	Locality               string `json:"locality,omitempty"`
+	Country                string `json:"country,omitempty"`
+}
+
+// Name is the distinguished name the fields ask for.
+func (s Subject) Name() pkix.Name {
+	n := pkix.Name{CommonName: s.CommonName, SerialNumber: s.SerialNumber}
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	n.Organization, n.OrganizationalUnit, n.Locality, n.Country = one(s.Organization), one(s.OrganizationalUnit), one(s.Locality), one(s.Country)
+	for _, a := range []struct {
+		oid asn1.ObjectIdentifier
+		v   string
+	}{{ca.OIDGivenName, s.GivenName}, {ca.OIDSurname, s.Surname}, {ca.OIDPseudonym, s.Pseudonym}, {ca.OIDOrganizationIdentifier, s.OrganizationIdentifier}} {
+		if a.v != "" {
+			n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: a.oid, Value: a.v})
+		}
+	}
+	return n
 }
 
 // PKCS12Response carries the PKCS#12 (base64) and, when Sceau chose it, its password.
@@ -326,16 +356,7 @@ func (a *Admin) issuePKCS12(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cr := ca.Request{CA: req.CA, Profile: req.Profile, GenerateKey: kt, DNSNames: req.DNS, Emails: req.Emails, Validity: validity}
-	cr.Subject.CommonName = req.Subject.CommonName
-	if req.Subject.Organization != "" {
-		cr.Subject.Organization = []string{req.Subject.Organization}
-	}
-	if req.Subject.OrganizationalUnit != "" {
-		cr.Subject.OrganizationalUnit = []string{req.Subject.OrganizationalUnit}
-	}
-	if req.Subject.Country != "" {
-		cr.Subject.Country = []string{req.Subject.Country}
-	}
+	cr.Subject = req.Subject.Name()
 	for _, s := range req.IPs {
 		ip := net.ParseIP(s)
 		if ip == nil {

@@ -250,7 +250,7 @@ func TestCA2_OpenSSLReadsPKCS12WithoutLegacy(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "pass"), []byte("correct horse battery staple\n"))
 	writeFile(t, filepath.Join(dir, "wrong"), []byte("incorrect horse battery staple\n"))
 	out := mustSceau(t, "cert", "issue", "--ca", "issuing", "--profile", "person", "--generate-key", "ecdsa-p256",
-		"--cn", "Marie Curie", "--country", "FR", "--email", "marie@example.org",
+		"--cn", "Marie Curie", "--given-name", "Marie", "--surname", "Curie", "--country", "FR", "--email", "marie@example.org",
 		"--p12-out", filepath.Join(dir, "f.p12"), "--password-file", filepath.Join(dir, "pass"), "--json")
 	var resp server.PKCS12Response
 	if err := json.Unmarshal([]byte(out), &resp); err != nil {
@@ -311,7 +311,7 @@ func TestCA2_ZlintCleanOnEverythingWeProduce(t *testing.T) {
 	leaf, _ := issueServerCert(t, dir, "lint.example.org")
 
 	out := mustSceau(t, "cert", "issue", "--ca", "issuing", "--profile", "person", "--generate-key", "rsa-2048",
-		"--cn", "Pierre Curie", "--country", "FR", "--email", "pierre@example.org", "--p12-out", filepath.Join(dir, "p.p12"), "--json")
+		"--cn", "Pierre Curie", "--given-name", "Pierre", "--surname", "Curie", "--country", "FR", "--email", "pierre@example.org", "--p12-out", filepath.Join(dir, "p.p12"), "--json")
 	var p12 server.PKCS12Response
 	if err := json.Unmarshal([]byte(out), &p12); err != nil {
 		t.Fatal(err)
