@@ -13,6 +13,8 @@ var (
 	OIDQCPNaturalQSCD = asn1.ObjectIdentifier{0, 4, 0, 194112, 1, 2} // QCP-n-qscd
 	OIDQCPLegalQSCD   = asn1.ObjectIdentifier{0, 4, 0, 194112, 1, 3} // QCP-l-qscd
 	OIDQCPWeb         = asn1.ObjectIdentifier{0, 4, 0, 194112, 1, 4} // QCP-w (QEVCP-w in zlint)
+	OIDQNCPWeb        = asn1.ObjectIdentifier{0, 4, 0, 194112, 1, 5} // QNCP-w (zlint and pkilint agree)
+	OIDQNCPWebGen     = asn1.ObjectIdentifier{0, 4, 0, 194112, 1, 6} // QNCP-w-gen
 
 	// EN 319 411-1 §5.3: itu-t(0) identified-organization(4) etsi(0)
 	// other-certificate-policies(2042) policy-identifiers(1). Arc 5 is
@@ -74,7 +76,7 @@ var (
 
 // qualifiedPolicies are the EN 319 411-2 policies: a certificate under one
 // of them is an EU qualified certificate.
-var qualifiedPolicies = []asn1.ObjectIdentifier{OIDQCPNatural, OIDQCPLegal, OIDQCPNaturalQSCD, OIDQCPLegalQSCD, OIDQCPWeb}
+var qualifiedPolicies = []asn1.ObjectIdentifier{OIDQCPNatural, OIDQCPLegal, OIDQCPNaturalQSCD, OIDQCPLegalQSCD, OIDQCPWeb, OIDQNCPWeb, OIDQNCPWebGen}
 
 // IsQualifiedPolicy reports whether oid is one of the EN 319 411-2 QCP
 // policies.
@@ -94,7 +96,7 @@ func policyName(oid asn1.ObjectIdentifier) string {
 		name string
 	}{
 		{OIDQCPNatural, "QCP-n"}, {OIDQCPLegal, "QCP-l"}, {OIDQCPNaturalQSCD, "QCP-n-qscd"},
-		{OIDQCPLegalQSCD, "QCP-l-qscd"}, {OIDQCPWeb, "QCP-w"},
+		{OIDQCPLegalQSCD, "QCP-l-qscd"}, {OIDQCPWeb, "QCP-w"}, {OIDQNCPWeb, "QNCP-w"}, {OIDQNCPWebGen, "QNCP-w-gen"},
 		{OIDNCP, "NCP"}, {OIDNCPPlus, "NCP+"}, {OIDLCP, "LCP"}, {OIDEVCP, "EVCP"},
 		{OIDDVCP, "DVCP"}, {OIDOVCP, "OVCP"}, {OIDIVCP, "IVCP"},
 	} {
