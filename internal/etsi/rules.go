@@ -162,7 +162,7 @@ var rules = []rule{
 	// EN 319 412-2 general requirements, which EN 319 412-3 and -4 take over.
 	{"EN 319 412-2 §4.3.3", Error, "certificatePolicies present, not critical, and holds the profile's ETSI policy OID", always, policyPresent},
 	{"EN 319 412-2 §4.3.11", Error, "cRLDistributionPoints present unless AIA has an OCSP responder; one of its URLs is http or ldap", always, crlDistributionPoints},
-	{"EN 319 412-2 §4.4.1", Error, "authorityInfoAccess has an http(s) caIssuers; an http(s) OCSP responder when there is no CRL distribution point", always, authorityInfoAccess},
+	{"EN 319 412-2 §4.4.1", Error, "authorityInfoAccess present with an http(s) caIssuers; OCSP locations, if any, http(s)", always, authorityInfoAccess},
 
 	// EN 319 412-4: websites, which defer to the CA/B Forum TLS BR.
 	{"EN 319 412-4 §4.1", Error, "subjectAltName present with at least one dNSName", isWebsite, websiteSAN},

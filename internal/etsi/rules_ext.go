@@ -63,7 +63,9 @@ func crlDistributionPoints(v *view, _ Profile) []string {
 	return nil
 }
 
-// EN 319 412-2 §4.4.1 (GEN-4.4.1-2, -3, -4, -6, -8).
+// EN 319 412-2 §4.4.1 (GEN-4.4.1-2, -3, -4, -6). GEN-4.4.1-8 (an OCSP
+// responder when there is no CRL distribution point) is the mirror of
+// GEN-4.3.11-2 and is reported once, by crlDistributionPoints.
 func authorityInfoAccess(v *view, _ Profile) []string {
 	if !v.hasExt(oidAIA) {
 		return []string{"authorityInfoAccess: the extension is missing"}
@@ -74,9 +76,6 @@ func authorityInfoAccess(v *view, _ Profile) []string {
 	}
 	if len(v.c.OCSPServer) > 0 && !hasScheme(v.c.OCSPServer, "http", "https") {
 		out = append(out, fmt.Sprintf("authorityInfoAccess: OCSP locations %q, none http(s)", v.c.OCSPServer))
-	}
-	if !v.hasExt(oidCRLDP) && len(v.c.OCSPServer) == 0 {
-		out = append(out, "authorityInfoAccess: no OCSP responder while there is no CRL distribution point")
 	}
 	return out
 }

@@ -6,7 +6,7 @@ import (
 	"slices"
 )
 
-// qcs returns the decoded statements, or nil when there are none or they
+// qcsOK returns the decoded statements, or nil when there are none or they
 // are malformed (qcsWellFormed reports that once).
 func (v *view) qcsOK() *QCStatements {
 	if !v.hasQCS || v.qcsErr != nil {
@@ -37,11 +37,19 @@ func qcsWellFormed(v *view, _ Profile) []string {
 	return out
 }
 
+// qcsBroken: the extension is there but malformed; qcsWellFormed says so
+// once, and the rules that read statements stay silent rather than repeat
+// it as missing statements.
+func (v *view) qcsBroken() bool { return v.hasQCS && v.qcsErr != nil }
+
 func present(q *QCStatements, f func(*QCStatements) bool) bool { return q != nil && f(q) }
 
 // EN 319 412-5 §4.2.1: the claim that the certificate is an EU qualified
 // certificate must match the profile, both ways.
 func qcCompliance(v *view, p Profile) []string {
+	if v.qcsBroken() {
+		return nil
+	}
 	has := present(v.qcsOK(), func(q *QCStatements) bool { return q.Compliance })
 	switch {
 	case p.Qualified && !has:
@@ -54,6 +62,9 @@ func qcCompliance(v *view, p Profile) []string {
 
 // EN 319 412-5 §4.2.2.
 func qcSSCD(v *view, p Profile) []string {
+	if v.qcsBroken() {
+		return nil
+	}
 	has := present(v.qcsOK(), func(q *QCStatements) bool { return q.SSCD })
 	switch {
 	case p.QSCD && !has:
@@ -67,6 +78,9 @@ func qcSSCD(v *view, p Profile) []string {
 // EN 319 412-5 §4.2.3: one and only one type since V2.5.1 (zlint's
 // e_qcstatem_qctype_oneonly); it must be the kind's.
 func qcType(v *view, p Profile) []string {
+	if v.qcsBroken() {
+		return nil
+	}
 	q := v.qcsOK()
 	if !p.Qualified {
 		return nil
@@ -87,6 +101,9 @@ func qcType(v *view, p Profile) []string {
 // EN 319 412-5 §5 table 2: QcCClegislation is for qualified certificates
 // under a non-EU legislation.
 func qcNoLegislation(v *view, p Profile) []string {
+	if v.qcsBroken() {
+		return nil
+	}
 	if p.Qualified && present(v.qcsOK(), func(q *QCStatements) bool { return q.HasLegislation }) {
 		return []string{fmt.Sprintf("qcStatements: QcCClegislation %v in an EU qualified certificate", v.qcs.CCLegislation)}
 	}
@@ -98,6 +115,9 @@ func qcNoLegislation(v *view, p Profile) []string {
 // EN 319 412-5 makes the statement itself mandatory could not be
 // confirmed, so the presence half cites §4.3.4 as Sceau's reading.
 func qcPDS(v *view, p Profile) []string {
+	if v.qcsBroken() {
+		return nil
+	}
 	q := v.qcsOK()
 	has := q != nil && q.HasPDS
 	if !has {
@@ -123,6 +143,9 @@ func qcPDS(v *view, p Profile) []string {
 
 // EN 319 412-5 §4.3.3: a number of years after expiry.
 func qcRetention(v *view, p Profile) []string {
+	if v.qcsBroken() {
+		return nil
+	}
 	q := v.qcsOK()
 	has := q != nil && q.HasRetention
 	switch {
@@ -143,6 +166,9 @@ func qcRetention(v *view, p Profile) []string {
 // semantics the certificate declares, so the declaration must be the
 // profile's.
 func semanticsStatement(v *view, p Profile) []string {
+	if v.qcsBroken() {
+		return nil
+	}
 	var got []asn1.ObjectIdentifier
 	if q := v.qcsOK(); q != nil {
 		got = q.Semantics
