@@ -29,7 +29,7 @@ var classes = map[string]string{
 	"sceau":    "base",
 	"safefile": "support", "store": "support", "config": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
-	"access": "domain", "audit": "domain",
+	"access": "domain", "audit": "domain", "etsi": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
@@ -43,6 +43,7 @@ var domainEdges = map[string][]string{
 	"audit":      {},
 	"ca":         {"audit", "keys", "revocation"},
 	"ceremony":   {"audit", "keys", "quorum"},
+	"etsi":       {},
 	"keys":       {},
 	"quorum":     {"access", "audit", "keys"},
 	"revocation": {"audit"},
