@@ -144,6 +144,8 @@ func extraCA(yaml string) string {
     key_type: ecdsa-p256
     validity: 1y
     path_len: 0
+    policies:
+      - oid: 1.2.250.1.999.1.1
     crl:
       validity: 24h
     profiles:
