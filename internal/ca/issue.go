@@ -17,6 +17,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
@@ -156,6 +157,16 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		}
 		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
 	}
+	if p.ETSI != nil {
+		// EN 319 412-5: the statements the profile asks for.
+		ext, ok, err := etsi.QCStatementsExtension(*p.ETSI)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "", err)
+		}
+		if ok {
+			tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
+		}
+	}
 
 	for attempt := 0; ; attempt++ {
 		tmpl.SerialNumber = randomSerial()
@@ -177,6 +188,12 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		if err := f.refuse(op); err != nil {
 			a.observe("lint_refused", start)
 			return nil, err
+		}
+		if p.ETSI != nil {
+			if err := checkETSI(op, lintDER, p.ETSI, &f); err != nil {
+				a.observe("lint_refused", start)
+				return nil, err
+			}
 		}
 		serial := revocation.SerialHex(tmpl.SerialNumber)
 		subject := sr.subject.String()

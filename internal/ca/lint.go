@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"crypto/x509"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
 
+	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -147,4 +149,25 @@ func LintCRL(der []byte) (LintFindings, error) {
 	sort.Strings(f.Errors)
 	sort.Strings(f.Warnings)
 	return f, nil
+}
+
+// checkETSI runs the EN 319 412 clause rules over the linted copy (CA-2):
+// errors refuse the certificate naming each clause, warnings join f's.
+func checkETSI(op string, der []byte, p *etsi.Profile, f *LintFindings) error {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return sceau.E(sceau.Internal, op, "", err)
+	}
+	var errs []string
+	for _, fd := range etsi.Check(cert, *p) {
+		if fd.Level == etsi.Error {
+			errs = append(errs, fd.Clause+": "+fd.Message)
+		} else {
+			f.Warnings = append(f.Warnings, fd.Clause+": "+fd.Message)
+		}
+	}
+	if len(errs) > 0 {
+		return sceau.Errorf(sceau.Invalid, op, "the certificate fails EN 319 412: %s", strings.Join(errs, "; "))
+	}
+	return nil
 }

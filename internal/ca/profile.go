@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/sceau"
 )
@@ -133,6 +134,9 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 						where, days(p.MaxValidity), days(max), tlsRule(since)))
 				}
 			}
+			if p.ETSI != nil {
+				bad = append(bad, checkETSIProfile(where, p)...)
+			}
 			// S/MIME BR §6.3.2: 825 days for the multipurpose and strict
 			// generations (zlint has no lint for it).
 			if slices.Contains(p.Lints, "cabf_smime") && p.MaxValidity > SMIMEMaxValidity {
@@ -166,4 +170,28 @@ func days(d time.Duration) string {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	}
 	return d.String()
+}
+
+// checkETSIProfile refuses an eIDAS profile whose certificates could never
+// pass the EN 319 412 clause rules (internal/etsi).
+func checkETSIProfile(where string, p *Profile) []string {
+	var bad []string
+	if err := p.ETSI.Validate(); err != nil {
+		bad = append(bad, fmt.Sprintf("%s: %s", where, strings.ReplaceAll(err.Error(), "\n", "; ")))
+	}
+	if p.ETSI.Policy != nil && !slices.ContainsFunc(p.Policies, func(pol Policy) bool { return pol.OID.Equal(p.ETSI.Policy) }) {
+		bad = append(bad, fmt.Sprintf("%s: the ETSI policy %s is not among the profile's policies (EN 319 412-2 §4.3.3)", where, p.ETSI.Policy))
+	}
+	commits := p.KeyUsage&x509.KeyUsageContentCommitment != 0
+	switch p.ETSI.Usage {
+	case etsi.Signature:
+		if !commits {
+			bad = append(bad, fmt.Sprintf("%s: a signature or seal profile needs contentCommitment in key_usage (EN 319 412-2 §4.3.2)", where))
+		}
+	case etsi.Authentication:
+		if commits {
+			bad = append(bad, fmt.Sprintf("%s: an authentication profile must not have contentCommitment (EN 319 412-2 §4.3.2)", where))
+		}
+	}
+	return bad
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/revocation"
 )
@@ -61,6 +62,9 @@ type Profile struct {
 	RequireSAN  bool
 	// Lints names the zlint sources run before signing.
 	Lints []string
+	// ETSI, when set, is the EN 319 412 profile its certificates follow:
+	// QCStatements added, clause rules run in the gate (CA-2).
+	ETSI *etsi.Profile
 }
 
 // URLs builds the public URLs written into certificates; they must match

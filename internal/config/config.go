@@ -213,6 +213,44 @@ type Profile struct {
 	// 5480, 8813, 5891), etsi, cabf_br, cabf_ev, cabf_smime, community.
 	// Default: rfc5280, etsi.
 	Lints []string `yaml:"lints,omitempty"`
+	// ETSI makes this an eIDAS profile (EN 319 412): its certificates
+	// carry the QCStatements it asks for and pass Sceau's clause rules
+	// (internal/etsi) before the real signature. Default: none.
+	ETSI *ETSIProfile `yaml:"etsi,omitempty"`
+}
+
+// ETSIProfile is what an eIDAS profile's certificates must be.
+type ETSIProfile struct {
+	// Kind: natural_person (EN 319 412-2), legal_person (EN 319 412-3,
+	// seals) or website (EN 319 412-4).
+	Kind string `yaml:"kind"`
+	// Usage (persons): signature (the key commits to signed content:
+	// contentCommitment) or authentication.
+	Usage string `yaml:"usage,omitempty"`
+	// Qualified: an EU qualified certificate (EN 319 411-2 policy,
+	// EN 319 412-5 QCStatements).
+	Qualified bool `yaml:"qualified,omitempty"`
+	// QSCD: the subject's key is on a qualified signature or seal creation
+	// device (QcSSCD; policy QCP-n-qscd or QCP-l-qscd).
+	QSCD bool `yaml:"qscd,omitempty"`
+	// Policy: the ETSI policy OID (QCP-n 0.4.0.194112.1.0, NCP+
+	// 0.4.0.2042.1.2, …); it must also be among the profile's policies.
+	Policy string `yaml:"policy"`
+	// PDS: the PKI disclosure statements (https), one in English at least;
+	// required when qualified.
+	PDS []PDSLocation `yaml:"pds,omitempty"`
+	// RetentionYears: QcRetentionPeriod, the years registration data is
+	// kept after expiry. Default: none.
+	RetentionYears int `yaml:"retention_years,omitempty"`
+	// SerialNumberSemantics (natural persons): the subject serialNumber is
+	// an EN 319 412-1 identifier such as IDCFR-….
+	SerialNumberSemantics bool `yaml:"serial_number_semantics,omitempty"`
+}
+
+// PDSLocation is one PKI disclosure statement.
+type PDSLocation struct {
+	URL      string `yaml:"url"`
+	Language string `yaml:"language"`
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)

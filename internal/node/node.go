@@ -201,6 +201,9 @@ func Specs(cfg *config.Config) ([]ca.Spec, error) {
 			if prof.Policies, err = policiesFrom(p.Policies); err != nil {
 				return nil, err
 			}
+			if prof.ETSI, err = etsiProfile(p.ETSI); err != nil {
+				return nil, fmt.Errorf("CA %s, profile %s: %w", c.ID, p.Name, err)
+			}
 			s.Profiles = append(s.Profiles, prof)
 		}
 		out = append(out, s)
@@ -236,17 +239,28 @@ func Subject(s config.Subject) pkix.Name {
 func policiesFrom(ps []config.Policy) ([]ca.Policy, error) {
 	var out []ca.Policy
 	for _, p := range ps {
-		var oid asn1.ObjectIdentifier
-		for _, part := range strings.Split(p.OID, ".") {
-			v, err := strconv.Atoi(part)
-			if err != nil {
-				return nil, fmt.Errorf("policy OID %q: %w", p.OID, err)
-			}
-			oid = append(oid, v)
+		oid, err := parseOID(p.OID)
+		if err != nil {
+			return nil, fmt.Errorf("policy OID %q: %w", p.OID, err)
 		}
 		out = append(out, ca.Policy{OID: oid, CPSURI: p.CPSURI})
 	}
 	return out, nil
+}
+
+func parseOID(s string) (asn1.ObjectIdentifier, error) {
+	var oid asn1.ObjectIdentifier
+	for _, part := range strings.Split(s, ".") {
+		v, err := strconv.Atoi(part)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%q is not an object identifier", s)
+		}
+		oid = append(oid, v)
+	}
+	if len(oid) < 2 {
+		return nil, fmt.Errorf("%q is not an object identifier", s)
+	}
+	return oid, nil
 }
 
 // OpenStore opens the database the configuration names (not migrated).

@@ -41,7 +41,7 @@ var classes = map[string]string{
 var domainEdges = map[string][]string{
 	"access":     {"audit", "keys"},
 	"audit":      {},
-	"ca":         {"audit", "keys", "revocation"},
+	"ca":         {"audit", "etsi", "keys", "revocation"},
 	"ceremony":   {"audit", "keys", "quorum"},
 	"etsi":       {},
 	"keys":       {},
