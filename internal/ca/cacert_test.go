@@ -3,11 +3,16 @@ package ca_test
 import (
 	"crypto"
 	"crypto/x509"
+	"encoding/asn1"
 	"log/slog"
+	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceautest"
 )
@@ -64,5 +69,64 @@ func TestCA3_ParentAnswersForTheCACertificatesItIssued(t *testing.T) {
 	}
 	if len(list.RevokedCertificateEntries) != 1 || list.RevokedCertificateEntries[0].SerialNumber.Cmp(issuing.Cert.SerialNumber) != 0 {
 		t.Errorf("the root's CRL lists %d entries; want the issuing CA's serial", len(list.RevokedCertificateEntries))
+	}
+}
+
+// CA-3 (issue 12): revocation status outlives expiry. A certificate revoked
+// then expired stays on its CA's CRL, which says so with X.509's
+// expiredCertsOnCRL (since the CA's start), and OCSP still answers revoked.
+func TestCA3_RevocationStatusOutlivesExpiry(t *testing.T) {
+	clock := sceautest.NewClock(time.Now())
+	h := sceautest.NewHierarchy(t, sceautest.OpenSQLite(t), sceautest.HierarchyOptions{Clock: clock})
+	ctx := t.Context()
+	issuing, err := h.Authority.CA("issuing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr := sceautest.CSR(t, sceautest.NewKey(t, keys.ECDSAP256), "short.example.org", "short.example.org")
+	iss, err := h.Authority.IssueCSR(ctx, operator, ca.Request{CA: "issuing", Profile: "server", CSR: csr, Validity: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Revocation.Revoke(ctx, operator, iss.Serial, revocation.Reasons["keyCompromise"]); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(3 * time.Hour)
+	if _, err := h.Revocation.IssueCRL(ctx, operator, "issuing"); err != nil {
+		t.Fatal(err)
+	}
+	crl, err := h.Revocation.Latest(ctx, "issuing", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := x509.ParseRevocationList(crl.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(list.RevokedCertificateEntries, func(e x509.RevocationListEntry) bool { return e.SerialNumber.Cmp(iss.Cert.SerialNumber) == 0 }) {
+		t.Errorf("the expired revoked certificate left the CRL")
+	}
+	var since time.Time
+	for _, e := range list.Extensions {
+		if e.Id.Equal(asn1.ObjectIdentifier{2, 5, 29, 60}) {
+			if _, err := asn1.UnmarshalWithParams(e.Value, &since, "generalized"); err != nil {
+				t.Fatalf("expiredCertsOnCRL: %v", err)
+			}
+		}
+	}
+	if !since.Equal(issuing.Cert.NotBefore) {
+		t.Errorf("expiredCertsOnCRL = %s, want the CA's notBefore %s", since, issuing.Cert.NotBefore)
+	}
+	if f, err := ca.LintCRL(crl.DER); err != nil || len(f.Errors) > 0 {
+		t.Errorf("zlint on the CRL: %v, %v", f.Errors, err)
+	}
+	responder := h.Revocation.NewResponder(slog.New(slog.DiscardHandler))
+	req, err := ocsp.CreateRequest(iss.Cert, issuing.Cert, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := responder.Respond(ctx, req)
+	if r, err := ocsp.ParseResponseForCert(der, iss.Cert, issuing.Cert); err != nil || r.Status != ocsp.Revoked {
+		t.Errorf("OCSP after expiry: %+v, %v; want revoked", r, err)
 	}
 }

@@ -126,12 +126,17 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 			NextUpdate:                next,
 			RevokedCertificateEntries: parts[k],
 		}
+		expired, err := expiredCertsOnCRL(iss.Cert.NotBefore)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "", err)
+		}
+		tmpl.ExtraExtensions = []pkix.Extension{expired}
 		if k != FullCRL {
 			idp, err := issuingDistributionPoint(iss.ShardURL(k))
 			if err != nil {
 				return nil, sceau.E(sceau.Internal, op, "", err)
 			}
-			tmpl.ExtraExtensions = []pkix.Extension{idp}
+			tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, idp)
 		}
 		der, err := x509.CreateRevocationList(rand.Reader, tmpl, iss.Cert, iss.Signer)
 		if err != nil {
@@ -430,4 +435,18 @@ func (s *Service) CheckShards(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// oidExpiredCertsOnCRL is X.509's expiredCertsOnCRL (ITU-T X.509 §9.6.2.7).
+var oidExpiredCertsOnCRL = asn1.ObjectIdentifier{2, 5, 29, 60}
+
+// expiredCertsOnCRL says that the CRL keeps every certificate revoked since
+// the CA's own start, expired or not (CA-3). EN 319 411-2 asks that
+// revocation status stay available after a certificate expires; Sceau never
+// drops a revoked entry, so its CRLs say so with this extension, which
+// covers CRL and OCSP users alike (an OCSP archiveCutoff would speak for the
+// responder only). See docs/profiles.md.
+func expiredCertsOnCRL(since time.Time) (pkix.Extension, error) {
+	v, err := asn1.MarshalWithParams(since.UTC(), "generalized")
+	return pkix.Extension{Id: oidExpiredCertsOnCRL, Value: v}, err
 }
