@@ -17,7 +17,7 @@ import (
 
 // qualifiedPerson is an EN 319 412-2 qualified natural person signature
 // profile (QCP-n) on the test issuing CA, which takes anyPolicy for it.
-func qualifiedPersonHierarchy(t *testing.T) *sceautest.Hierarchy {
+func qualifiedPersonHierarchy(t testing.TB) *sceautest.Hierarchy {
 	specs := sceautest.Specs()
 	specs[1].Policies = append(specs[1].Policies, ca.Policy{OID: asn1.ObjectIdentifier{2, 5, 29, 32, 0}})
 	specs[1].Profiles = append(specs[1].Profiles, ca.Profile{Name: "qualified-person", KeyUsage: x509.KeyUsageContentCommitment,
