@@ -36,6 +36,7 @@ var cliAccess = map[string]struct {
 	"approval reject":  {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/reject"}},
 	"approval show":    {routes: []string{"GET /api/v1/approvals/{id}"}},
 
+	"profile lint": {local: "reads the files it is given and the configuration's profiles; no state, no key, no database"},
 	"audit alerts": {routes: []string{"GET /api/v1/audit/alerts"}, local: "offline reading of a database copy (--local, --db)"},
 	"audit events": {routes: []string{"GET /api/v1/audit/events"}, local: "offline reading of a database copy (--local, --db)"},
 	"audit export": {routes: []string{"GET /api/v1/audit/export"}, local: "offline export of a database copy (--local, --db)"},
