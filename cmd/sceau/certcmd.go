@@ -32,8 +32,8 @@ the operator certificate in the admin directory of --config.`,
 
 func newCertIssueCmd(e *env) *cobra.Command {
 	var (
-		caID, profile, csrFile, out, keyType, cn, givenName, surname, org, country, p12Out, passFile, validity string
-		dns, emails, ips                                                                                       []string
+		caID, profile, csrFile, out, keyType, cn, givenName, surname, serialNumber, org, orgID, country, p12Out, passFile, validity string
+		dns, emails, ips                                                                                                            []string
 	)
 	cmd := &cobra.Command{
 		Use:   "issue --ca CA --profile PROFILE (--csr FILE | --generate-key TYPE --cn NAME --p12-out FILE)",
@@ -96,7 +96,8 @@ a refusal names the rule or the lints that failed.`,
 				return sceau.Errorf(sceau.Invalid, "cert issue", "--generate-key needs --p12-out FILE")
 			}
 			req := server.PKCS12Request{CA: caID, Profile: profile, KeyType: keyType, DNS: dns, Emails: emails, IPs: ips, Validity: validity,
-				Subject: server.Subject{CommonName: cn, GivenName: givenName, Surname: surname, Organization: org, Country: country}}
+				Subject: server.Subject{CommonName: cn, GivenName: givenName, Surname: surname, SerialNumber: serialNumber,
+					Organization: org, OrganizationIdentifier: orgID, Country: country}}
 			if passFile != "" {
 				b, err := os.ReadFile(passFile)
 				if err != nil {
@@ -136,7 +137,9 @@ a refusal names the rule or the lints that failed.`,
 	f.StringVar(&cn, "cn", "", "subject common name (with --generate-key)")
 	f.StringVar(&givenName, "given-name", "", "subject given name, for a person (with --generate-key)")
 	f.StringVar(&surname, "surname", "", "subject surname, for a person (with --generate-key)")
+	f.StringVar(&serialNumber, "serial-number", "", "subject serialNumber, e.g. IDCFR-… for an eIDAS natural person (with --generate-key)")
 	f.StringVar(&org, "org", "", "subject organization (with --generate-key)")
+	f.StringVar(&orgID, "org-id", "", "subject organizationIdentifier, e.g. NTRFR-<SIREN> for an eIDAS legal person (with --generate-key)")
 	f.StringVar(&country, "country", "", "subject country, two letters (with --generate-key)")
 	f.StringSliceVar(&dns, "dns", nil, "DNS name (repeatable, with --generate-key)")
 	f.StringSliceVar(&emails, "email", nil, "email address (repeatable, with --generate-key)")

@@ -157,6 +157,17 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		}
 		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
 	}
+	if timeStampingOnly(p.ExtKeyUsage) || len(p.OtherExtKeyUsage) > 0 {
+		// Written here: RFC 3161 §2.3 wants a time-stamping unit's purpose
+		// alone and critical, and crypto/x509 writes neither a critical EKU
+		// nor one it has no constant for.
+		ext, err := extKeyUsageExtension(p.ExtKeyUsage, p.OtherExtKeyUsage)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "", err)
+		}
+		tmpl.ExtKeyUsage = nil
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
+	}
 	if p.ETSI != nil {
 		// EN 319 412-5: the statements the profile asks for.
 		ext, ok, err := etsi.QCStatementsExtension(*p.ETSI)

@@ -137,6 +137,10 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 			if p.ETSI != nil {
 				bad = append(bad, checkETSIProfile(where, p)...)
 			}
+			// RFC 3161 §2.3: a time-stamping unit has that purpose alone.
+			if slices.Contains(p.ExtKeyUsage, x509.ExtKeyUsageTimeStamping) && !timeStampingOnly(p.ExtKeyUsage) {
+				bad = append(bad, fmt.Sprintf("%s: timeStamping must be the only extended key usage (RFC 3161 §2.3)", where))
+			}
 			// S/MIME BR §6.3.2: 825 days for the multipurpose and strict
 			// generations (zlint has no lint for it).
 			if slices.Contains(p.Lints, "cabf_smime") && p.MaxValidity > SMIMEMaxValidity {
@@ -194,4 +198,24 @@ func checkETSIProfile(where string, p *Profile) []string {
 		}
 	}
 	return bad
+}
+
+// extKeyUsageExtension encodes the purposes, critical when timeStamping
+// is the only one (RFC 3161 §2.3).
+func extKeyUsageExtension(known []x509.ExtKeyUsage, other []asn1.ObjectIdentifier) (pkix.Extension, error) {
+	var oids []asn1.ObjectIdentifier
+	for _, u := range known {
+		oid, ok := extKeyUsageOIDs[u]
+		if !ok {
+			return pkix.Extension{}, fmt.Errorf("extended key usage %d has no OID here", u)
+		}
+		oids = append(oids, oid)
+	}
+	oids = append(oids, other...)
+	v, err := asn1.Marshal(oids)
+	return pkix.Extension{Id: oidExtKeyUsage, Critical: timeStampingOnly(known) && len(other) == 0, Value: v}, err
+}
+
+func timeStampingOnly(ekus []x509.ExtKeyUsage) bool {
+	return len(ekus) == 1 && ekus[0] == x509.ExtKeyUsageTimeStamping
 }

@@ -197,3 +197,35 @@ func countCertificates(t *testing.T, h *sceautest.Hierarchy) int {
 	}
 	return len(recs)
 }
+
+// CA-2 (issue 12): a time-stamping unit's certificate has the timeStamping
+// purpose alone, in a critical extension (RFC 3161 §2.3), and a profile
+// that mixes it with another purpose is refused at load.
+func TestCA2_TimeStampingUnitHasACriticalSinglePurpose(t *testing.T) {
+	specs := sceautest.Specs()
+	tsu := ca.Profile{Name: "tsu", KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
+		Policies: specs[1].Policies, KeyTypes: []keys.Type{keys.ECDSAP256}, Validity: 24 * time.Hour, MaxValidity: 24 * time.Hour,
+		Lints: []string{"rfc5280"}}
+	specs[1].Profiles = append(specs[1].Profiles, tsu)
+	h := sceautest.NewHierarchy(t, sceautest.OpenSQLite(t), sceautest.HierarchyOptions{Specs: specs})
+	iss, err := h.Authority.IssueCSR(t.Context(), operator, ca.Request{CA: "issuing", Profile: "tsu",
+		CSR: sceautest.CSR(t, sceautest.NewKey(t, keys.ECDSAP256), "Sceau TSU 1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var critical bool
+	for _, e := range iss.Cert.Extensions {
+		if e.Id.Equal(asn1.ObjectIdentifier{2, 5, 29, 37}) {
+			critical = e.Critical
+		}
+	}
+	if !critical || len(iss.Cert.ExtKeyUsage) != 1 || iss.Cert.ExtKeyUsage[0] != x509.ExtKeyUsageTimeStamping {
+		t.Errorf("TSU certificate: EKU %v, critical %v; want timeStamping alone, critical", iss.Cert.ExtKeyUsage, critical)
+	}
+	specs = sceautest.Specs()
+	tsu.ExtKeyUsage = append(tsu.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
+	specs[1].Profiles = append(specs[1].Profiles, tsu)
+	if err := ca.CheckSpecs(specs, time.Now()); err == nil || !strings.Contains(err.Error(), "RFC 3161 §2.3") {
+		t.Errorf("a TSU profile with serverAuth: %v; want refused citing RFC 3161 §2.3", err)
+	}
+}

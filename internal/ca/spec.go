@@ -52,14 +52,17 @@ type Profile struct {
 	Name        string
 	KeyUsage    x509.KeyUsage
 	ExtKeyUsage []x509.ExtKeyUsage
-	Policies    []Policy
-	KeyTypes    []keys.Type
-	Validity    time.Duration
-	MaxValidity time.Duration
-	AllowDNS    bool
-	AllowEmail  bool
-	AllowIP     bool
-	RequireSAN  bool
+	// OtherExtKeyUsage are purposes crypto/x509 does not name
+	// (OtherExtKeyUsageNames), written after ExtKeyUsage's.
+	OtherExtKeyUsage []asn1.ObjectIdentifier
+	Policies         []Policy
+	KeyTypes         []keys.Type
+	Validity         time.Duration
+	MaxValidity      time.Duration
+	AllowDNS         bool
+	AllowEmail       bool
+	AllowIP          bool
+	RequireSAN       bool
 	// Lints names the zlint sources run before signing.
 	Lints []string
 	// ETSI, when set, is the EN 319 412 profile its certificates follow:
@@ -94,6 +97,15 @@ var KeyUsageNames = map[string]x509.KeyUsage{
 	"keyEncipherment":   x509.KeyUsageKeyEncipherment,
 	"dataEncipherment":  x509.KeyUsageDataEncipherment,
 	"keyAgreement":      x509.KeyUsageKeyAgreement,
+}
+
+// OtherExtKeyUsageNames are the extended key usages crypto/x509 has no
+// constant for, by configuration name.
+var OtherExtKeyUsageNames = map[string]asn1.ObjectIdentifier{
+	// RFC 9336: document signing, as qualified signature and seal
+	// certificates assert; without an EKU a certificate serves any purpose,
+	// TLS servers included.
+	"documentSigning": {1, 3, 6, 1, 5, 5, 7, 3, 36},
 }
 
 // ExtKeyUsageNames maps configuration names to extended key usages.

@@ -194,7 +194,7 @@ type Profile struct {
 	// dataEncipherment, keyAgreement.
 	KeyUsage []string `yaml:"key_usage"`
 	// ExtKeyUsage: serverAuth, clientAuth, emailProtection, codeSigning,
-	// timeStamping, ocspSigning.
+	// timeStamping, ocspSigning, documentSigning (RFC 9336).
 	ExtKeyUsage []string `yaml:"ext_key_usage,omitempty"`
 	// Policies: the CP OID of the CA's policy, with its CPS URI.
 	Policies []Policy `yaml:"policies"`
@@ -521,7 +521,7 @@ var KeyUsages = map[string]struct{}{"digitalSignature": {}, "contentCommitment":
 
 // ExtKeyUsages are the extended key usage names a profile may list.
 var ExtKeyUsages = map[string]struct{}{"serverAuth": {}, "clientAuth": {}, "emailProtection": {},
-	"codeSigning": {}, "timeStamping": {}, "ocspSigning": {}}
+	"codeSigning": {}, "timeStamping": {}, "ocspSigning": {}, "documentSigning": {}}
 
 func checkKeyType(s string) error {
 	switch s {

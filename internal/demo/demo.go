@@ -153,9 +153,32 @@ func MakeSamples(ctx context.Context, c *adminapi.Client, dir string) (*Samples,
 	}
 	files["marie.p12"] = pfx
 	files["marie.p12.pass"] = []byte(p12.Password + "\n")
+	// One certificate of each eIDAS profile (EN 319 412-2, -3, -5), the
+	// keys made by the CA and delivered in PKCS#12 files.
+	for _, q := range []struct {
+		name string
+		req  server.PKCS12Request
+	}{
+		{"qualified-person", server.PKCS12Request{CA: "issuing", Profile: "qualified-person", KeyType: "ecdsa-p256",
+			Subject: server.Subject{CommonName: "Marie Demo", GivenName: "Marie", Surname: "Demo", SerialNumber: "IDCFR-DEMO00001", Country: "FR"}}},
+		{"qualified-seal", server.PKCS12Request{CA: "issuing", Profile: "qualified-seal", KeyType: "ecdsa-p256",
+			Subject: server.Subject{CommonName: "Sceau Demo e-seal", Organization: "Sceau Demo", OrganizationIdentifier: "NTRFR-999999998", Country: "FR"}}},
+	} {
+		r, err := c.IssuePKCS12(ctx, q.req)
+		if err != nil {
+			return nil, err
+		}
+		pfx, err := base64.StdEncoding.DecodeString(r.PKCS12)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "the PKCS#12 in the answer is not base64", err)
+		}
+		files[q.name+".pem"] = []byte(r.Certificate)
+		files[q.name+".p12"] = pfx
+		files[q.name+".p12.pass"] = []byte(r.Password + "\n")
+	}
 	for name, b := range files {
 		mode := os.FileMode(0o644)
-		if strings.HasSuffix(name, "-key.pem") || strings.HasPrefix(name, "marie.") {
+		if strings.HasSuffix(name, "-key.pem") || strings.HasSuffix(name, ".p12") || strings.HasSuffix(name, ".pass") {
 			mode = 0o600
 		}
 		if err := os.WriteFile(s.Path(name), b, mode); err != nil {

@@ -189,6 +189,10 @@ func Specs(cfg *config.Config) ([]ca.Spec, error) {
 				prof.KeyUsage |= ca.KeyUsageNames[ku]
 			}
 			for _, eku := range p.ExtKeyUsage {
+				if oid, ok := ca.OtherExtKeyUsageNames[eku]; ok {
+					prof.OtherExtKeyUsage = append(prof.OtherExtKeyUsage, oid)
+					continue
+				}
 				prof.ExtKeyUsage = append(prof.ExtKeyUsage, ca.ExtKeyUsageNames[eku])
 			}
 			for _, t := range p.KeyTypes {

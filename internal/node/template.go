@@ -251,6 +251,70 @@ cas:
         max_validity: 825d
         allow_emails: true
         lints: [rfc5280, cabf_smime]
+      # eIDAS profiles (EN 319 412, docs/profiles.md). Publish your PKI
+      # disclosure statements and put their https URLs in pds: the ones
+      # below are placeholders.
+      - name: qualified-person
+        # A qualified certificate for electronic signatures of a natural
+        # person (QCP-n; EN 319 412-2 and -5). The key comes in a PKCS#12,
+        # not on a QSCD, so the policy is QCP-n, not QCP-n-qscd. The
+        # request gives given_name, surname, country and a serial_number
+        # such as IDCFR-<card number> (EN 319 412-1 §5.1.3). The document
+        # signing purpose (RFC 9336) keeps it out of TLS.
+        key_usage: [contentCommitment]
+        ext_key_usage: [documentSigning]
+        policies:
+          - oid: 0.4.0.194112.1.0
+          - oid: 1.2.250.1.999.1.3
+            cps_uri: {{.BaseURL}}/cps
+        key_types: [ecdsa-p256, ecdsa-p384, rsa-3072, rsa-4096]
+        validity: 3y
+        max_validity: 3y
+        lints: [rfc5280, etsi]
+        etsi:
+          kind: natural_person
+          usage: signature
+          qualified: true
+          policy: 0.4.0.194112.1.0
+          serial_number_semantics: true
+          pds:
+            - {url: "https://pki.example.org/pds/en.html", language: en}
+            - {url: "https://pki.example.org/pds/fr.html", language: fr}
+      - name: qualified-seal
+        # A qualified certificate for electronic seals of a legal person
+        # (QCP-l; EN 319 412-3 and -5). The request gives organization,
+        # country and organization_identifier, such as NTRFR-<SIREN> or
+        # VATFR-<key><SIREN>, whose check digits are verified.
+        key_usage: [contentCommitment]
+        ext_key_usage: [documentSigning]
+        policies:
+          - oid: 0.4.0.194112.1.1
+          - oid: 1.2.250.1.999.1.4
+            cps_uri: {{.BaseURL}}/cps
+        key_types: [ecdsa-p256, ecdsa-p384, rsa-3072, rsa-4096]
+        validity: 3y
+        max_validity: 3y
+        lints: [rfc5280, etsi]
+        etsi:
+          kind: legal_person
+          usage: signature
+          qualified: true
+          policy: 0.4.0.194112.1.1
+          pds:
+            - {url: "https://pki.example.org/pds/en.html", language: en}
+            - {url: "https://pki.example.org/pds/fr.html", language: fr}
+      - name: timestamping
+        # A time-stamping unit (RFC 3161 §2.3: the only extended key usage,
+        # and critical), for the archive's TSA.
+        key_usage: [digitalSignature]
+        ext_key_usage: [timeStamping]
+        policies:
+          - oid: 1.2.250.1.999.1.5
+            cps_uri: {{.BaseURL}}/cps
+        key_types: [ecdsa-p256, ecdsa-p384, rsa-3072, rsa-4096]
+        validity: 3y
+        max_validity: 5y
+        lints: [rfc5280]
 `))
 
 // ConfigValues are what the configuration template takes: the rest are

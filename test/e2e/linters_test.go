@@ -34,7 +34,9 @@ var explainedWarnings = []string{
 }
 
 // CA-1, CA-2 (issue 12): a certificate of every profile of the installation
-// that `sceau init` writes, issued through the API, passes three checkers
+// that `sceau init` writes (public TLS DV and OV, internal TLS, S/MIME with EC
+// and RSA keys, the eIDAS qualified person and seal, the time-stamping
+// unit), issued through the API, passes three checkers
 // we did not write: the zlint command (every applicable lint: no error, no
 // warning but the explained ones), GnuTLS certtool (parse and chain
 // verification), and openssl verify -x509_strict -explicit_policy with
@@ -67,6 +69,7 @@ func TestCA2_IndependentLintersPassEveryProfile(t *testing.T) {
 		{"server, OV", "server", pkix.Name{CommonName: "ov.example.org", Organization: []string{"Example"}, Locality: []string{"Paris"}, Country: []string{"FR"}},
 			"ov.example.org", ""},
 		{"internal-server", "internal-server", pkix.Name{CommonName: "localhost"}, "localhost", "CABF_BR"},
+		{"timestamping", "timestamping", pkix.Name{CommonName: "Sceau TSU 1", Organization: []string{"Sceau"}, Country: []string{"FR"}}, "", ""},
 	} {
 		leaves = append(leaves, leaf{c.name, issueForProfile(t, dir, c.profile, c.subject, c.dns), c.exclude})
 	}
@@ -81,6 +84,23 @@ func TestCA2_IndependentLintersPassEveryProfile(t *testing.T) {
 		p := filepath.Join(dir, "person-"+kt+".pem")
 		writeFile(t, p, []byte(resp.Certificate))
 		leaves = append(leaves, leaf{"person, " + kt, p, ""})
+	}
+	for _, q := range []struct {
+		profile string
+		args    []string
+	}{
+		{"qualified-person", []string{"--cn", "Marie Curie", "--given-name", "Marie", "--surname", "Curie", "--serial-number", "IDCFR-12AB34567", "--country", "FR"}},
+		{"qualified-seal", []string{"--cn", "Example e-seal", "--org", "Example", "--org-id", "NTRFR-999999998", "--country", "FR"}},
+	} {
+		out := mustSceau(t, append([]string{"cert", "issue", "--ca", "issuing", "--profile", q.profile, "--generate-key", "ecdsa-p256",
+			"--p12-out", filepath.Join(dir, q.profile+".p12"), "--json"}, q.args...)...)
+		var resp server.PKCS12Response
+		if err := json.Unmarshal([]byte(out), &resp); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, q.profile+".pem")
+		writeFile(t, p, []byte(resp.Certificate))
+		leaves = append(leaves, leaf{q.profile, p, ""})
 	}
 
 	for _, l := range leaves {
@@ -163,11 +183,15 @@ func issueForProfile(t *testing.T, dir, profile string, subject pkix.Name, dnsNa
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject, DNSNames: []string{dnsName}}, key)
+	var dns []string
+	if dnsName != "" {
+		dns = []string{dnsName}
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject, DNSNames: dns}, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := strings.NewReplacer(" ", "", ",", "-").Replace(profile + "-" + dnsName)
+	name := strings.NewReplacer(" ", "", ",", "-").Replace(profile + "-" + dnsName + subject.CommonName)
 	csrPath, certPath := filepath.Join(dir, name+".csr"), filepath.Join(dir, name+".pem")
 	writeFile(t, csrPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
 	mustSceau(t, "cert", "issue", "--ca", "issuing", "--profile", profile, "--csr", csrPath, "--out", certPath)
