@@ -53,6 +53,9 @@ func (in *installation) verifyAll(trial int) (lost int) {
 	for _, b := range bad {
 		t.Errorf("trial %d: answer breaking the rules: %s", trial, b)
 	}
+	if len(bad) > 0 {
+		in.logInternalErrors()
+	}
 	in.ledger.mu.Lock()
 	in.ledger.bad = nil
 	in.ledger.mu.Unlock()
@@ -410,5 +413,20 @@ func openssl(args ...string) (string, error) {
 func writeFile(t interface{ Fatal(...any) }, path string, b []byte) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// logInternalErrors shows the internal errors the serve logs hold: the
+// causes of the 500s.
+func (in *installation) logInternalErrors() {
+	n := 0
+	for i := 1; i <= in.runs; i++ {
+		for _, line := range strings.Split(readFile(filepath.Join(in.logDir, fmt.Sprintf("serve-%d.log", i))), "\n") {
+			if strings.Contains(line, "internal error") {
+				if n++; n <= 10 {
+					in.t.Logf("serve run %d: %.600s", i, line)
+				}
+			}
+		}
 	}
 }
