@@ -38,7 +38,7 @@ func TestAUD7_FullDiskRefusesCleanly(t *testing.T) {
 					addFigures(t, in.since("full-disk", before, lost))
 					in.stop()
 				})
-				if !ok {
+				if !ok && !*keepGoing {
 					return
 				}
 			}

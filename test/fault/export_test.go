@@ -27,7 +27,7 @@ func TestAUD5_ExportDirectoryLost(t *testing.T) {
 					t.Fatalf("trial %d: serve does not start again on the restored export: %v", trial, err)
 				}
 				addFigures(t, in.since("export-lost", before, lost))
-				if t.Failed() {
+				if stopEarly(t) {
 					return
 				}
 			}

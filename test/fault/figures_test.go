@@ -16,6 +16,7 @@ type figures struct {
 	Issued        int // acknowledged issuances
 	Revoked       int // acknowledged revocations
 	Refused       int // clean refusals (503 with a reason), or refused starts for a rollback
+	Bad           int // answers breaking the rules: a 5xx other than a 503 with a reason, an unexpected error
 	Lost          int // acknowledged operations not found afterwards (or rollbacks not refused)
 }
 
@@ -42,13 +43,14 @@ func addFigures(t *testing.T, f figures) {
 	g.Issued += f.Issued
 	g.Revoked += f.Revoked
 	g.Refused += f.Refused
+	g.Bad += f.Bad
 	g.Lost += f.Lost
 	t.Logf("%s", g.line())
 }
 
 func (f *figures) line() string {
-	return fmt.Sprintf("fault figures: class=%s engine=%s trials=%d faults=%d acknowledged=%d (issued=%d revoked=%d) refused=%d lost=%d",
-		f.Class, f.Engine, f.Trials, f.Faults, f.Issued+f.Revoked, f.Issued, f.Revoked, f.Refused, f.Lost)
+	return fmt.Sprintf("fault figures: class=%s engine=%s trials=%d faults=%d acknowledged=%d (issued=%d revoked=%d) refused=%d bad=%d lost=%d",
+		f.Class, f.Engine, f.Trials, f.Faults, f.Issued+f.Revoked, f.Issued, f.Revoked, f.Refused, f.Bad, f.Lost)
 }
 
 // printFigures writes one line per fault class and engine.

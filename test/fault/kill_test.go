@@ -11,20 +11,20 @@ var engines = []string{sqlite, postgres}
 
 // trialCounts is what the ledger of an installation holds, to tell what one
 // trial added.
-type trialCounts struct{ issued, revoked, refused int }
+type trialCounts struct{ issued, revoked, refused, bad int }
 
 func (in *installation) snapshot() trialCounts {
 	l := in.ledger
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return trialCounts{len(l.certs), len(l.revoked), l.refused}
+	return trialCounts{len(l.certs), len(l.revoked), l.refused, l.badCount}
 }
 
 // since is the figures of one trial of class: what the ledger gained.
 func (in *installation) since(class string, before trialCounts, lost int) figures {
 	now := in.snapshot()
 	return figures{Class: class, Engine: in.engine, Trials: 1, Faults: 1,
-		Issued: now.issued - before.issued, Revoked: now.revoked - before.revoked, Refused: now.refused - before.refused, Lost: lost}
+		Issued: now.issued - before.issued, Revoked: now.revoked - before.revoked, Refused: now.refused - before.refused, Bad: now.bad - before.bad, Lost: lost}
 }
 
 // TestCA3_KillUnderLoadLosesNothing kills `sceau serve` with SIGKILL while
@@ -50,7 +50,7 @@ func TestCA3_KillUnderLoadLosesNothing(t *testing.T) {
 				}
 				lost := in.verifyAll(trial)
 				addFigures(t, in.since("kill-9", before, lost))
-				if t.Failed() {
+				if stopEarly(t) {
 					return
 				}
 			}

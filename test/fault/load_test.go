@@ -69,6 +69,7 @@ type ledger struct {
 	certs    map[string]*ackCert
 	revoked  map[string]int // serial -> trial of the acknowledged revocation
 	bad      []string
+	badCount int // answers breaking the rules, all of them
 	refused  int // 503 with a reason
 	noAnswer int // the request got no answer at all
 	cliFail  int // CLI issuance that exited non-zero
@@ -81,6 +82,7 @@ func newLedger() *ledger {
 func (l *ledger) badf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.badCount++
 	if len(l.bad) < 50 {
 		l.bad = append(l.bad, fmt.Sprintf(format, args...))
 	} else if len(l.bad) == 50 {
@@ -120,6 +122,7 @@ func (l *ledger) ackIssue(c *ackCert) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, dup := l.certs[c.serial]; dup {
+		l.badCount++
 		l.bad = append(l.bad, "serial "+c.serial+" was acknowledged for two issuances")
 		return
 	}

@@ -15,6 +15,13 @@ import (
 // long run is -trials 200 -timeout 0.
 var trials = flag.Int("trials", 1, "faults injected per fault class and engine (long run: -trials 200 -timeout 0)")
 
+// keepGoing runs the remaining trials of a class after one failed, to
+// measure how often it fails.
+var keepGoing = flag.Bool("keep-going", false, "run every trial even after one failed")
+
+// stopEarly says whether a fault class stops after a failed trial.
+func stopEarly(t *testing.T) bool { return t.Failed() && !*keepGoing }
+
 // The placeholders the template configuration is written with; each
 // installation replaces them with addresses of its own.
 const (

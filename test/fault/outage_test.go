@@ -23,7 +23,7 @@ func TestAUD7_PostgresOutageRefusesWith503(t *testing.T) {
 		before := in.snapshot()
 		lost := in.outageTrial(trial)
 		addFigures(t, in.since("postgres-stop", before, lost))
-		if t.Failed() {
+		if stopEarly(t) {
 			return
 		}
 	}

@@ -22,10 +22,10 @@ func TestAUD2_RollbackRefusedAtStart(t *testing.T) {
 				before := in.snapshot()
 				f := in.rollbackTrial(trial)
 				now := in.snapshot()
-				f.Issued, f.Revoked = now.issued-before.issued, now.revoked-before.revoked
+				f.Issued, f.Revoked, f.Bad = now.issued-before.issued, now.revoked-before.revoked, now.bad-before.bad
 				f.Lost += in.verifyAll(trial)
 				addFigures(t, f)
-				if t.Failed() {
+				if stopEarly(t) {
 					return
 				}
 			}
