@@ -73,6 +73,7 @@ func (in *installation) fullDiskTrial(trial int, mnt string) (lost int) {
 	if err := os.Remove(fill); err != nil {
 		t.Fatal(err)
 	}
+	in.recovered = time.Now()
 	freed := in.snapshot().issued
 	deadline := time.Now().Add(30 * time.Second)
 	for in.snapshot().issued == freed && time.Now().Before(deadline) {

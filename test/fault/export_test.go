@@ -76,6 +76,7 @@ func (in *installation) exportTrial(trial int) {
 	if err := os.Rename(away, in.export); err != nil {
 		t.Fatal(err)
 	}
+	in.recovered = time.Now()
 	time.Sleep(time.Second)
 	l.halt()
 	if err := in.waitExported(in.journalHead()); err != nil {

@@ -42,6 +42,10 @@ type installation struct {
 	adminAt string       // https://admin
 	public  *http.Client
 	ledger  *ledger
+	// recovered is when the last fault ended: serve (re)started, or the
+	// fault was taken away; the CRL must list every acknowledged
+	// revocation within a minute of it.
+	recovered time.Time
 }
 
 // installOptions tune newInstallation; the zero value is fine.
@@ -194,6 +198,7 @@ func (in *installation) start() error {
 		}
 		if in.healthy() {
 			if code, _, err := in.call(context.Background(), http.MethodGet, "/api/v1/cas", nil); err == nil && code == http.StatusOK {
+				in.recovered = time.Now()
 				return nil
 			}
 		}

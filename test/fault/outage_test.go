@@ -63,6 +63,7 @@ func (in *installation) outageTrial(trial int) (lost int) {
 		l.halt()
 		t.Fatal(err)
 	}
+	in.recovered = time.Now()
 	// Back: issuance must resume without restarting serve.
 	acked := in.snapshot().issued
 	deadline := time.Now().Add(30 * time.Second)
