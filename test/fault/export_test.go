@@ -46,6 +46,7 @@ func (in *installation) exportTrial(trial int) {
 	if err := in.waitExported(1); err != nil {
 		t.Fatal(err)
 	}
+	headBefore := in.journalHead()
 	away := fmt.Sprintf("%s.lost-%d", in.export, trial)
 	if err := os.Rename(in.export, away); err != nil {
 		t.Fatal(err)
@@ -81,5 +82,29 @@ func (in *installation) exportTrial(trial int) {
 	l.halt()
 	if err := in.waitExported(in.journalHead()); err != nil {
 		t.Errorf("trial %d: the restored export does not catch up: %v\n%s", trial, err, tail(in.proc.log, 20))
+	}
+
+	// AUD-1: a logging failure and its recovery are journaled. When the
+	// directory cannot be made again (even trials) the export must fail,
+	// and say so; a directory renamed away is made again, empty, and the
+	// export starts over in it.
+	var failed, recovered int
+	for _, e := range in.events("audit.", headBefore) {
+		if e.Details["part"] != "export" {
+			continue
+		}
+		switch e.Action {
+		case "audit.failure":
+			failed++
+		case "audit.recovered":
+			if failed > 0 {
+				recovered++
+			}
+		}
+	}
+	t.Logf("trial %d: export directory %s: %d audit.failure and %d audit.recovered events for the export", trial,
+		map[bool]string{true: "replaced by a file", false: "renamed away"}[trial%2 == 0], failed, recovered)
+	if trial%2 == 0 && (failed == 0 || recovered == 0) {
+		t.Errorf("trial %d: the export could not be written, but the journal holds %d audit.failure and %d audit.recovered events for it, want both", trial, failed, recovered)
 	}
 }

@@ -24,6 +24,29 @@ func (in *installation) journalHead() int64 {
 	return st.HeadSeq
 }
 
+// event is the part of a journal event the suite reads.
+type event struct {
+	Seq     int64          `json:"seq"`
+	Action  string         `json:"action"`
+	Object  string         `json:"object"`
+	Details map[string]any `json:"details"`
+}
+
+// events reads, offline, the journal events after seq whose action starts
+// with prefix.
+func (in *installation) events(prefix string, after int64) []event {
+	in.t.Helper()
+	out, err := in.sceauOut("audit", "events", "--local", "--action", prefix, "--after", fmt.Sprint(after), "--limit", "10000", "--json")
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	var evs []event
+	if err := json.Unmarshal(out, &evs); err != nil {
+		in.t.Fatalf("audit events: %v\n%.500s", err, out)
+	}
+	return evs
+}
+
 // exportCursor is the part of the export's cursor.json the suite reads.
 type exportCursor struct {
 	Seq int64 `json:"seq"`
