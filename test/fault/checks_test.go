@@ -416,17 +416,22 @@ func writeFile(t interface{ Fatal(...any) }, path string, b []byte) {
 	}
 }
 
-// logInternalErrors shows the internal errors the serve logs hold: the
-// causes of the 500s.
+// logInternalErrors shows the internal errors the serve logs hold that
+// it has not shown yet: the causes of the 500s.
 func (in *installation) logInternalErrors() {
+	if in.errShown == nil {
+		in.errShown = map[int]int{}
+	}
 	n := 0
 	for i := 1; i <= in.runs; i++ {
-		for _, line := range strings.Split(readFile(filepath.Join(in.logDir, fmt.Sprintf("serve-%d.log", i))), "\n") {
+		lines := strings.Split(readFile(filepath.Join(in.logDir, fmt.Sprintf("serve-%d.log", i))), "\n")
+		for _, line := range lines[min(in.errShown[i], len(lines)):] {
 			if strings.Contains(line, "internal error") {
 				if n++; n <= 10 {
 					in.t.Logf("serve run %d: %.600s", i, line)
 				}
 			}
 		}
+		in.errShown[i] = len(lines)
 	}
 }

@@ -46,6 +46,7 @@ type installation struct {
 	// fault was taken away; the CRL must list every acknowledged
 	// revocation within a minute of it.
 	recovered time.Time
+	errShown  map[int]int // serve run -> log lines logInternalErrors went through
 }
 
 // installOptions tune newInstallation; the zero value is fine.
