@@ -100,9 +100,9 @@ func refusalReason(body []byte) string {
 	return strings.TrimSpace(string(body))
 }
 
-// classify records an answer that is not a success and says whether it
-// was a clean refusal. A 5xx must be a 503 that gives a reason; any other
-// error status on the suite's valid requests is a violation too.
+// classify records an answer that is not a success: no answer at all, a
+// clean refusal (a 503 that gives a reason), or a violation: any other
+// error status, since the suite's requests are all valid.
 func (l *ledger) classify(what string, code int, body []byte, err error) {
 	switch {
 	case err != nil:
