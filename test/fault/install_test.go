@@ -60,7 +60,7 @@ var dbCounter atomic.Int64
 // is not started; everything is stopped and removed with the test.
 func newInstallation(t *testing.T, engine string, o installOptions) *installation {
 	t.Helper()
-	pub, adm := freeAddr(t), freeAddr(t)
+	pub, adm := twoFreeAddrs(t)
 	scratch := t.TempDir()
 	if o.parent == "" {
 		o.parent = scratch
@@ -127,15 +127,19 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 	return strings.Replace(s, old, new, 1)
 }
 
-// freeAddr returns a 127.0.0.1 address nobody listens on.
-func freeAddr(t *testing.T) string {
+// twoFreeAddrs returns two distinct 127.0.0.1 addresses nobody listens on.
+func twoFreeAddrs(t *testing.T) (string, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var addrs []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs[0], addrs[1]
 }
 
 // serveProc is one run of `sceau serve`.
