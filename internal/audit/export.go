@@ -134,6 +134,10 @@ func (e *Exporter) Dir() string { return e.dir }
 // next run.
 func (e *Exporter) Export(ctx context.Context) (int64, error) {
 	const op = "audit: export"
+	// Never start a new export over a lost one (an empty mount point).
+	if err := CheckExportPresent(ctx, e.db, e.dir); err != nil {
+		return 0, err
+	}
 	if err := mkdirExport(e.dir); err != nil {
 		return 0, err
 	}
@@ -194,6 +198,9 @@ func (e *Exporter) Export(ctx context.Context) (int64, error) {
 		cur.Seq, cur.Hash, cur.At, cur.Checkpoint = pos.Seq, pos.Hash, pos.At, pos.Checkpoint
 		cur.UpdatedAt = store.FormatTime(e.clock.Now())
 		if err := writeCursor(e.dir, &cur); err != nil {
+			return total, err
+		}
+		if err := recordExportMark(ctx, e.db, e.dir, cur.Seq, e.clock.Now()); err != nil {
 			return total, err
 		}
 		if cur.SegmentEvents >= segmentMax {

@@ -78,7 +78,9 @@ const (
 	// Compare-and-set: of two nodes that moved the same cursor, one wins.
 	sqlCursorMove = `UPDATE audit_cursors SET seq = ?, updated_at = ? WHERE name = ? AND seq = ?`
 	sqlCursorSet  = `UPDATE audit_cursors SET seq = ?, updated_at = ? WHERE name = ?`
-	sqlCursors    = `SELECT name, seq, updated_at FROM audit_cursors ORDER BY name`
+	// An export mark only moves forward (exportmark.go).
+	sqlCursorForward = `UPDATE audit_cursors SET seq = ?, updated_at = ? WHERE name = ? AND seq < ?`
+	sqlCursors       = `SELECT name, seq, updated_at FROM audit_cursors ORDER BY name`
 
 	// Alerts (AUD-6).
 	sqlInsertAlert = `INSERT INTO audit_alerts (seq, at, rule, message, details) VALUES (?, ?, ?, ?, ?)`

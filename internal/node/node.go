@@ -310,6 +310,9 @@ func checkWitnesses(ctx context.Context, db *store.DB, l Layout) error {
 	if dir == "" {
 		return nil
 	}
+	if err := audit.CheckExportPresent(ctx, db, dir); err != nil {
+		return fmt.Errorf("sceau refuses to start (see docs/reliability.md, \"A lost export\"): %w", err)
+	}
 	w, err := audit.ExportWitness(dir)
 	if err != nil {
 		return err

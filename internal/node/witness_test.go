@@ -128,3 +128,67 @@ func TestAUD5_RolledBackDatabaseIsRefusedAndTheExportKeptIntact(t *testing.T) {
 		t.Fatalf("Open on a rewritten database: %v, want audit.ErrRolledBack", err)
 	}
 }
+
+// AUD-2, AUD-5 (issue 11, found by the fault suite): a database rolled back
+// from a copy that had already exported is refused even when the export
+// directory is found empty (an unmounted backup site), and the exporter
+// does not fill an empty directory from event 1 over a lost export.
+func TestAUD5_EmptyExportDoesNotHideARollback(t *testing.T) {
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "inst")
+	inst, err := node.Init(ctx, dir, demoConfig(), node.InitOptions{CreateOptions: node.CreateOptions{PINs: node.DemoPIN}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(inst.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := inst.Layout
+	n, err := node.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.NewExporter(n.DB, l.ExportDir(), nil).Export(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	backup := filepath.Join(t.TempDir(), "sceau.db.bak")
+	copyFile(t, l.DatabaseFile(), backup) // a copy that had exported
+
+	n, err = node.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Revocation.IssueCRL(ctx, sceau.System("test"), "root"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.NewExporter(n.DB, l.ExportDir(), nil).Export(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+
+	// The old copy is put back and the backup site is not mounted: the
+	// export directory is an empty mount point.
+	restore(t, backup, l.DatabaseFile())
+	if err := os.Rename(l.ExportDir(), l.ExportDir()+".unmounted"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(l.ExportDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node.Open(ctx, cfg, nil); !errors.Is(err, audit.ErrExportLost) || sceau.KindOf(err) != sceau.Conflict {
+		t.Fatalf("Open with an empty export: %v, want a Conflict wrapping audit.ErrExportLost", err)
+	}
+	db, err := node.OpenMigratedStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := audit.NewExporter(db, l.ExportDir(), nil).Export(ctx); !errors.Is(err, audit.ErrExportLost) {
+		t.Fatalf("export into an empty directory over a lost export: %v, want audit.ErrExportLost", err)
+	}
+	if entries, _ := os.ReadDir(l.ExportDir()); len(entries) != 0 {
+		t.Errorf("the exporter wrote %d files into the empty directory", len(entries))
+	}
+}
