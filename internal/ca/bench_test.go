@@ -228,7 +228,7 @@ func BenchmarkLintPerCertificate(b *testing.B) {
 	q := h.Specs[1].Profiles[2].ETSI
 	qp, err := h.Authority.IssueWithKey(ctx, sceau.System("bench"), ca.Request{CA: "issuing", Profile: "qualified-person", GenerateKey: keys.ECDSAP256,
 		Subject: pkix.Name{CommonName: "Marie Curie", Country: []string{"FR"}, SerialNumber: "IDCFR-12AB34567",
-			ExtraNames: []pkix.AttributeTypeAndValue{{Type: ca.OIDGivenName, Value: "Marie"}, {Type: ca.OIDSurname, Value: "Curie"}}}}, "bench password")
+			ExtraNames: []pkix.AttributeTypeAndValue{{Type: etsi.OIDGivenName, Value: "Marie"}, {Type: etsi.OIDSurname, Value: "Curie"}}}}, "bench password")
 	if err != nil {
 		b.Fatal(err)
 	}

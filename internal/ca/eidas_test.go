@@ -43,10 +43,10 @@ func TestCA2_QualifiedNaturalPersonFollowsEN319412(t *testing.T) {
 	name := func(gn, sn, serial string) pkix.Name {
 		n := pkix.Name{CommonName: "Marie Curie", Country: []string{"FR"}, SerialNumber: serial}
 		if gn != "" {
-			n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: ca.OIDGivenName, Value: gn})
+			n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: etsi.OIDGivenName, Value: gn})
 		}
 		if sn != "" {
-			n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: ca.OIDSurname, Value: sn})
+			n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: etsi.OIDSurname, Value: sn})
 		}
 		return n
 	}

@@ -22,8 +22,6 @@ type Report struct {
 	Warnings []string
 }
 
-var oidOCSPSigningEKU = x509.ExtKeyUsageOCSPSigning
-
 // LintDocument lints a certificate, CRL or OCSP response (PEM or DER) with
 // the gate of issuance (CA-2): a certificate with profile p's sets and, for
 // an eIDAS profile, its EN 319 412 rules, or with zlint's whole registry
@@ -87,7 +85,7 @@ func lintOCSP(resp *ocsp.Response) *Report {
 	}
 	if c := resp.Certificate; c != nil {
 		r.Subject = c.Subject.String()
-		if !slices.Contains(c.ExtKeyUsage, oidOCSPSigningEKU) {
+		if !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning) {
 			r.Errors = append(r.Errors, "RFC 6960 §4.2.2.2: the responder certificate lacks id-kp-OCSPSigning")
 		}
 		if !slices.ContainsFunc(c.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(oidOCSPNoCheck) }) {

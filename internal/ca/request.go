@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/sceau"
 )
@@ -232,17 +233,10 @@ func checkDNSName(s string, wildcard bool) string {
 }
 
 // Subject attributes that pkix.Name has no field for, kept from a request:
-// a natural person's name (X.520, EN 319 412-2 §4.2.4) and a legal
-// person's identifier (EN 319 412-1 §5.1.4).
-var (
-	OIDGivenName              = asn1.ObjectIdentifier{2, 5, 4, 42}
-	OIDSurname                = asn1.ObjectIdentifier{2, 5, 4, 4}
-	OIDPseudonym              = asn1.ObjectIdentifier{2, 5, 4, 65}
-	OIDTitle                  = asn1.ObjectIdentifier{2, 5, 4, 12}
-	OIDOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
-)
-
-var keptExtraAttributes = []asn1.ObjectIdentifier{OIDGivenName, OIDSurname, OIDPseudonym, OIDTitle, OIDOrganizationIdentifier}
+// a natural person's name (X.520, EN 319 412-2 §4.2.4), a title, and a
+// legal person's identifier (EN 319 412-1 §5.1.4).
+var keptExtraAttributes = []asn1.ObjectIdentifier{etsi.OIDGivenName, etsi.OIDSurname, etsi.OIDPseudonym,
+	{2, 5, 4, 12} /* title */, etsi.OIDOrganizationIdentifier}
 
 // cleanSubject keeps the attributes Sceau puts in subject names, dropping
 // anything else a request carried.

@@ -15,6 +15,7 @@ import (
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/revocation"
@@ -220,8 +221,6 @@ func Specs(cfg *config.Config) ([]ca.Spec, error) {
 	return out, nil
 }
 
-var oidOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
-
 // Subject is the distinguished name a CA's subject section declares.
 func Subject(s config.Subject) pkix.Name {
 	n := pkix.Name{CommonName: s.CommonName}
@@ -235,7 +234,7 @@ func Subject(s config.Subject) pkix.Name {
 		n.OrganizationalUnit = []string{s.OrganizationalUnit}
 	}
 	if s.OrganizationIdentifier != "" {
-		n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: oidOrganizationIdentifier, Value: s.OrganizationIdentifier})
+		n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: etsi.OIDOrganizationIdentifier, Value: s.OrganizationIdentifier})
 	}
 	return n
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/revocation"
@@ -323,7 +324,7 @@ func (s Subject) Name() pkix.Name {
 	for _, a := range []struct {
 		oid asn1.ObjectIdentifier
 		v   string
-	}{{ca.OIDGivenName, s.GivenName}, {ca.OIDSurname, s.Surname}, {ca.OIDPseudonym, s.Pseudonym}, {ca.OIDOrganizationIdentifier, s.OrganizationIdentifier}} {
+	}{{etsi.OIDGivenName, s.GivenName}, {etsi.OIDSurname, s.Surname}, {etsi.OIDPseudonym, s.Pseudonym}, {etsi.OIDOrganizationIdentifier, s.OrganizationIdentifier}} {
 		if a.v != "" {
 			n.ExtraNames = append(n.ExtraNames, pkix.AttributeTypeAndValue{Type: a.oid, Value: a.v})
 		}
