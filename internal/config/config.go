@@ -34,9 +34,7 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Access configures dual control and TOTP sealing (access.go).
 	Access Access `yaml:"access"`
-	// Publication describes the public repository (publication.go).
-	Publication Publication `yaml:"publication"`
-	CAs         []CA        `yaml:"cas"`
+	CAs    []CA   `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -312,9 +310,8 @@ func DefaultConfig() *Config {
 		Issuance: Issuance{BatchMax: 128, OrphanGrace: Duration{5 * time.Minute}},
 		OCSP: OCSP{Validity: Duration{4 * 24 * time.Hour}, RefreshBefore: Duration{2 * 24 * time.Hour},
 			SignerValidity: Duration{90 * 24 * time.Hour}},
-		Audit:       DefaultAudit(),
-		Access:      DefaultAccess(),
-		Publication: DefaultPublication(),
+		Audit:  DefaultAudit(),
+		Access: DefaultAccess(),
 	}
 }
 
@@ -511,7 +508,6 @@ func (c *Config) Validate() error {
 		bad("audit.token: the audit signing key's token needs keystore.pkcs11.module")
 	}
 	c.Access.validate(bad)
-	c.Publication.validate(c, bad)
 	return errors.Join(errs...)
 }
 

@@ -21,7 +21,6 @@ import (
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
-	"github.com/sceau/sceau/internal/publication"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
@@ -47,9 +46,6 @@ type Admin struct {
 	// Audit serves the journal to the Auditor and the Security Officer
 	// (AUD-3, audit.go); without it the audit routes answer 503.
 	Audit *AuditAPI
-	// Publication stores documents and takes publication requests (PUB-4);
-	// nil: those routes answer 503.
-	Publication *publication.Service
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -68,7 +64,6 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
 	a.accessRoutes(mux)
 	a.auditRoutes(mux)
-	a.publicationRoutes(mux) // publication.go
 	return a.authenticate(a.authorize(mux))
 }
 
@@ -97,11 +92,7 @@ func (a *Admin) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil {
-			limit := a.MaxBodyBytes
-			if r.URL.Path == filesRoute && a.Publication != nil {
-				limit = a.Publication.MaxSize() // a document file, not JSON
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
 		}
 		ctx := sceau.WithActor(access.WithPrincipal(r.Context(), p), p.Actor(""))
 		next.ServeHTTP(w, r.WithContext(ctx))
