@@ -258,9 +258,8 @@ func TestPUB2_TamperedSignatureFailsVerification(t *testing.T) {
 }
 
 func TestPUB2_SignatureByAnotherKeyFailsVerification(t *testing.T) {
-	p, other := newPKI(t, "P-256"), newPKI(t, "P-256")
-	other.key = testKey(t, "P-256", "another")
-	der, err := signDetached(manifest, other.key, p.cert, nil, time.Now())
+	p := newPKI(t, "P-256")
+	der, err := signDetached(manifest, testKey(t, "P-256", "another"), p.cert, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,6 +312,7 @@ type forgery struct {
 	signer            crypto.Signer
 	attrs             []attribute
 	noSignedAttrs     bool
+	unsorted          bool // write attrs in their order, not DER's
 	version           int64
 	sid               []byte // the DER of the signer identifier
 	digestAlg, sigAlg algorithm
@@ -320,7 +320,7 @@ type forgery struct {
 	sd                signedDataParts
 }
 
-func forge(t *testing.T, p *pki, content []byte, edit func(*forgery)) []byte {
+func forge(t testing.TB, p *pki, content []byte, edit func(*forgery)) []byte {
 	t.Helper()
 	hash, sigAlg, err := signingProfile(p.cert.PublicKey)
 	if err != nil {
@@ -349,6 +349,17 @@ func forge(t *testing.T, p *pki, content []byte, edit func(*forgery)) []byte {
 	signed, err := marshalAttributes(f.attrs)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if f.unsorted {
+		var elems []byte
+		for _, a := range f.attrs {
+			one, err := marshalAttributes([]attribute{a})
+			if err != nil {
+				t.Fatal(err)
+			}
+			elems = append(elems, one[2:]...) // the attribute, out of its one-element SET (short length)
+		}
+		signed = mustDER(func(b *cryptobyte.Builder) { b.AddASN1(casn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(elems) }) })
 	}
 	var sig []byte
 	if f.prehash == 0 {
@@ -459,6 +470,10 @@ func TestPUB2_MalformedSignedDataIsRefused(t *testing.T) {
 		}, "the content type attribute is 1.2.840.113549.1.7.2, not id-data"},
 		{"no content type", p, func(f *forgery) { f.attrs = f.attrs[1:] }, "the signed attributes have no content type"},
 		{"no message digest", p, func(f *forgery) { f.attrs = f.attrs[:1] }, "the signed attributes have no message digest"},
+		{"signed attributes out of order", p, func(f *forgery) {
+			f.unsorted = true
+			f.attrs[0], f.attrs[1] = f.attrs[1], f.attrs[0]
+		}, "the signed attributes are not in DER order (RFC 5652 §5.3)"},
 		{"two message digests", p, func(f *forgery) { f.attrs = append(f.attrs, f.attrs[1]) }, "the message digest attribute appears twice"},
 		{"a message digest with two values", p, func(f *forgery) {
 			f.attrs[1].values = append(f.attrs[1].values, octetsDER([]byte("other")))

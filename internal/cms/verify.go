@@ -377,6 +377,8 @@ type algorithmProtection struct {
 // parseSignedAttributes parses set, the DER SET OF Attribute. RFC 5652
 // §11 gives contentType, messageDigest and signingTime one value each and
 // allows one instance of each; RFC 6211 §2 the same for the protection.
+// RFC 5652 §5.3 asks the set in DER, so sorted: openssl re-encodes it
+// before checking the signature and would refuse what is not.
 func parseSignedAttributes(set []byte) (*signedAttributes, error) {
 	s := cryptobyte.String(set)
 	var attrs cryptobyte.String
@@ -385,10 +387,18 @@ func parseSignedAttributes(set []byte) (*signedAttributes, error) {
 	}
 	out := &signedAttributes{}
 	var seen []asn1.ObjectIdentifier
+	var previous []byte
 	for !attrs.Empty() {
-		var attr, values cryptobyte.String
+		var elem, attr, values cryptobyte.String
 		var oid asn1.ObjectIdentifier
-		if !attrs.ReadASN1(&attr, casn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) ||
+		if !attrs.ReadASN1Element(&elem, casn1.SEQUENCE) {
+			return nil, invalid("malformed signed attribute")
+		}
+		if bytes.Compare(previous, elem) > 0 {
+			return nil, invalid("the signed attributes are not in DER order (RFC 5652 §5.3)")
+		}
+		previous = elem
+		if !elem.ReadASN1(&attr, casn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) ||
 			!attr.ReadASN1(&values, casn1.SET) || !attr.Empty() {
 			return nil, invalid("malformed signed attribute")
 		}
