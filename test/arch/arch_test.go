@@ -2,7 +2,7 @@
 // cmd/sceau wires flags to packages; the wiring packages (server, node,
 // adminapi, bench, demo) sit above the domain packages; domain packages
 // import each other only along the edges listed below, and never the
-// wiring, the configuration or a database driver; store, config and
+// wiring, the configuration or a database driver; store, config, cms and
 // safefile sit below them and sceau below everything. A domain package
 // keeps its SQL in sql.go; the wiring and cmd/sceau hold none.
 package arch
@@ -27,7 +27,7 @@ const module = "github.com/sceau/sceau/"
 // or a listed one that does not exist, fails the test.
 var classes = map[string]string{
 	"sceau":    "base",
-	"safefile": "support", "store": "support", "config": "support",
+	"safefile": "support", "store": "support", "config": "support", "cms": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
 	"access": "domain", "audit": "domain", "etsi": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
