@@ -34,6 +34,12 @@ import (
 // checks that each test exists and mentions the action (its string, or its
 // constant) in its body.
 var auditProvedBy = map[string]string{
+	// PUB-1..PUB-4: the publication flow under dual control and the freshness monitor.
+	"publication.file_stored": "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
+	"publication.published":   "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
+	"publication.withdrawn":   "internal/publication.TestPUB1_PublishedVersionIsImmutableAndWithdrawnStaysListed",
+	"publication.stale":       "internal/publication.TestPUB3_CRLNearItsNextUpdateMakesTheSiteStale",
+	"publication.fresh":       "internal/publication.TestPUB3_CRLNearItsNextUpdateMakesTheSiteStale",
 	// Dual control (ROLE-3) that fails or times out.
 	"approval.failed":  "internal/access.TestROLE2_GrantBreakingSeparationOfDutiesIsRefused",
 	"approval.expired": "internal/access.TestROLE3_RequestsExpireAndRejectionsEndThem",

@@ -36,8 +36,12 @@ func fullConfig(t *testing.T) string {
 		"    path_len: 0\n", "    path_len: 0\n    activation:\n      threshold: 3\n      holders: [alice, bob, carol, dave, erin]\n", 1)
 }
 
-// rootOnly is cfg cut before its issuing CA.
-func rootOnly(cfg string) string { return cfg[:strings.Index(cfg, "  - id: issuing")] }
+// rootOnly is cfg cut before its issuing CA, without the publication
+// signer, which names the issuing CA.
+func rootOnly(cfg string) string {
+	cfg = cfg[:strings.Index(cfg, "  - id: issuing")]
+	return strings.NewReplacer("  signer_ca: issuing\n", "", "  signer_profile: publication\n", "").Replace(cfg)
+}
 
 func newCeremonyFixture(t *testing.T) *ceremonyFixture {
 	t.Helper()

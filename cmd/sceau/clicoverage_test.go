@@ -31,6 +31,12 @@ var cliAccess = map[string]struct {
 	"account show":        {routes: []string{"GET /api/v1/accounts/{name}"}},
 	"account suspend":     {routes: []string{"POST /api/v1/accounts/{name}/suspend"}},
 
+	"publication add":      {routes: []string{"POST /api/v1/publication/files", "POST /api/v1/publication/requests"}},
+	"publication withdraw": {routes: []string{"POST /api/v1/publication/requests"}},
+	"publication list":     {routes: []string{"GET /api/v1/publication/documents"}},
+	"publication verify":   {local: "reads the public site or a mirror, as any relying party does; it changes nothing"},
+	"publication export":   {local: "writes a mirror of what the public site serves from the local installation; it changes nothing published"},
+
 	"approval approve": {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/approve"}},
 	"approval list":    {routes: []string{"GET /api/v1/approvals"}},
 	"approval reject":  {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/reject"}},

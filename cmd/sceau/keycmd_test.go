@@ -26,6 +26,9 @@ func TestKEY3_NoCommandExportsAKeyInClear(t *testing.T) {
 	exports := map[string]string{
 		"sceau audit export":    "the audit journal's events and checkpoints",
 		"sceau ceremony export": "a ceremony's signed transcript",
+		// The publication key stays in the service keystore; the export
+		// holds what the public site serves and its signed manifests.
+		"sceau publication export": "the public site's files and signed manifests, for a mirror",
 	}
 	outputs := map[string]string{
 		"sceau account cert issue --out": "a person's own admin client key, made at their terminal; the server never sees it (no escrow)",

@@ -67,6 +67,7 @@ const (
 	ApprovalReject  Action = "approval.reject"
 
 	PublicationChange Action = "publication.change"
+	PublicationList   Action = "publication.list"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -246,6 +247,7 @@ var policy = []Rule{
 	{Action: ApprovalReject, Roles: allRoles, Vote: true},
 
 	{Action: PublicationChange, Roles: []Role{ApplicationAdministrator}, Approvers: []Role{SecurityOfficer, ApplicationAdministrator}},
+	{Action: PublicationList, Roles: allRoles},
 }
 
 var rules = func() map[Action]Rule {

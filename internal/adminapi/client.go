@@ -103,12 +103,16 @@ func (c *Client) raw(ctx context.Context, path string, limit int64) ([]byte, err
 }
 
 func (c *Client) send(ctx context.Context, method, path string, body io.Reader, limit int64) ([]byte, error) {
+	return c.sendAs(ctx, method, path, "application/json", body, limit)
+}
+
+func (c *Client) sendAs(ctx context.Context, method, path, contentType string, body io.Reader, limit int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, sceau.E(sceau.Invalid, op, "", err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

@@ -22,6 +22,7 @@ const (
 	RuleClockJump                 = "clock_jump"                  // event times went back, or ahead of the clock
 	RuleActivationOutsideCeremony = "activation_outside_ceremony" // a CA key activated outside a ceremony window
 	RuleMassRevocation            = "mass_revocation"             // many revocations in a short time
+	RulePublicationStale          = "publication_stale"           // a CRL near its nextUpdate unreplaced, or the manifest behind (PUB-3)
 )
 
 // Rules configure the analysis. A zero count or duration turns its rule off.
@@ -271,6 +272,10 @@ func (a *Analyzer) check(r *Record) []Alert {
 			break
 		}
 		raise(RuleLoggingFailure, fmt.Sprint(r.Seq), time.Time{}, "a part of the journal failed: "+r.Details, nil)
+	case ActionPublicationStale:
+		// PUB-3: the monitor journals each stale episode once; relying
+		// parties are about to see an expired CRL or an unsigned change.
+		raise(RulePublicationStale, fmt.Sprint(r.Seq), time.Time{}, "the publication site is stale: "+r.Details, nil)
 	case ActionCeremonyStarted:
 		a.ceremonies[r.Object] = true
 	case ActionCeremonyEnded, ActionCeremonyAborted:

@@ -106,10 +106,21 @@ const (
 	ActionKeyDestroyed       = "key.destroyed"
 )
 
+// The publication site (PUB-1..PUB-4).
+const (
+	ActionPublicationFileStored = "publication.file_stored"
+	ActionPublicationPublished  = "publication.published"
+	ActionPublicationWithdrawn  = "publication.withdrawn"
+	ActionManifestSigned        = "publication.manifest_signed"
+	ActionPublicationSignerCert = "publication.signer_certified"
+	ActionPublicationStale      = "publication.stale"
+	ActionPublicationFresh      = "publication.fresh"
+)
+
 // Kind describes one action of the catalogue.
 type Kind struct {
 	Action   string
-	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key
+	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication
 	// Description says what happened when the event is written.
 	Description string
 	// Source names who writes it: a package, a command, or the issue that
@@ -173,6 +184,14 @@ var Catalogue = []Kind{
 	{ActionCeremonyEnded, "ceremony", "a key ceremony completed; its transcript was archived", "ceremony"},
 	{ActionCeremonyAborted, "ceremony", "a key ceremony stopped on a refusal or failure; its transcript was archived", "ceremony"},
 	{ActionCeremonyKeyCreated, "ceremony", "a ceremony transcript signing key was created and recorded", "ceremony"},
+
+	{ActionPublicationFileStored, "publication", "a file was stored for publication under its SHA-256 (not yet published)", "publication"},
+	{ActionPublicationPublished, "publication", "a document version was published under dual control (PUB-4): its path, SHA-256, approval", "publication"},
+	{ActionPublicationWithdrawn, "publication", "a document version was withdrawn under dual control; it stays listed and downloadable", "publication"},
+	{ActionManifestSigned, "publication", "a new numbered manifest of the published files was signed (PUB-2)", "publication"},
+	{ActionPublicationSignerCert, "publication", "the publication key got a certificate from the hierarchy (PUB-2)", "node"},
+	{ActionPublicationStale, "publication", "the freshness monitor found a CRL near its nextUpdate without a newer one, or the manifest behind the site (PUB-3); an alert is raised", "publication"},
+	{ActionPublicationFresh, "publication", "the publication site is fresh again after a stale episode", "publication"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCATerminated, "ca", "a CA was terminated under dual control: it issues no certificate any more", "ca"},

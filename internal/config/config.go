@@ -34,7 +34,9 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Access configures dual control and TOTP sealing (access.go).
 	Access Access `yaml:"access"`
-	CAs    []CA   `yaml:"cas"`
+	// Publication describes the public repository (publication.go).
+	Publication Publication `yaml:"publication"`
+	CAs         []CA        `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -310,8 +312,9 @@ func DefaultConfig() *Config {
 		Issuance: Issuance{BatchMax: 128, OrphanGrace: Duration{5 * time.Minute}},
 		OCSP: OCSP{Validity: Duration{4 * 24 * time.Hour}, RefreshBefore: Duration{2 * 24 * time.Hour},
 			SignerValidity: Duration{90 * 24 * time.Hour}},
-		Audit:  DefaultAudit(),
-		Access: DefaultAccess(),
+		Audit:       DefaultAudit(),
+		Access:      DefaultAccess(),
+		Publication: DefaultPublication(),
 	}
 }
 
@@ -508,6 +511,7 @@ func (c *Config) Validate() error {
 		bad("audit.token: the audit signing key's token needs keystore.pkcs11.module")
 	}
 	c.Access.validate(bad)
+	c.Publication.validate(c, bad)
 	return errors.Join(errs...)
 }
 

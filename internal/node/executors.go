@@ -11,9 +11,13 @@ import (
 
 // registerExecutors plugs the executors of actions under dual control that
 // other packages carry out into the access service (ROLE-3): mass
-// revocation, CA termination, and the authorisation of CA creation.
+// revocation, CA termination, publication changes, and the authorisation
+// of CA creation.
 func (n *Node) registerExecutors(svc *access.Service) error {
 	if err := svc.RegisterCAExecutors(n.Revocation, n.Authority); err != nil {
+		return err
+	}
+	if err := svc.RegisterPublication(n.Publication); err != nil { // PUB-4
 		return err
 	}
 	return svc.RegisterCACreation(n.creatable)

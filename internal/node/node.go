@@ -17,6 +17,7 @@ import (
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/publication"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
@@ -39,7 +40,9 @@ type Node struct {
 	Sessions   *quorum.Sessions // activations in progress
 	Revocation *revocation.Service
 	Authority  *ca.Authority
-	Metrics    *server.Metrics
+	// Publication holds the documents of the public repository (PUB-1).
+	Publication *publication.Service
+	Metrics     *server.Metrics
 
 	kick chan string // CA IDs whose CRL must be reissued now
 }
@@ -102,6 +105,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 		BatchMax: cfg.Issuance.BatchMax, BatchWait: cfg.Issuance.BatchWait.Duration, OrphanGrace: cfg.Issuance.OrphanGrace.Duration,
 		Observe: n.Metrics.ObserveIssuance})
 	n.Authority.Committer().Observe = n.Metrics.ObserveBatch
+	n.Publication = publication.NewService(db, n.Journal, publication.Options{MaxSize: cfg.Publication.MaxDocumentBytes})
 	pending, err := n.Authority.LoadCreated(ctx, specs)
 	for _, id := range pending {
 		log.Warn("CA declared but not created: it serves nothing until its creation is approved and made",

@@ -62,13 +62,26 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	}
 	responder := n.Revocation.NewResponder(log)
 	responder.Observe = n.Metrics.ObserveOCSP
-	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log, Health: n.DB.Health}
+	// PUB-1..PUB-3: the site is built before the listeners open, then
+	// rebuilt every publication.refresh from the store.
+	site := n.Site()
+	if err := site.Refresh(ctx); err != nil {
+		return err
+	}
+	n.Metrics.ObservePublication(site.CRLSecondsLeft, site.ManifestNumber)
+	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log, Site: site.Handler(),
+		Health: func(ctx context.Context) error {
+			if err := n.DB.Health(ctx); err != nil {
+				return err
+			}
+			return site.Health()
+		}}
 	acc, err := n.Access(ctx)
 	if err != nil {
 		return err
 	}
 	adm := &server.Admin{Authority: n.Authority, Revocation: n.Revocation, Metrics: n.Metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
-		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI()}
+		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI(), Publication: n.Publication}
 	if adm.Backups, err = n.KeyBackups(acc); err != nil { // KEY-4, KEY-6
 		return err
 	}
@@ -81,6 +94,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		n.Revocation.RunScheduler(sctx, n.kick, time.Minute, func(msg string, args ...any) { log.Warn(msg, args...) })
 	}()
 	go n.maintain(sctx, log)
+	go site.Run(sctx)
 	log.Info("sceau started", "config", cfg.DataDir, "pid", os.Getpid())
 	err = server.Listen(sctx, log, []server.Listener{
 		{Name: "public", Addr: cfg.Public.Listen, Handler: pub.Handler()},

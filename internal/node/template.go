@@ -140,6 +140,32 @@ access:
   # it nobody can log in with a password. Default: secrets/totp.key
   totp_key_file: secrets/totp.key
 
+# The public repository (docs/publication.md): pages in French and English,
+# CA certificates, CRLs, every version of the CP/CPS and CGU, and a signed
+# manifest of every file (PUB-1..PUB-3).
+publication:
+  # The trust service provider's name, on every page and in the manifest.
+  # Default: Sceau
+  name: "{{.Org}}"
+  # Its presentation on the home page, plain text. Default: none
+  about_fr: "{{.Org}} est un prestataire de services de confiance. Ce dépôt publie ses certificats d'autorité, ses listes de révocation et ses politiques."
+  about_en: "{{.Org}} is a trust service provider. This repository publishes its CA certificates, revocation lists and policies."
+  # Where relying parties write. Default: none
+  # contact: pki@example.org
+  # PUB-2: the CA and profile that certify the publication key, which signs
+  # each manifest (detached CMS: openssl cms -verify checks it). The
+  # profile carries documentSigning. Default: none (unsigned, stale)
+  signer_ca: issuing
+  signer_profile: publication
+  # Largest document file, in bytes (1 KiB..256 MiB). Default: 20971520
+  max_document_bytes: 20971520
+  # PUB-3: a CRL this close to its nextUpdate with no newer one makes the
+  # site stale (alert, /healthz 503); at most a tenth of its validity.
+  # Default: 1h
+  crl_margin: 1h
+  # How often each node rereads what is published (100ms..1m). Default: 500ms
+  refresh: 500ms
+
 # The CA hierarchy (CA-1). Parents come before their children.
 cas:
   - id: root
@@ -314,6 +340,17 @@ cas:
         key_types: [ecdsa-p256, ecdsa-p384, rsa-3072, rsa-4096]
         validity: 3y
         max_validity: 5y
+        lints: [rfc5280]
+      - name: publication
+        # The publication key (PUB-2): it signs the site's manifests.
+        key_usage: [digitalSignature]
+        ext_key_usage: [documentSigning]
+        policies:
+          - oid: 1.2.250.1.999.1.6
+            cps_uri: {{.BaseURL}}/cps
+        key_types: [ecdsa-p256, ecdsa-p384]
+        validity: 1y
+        max_validity: 1y
         lints: [rfc5280]
 `))
 

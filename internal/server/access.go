@@ -75,6 +75,11 @@ var routeActions = map[string]access.Action{
 	"GET /api/v1/audit/verify":       access.AuditExport,
 	"GET /api/v1/audit/export":       access.AuditExport,
 	"POST /api/v1/audit/records":     access.AuditRecord,
+
+	// PUB-4: changes to the publication site, under dual control.
+	"POST /api/v1/publication/files":    access.PublicationChange,
+	"POST /api/v1/publication/requests": access.PublicationChange,
+	"GET /api/v1/publication/documents": access.PublicationList,
 }
 
 // requestRoutes are the actions under dual control whose handler makes an
@@ -86,7 +91,9 @@ var requestRoutes = map[access.Action]bool{access.RoleGrant: true, access.RoleRe
 	// ROLE-3: mass revocation and CA termination are approval requests.
 	access.RevokeMass: true, access.CATerminate: true,
 	// ROLE-3: a CA's creation is authorised by an approval, then done by 'sceau ca create'.
-	access.CACreate: true}
+	access.CACreate: true,
+	// PUB-4: a file is stored, then its publication requested.
+	access.PublicationChange: true}
 
 // RouteActions returns the admin routes and their actions, for tests and
 // documentation.
@@ -182,7 +189,8 @@ func (a *Admin) authorize(mux *http.ServeMux) http.Handler {
 
 // resourceKinds names the resource of each first segment of an API path.
 var resourceKinds = map[string]string{"cas": "ca", "certificates": "certificate", "accounts": "account", "approvals": "approval",
-	"people": "person", "audit": "journal", "login": "session", "logout": "session", "whoami": "session", "password": "session", "metrics": "metrics"}
+	"people": "person", "audit": "journal", "login": "session", "logout": "session", "whoami": "session", "password": "session", "metrics": "metrics",
+	"publication": "document"}
 
 // resourceOf names what a route acts on from its path: the kind from its
 // first segment, the ID from its first wildcard; an account or person in

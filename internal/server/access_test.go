@@ -461,6 +461,13 @@ func matrixEndpoints() []endpoint {
 		{route: "GET /api/v1/audit/export", method: "GET", path: fixed("/api/v1/audit/export"), allowed: []string{"so", "au"}, ok: 503},
 		{route: "POST /api/v1/audit/records", method: "POST", path: fixed("/api/v1/audit/records"),
 			body: fixed(`{"kind":"maintenance","fields":{"who":"x","system":"y","description":"z"}}`), allowed: []string{"so", "sa", "sop"}, ok: 503},
+		// PUB-4: the publication is not served by this fixture either
+		// (Admin.Publication is nil); internal/publication tests the flow.
+		{route: "POST /api/v1/publication/files", method: "POST", path: fixed("/api/v1/publication/files"),
+			body: fixed("CGU\n"), allowed: []string{"aa"}, ok: 503},
+		{route: "POST /api/v1/publication/requests", method: "POST", path: fixed("/api/v1/publication/requests"),
+			body: fixed(`{"op":"withdraw","document":"cgu/a/1/fr","reason":"typo"}`), allowed: []string{"aa"}, ok: 503},
+		{route: "GET /api/v1/publication/documents", method: "GET", path: fixed("/api/v1/publication/documents"), allowed: everyRole, ok: 503},
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
+	"github.com/sceau/sceau/internal/publication"
 	"github.com/sceau/sceau/internal/quorum"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
@@ -46,6 +47,9 @@ type Admin struct {
 	// Audit serves the journal to the Auditor and the Security Officer
 	// (AUD-3, audit.go); without it the audit routes answer 503.
 	Audit *AuditAPI
+	// Publication stores documents and takes publication requests (PUB-4);
+	// nil: those routes answer 503.
+	Publication *publication.Service
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -64,6 +68,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
 	a.accessRoutes(mux)
 	a.auditRoutes(mux)
+	a.publicationRoutes(mux) // publication.go
 	return a.authenticate(a.authorize(mux))
 }
 
@@ -92,7 +97,11 @@ func (a *Admin) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
+			limit := a.MaxBodyBytes
+			if r.URL.Path == filesRoute && a.Publication != nil {
+				limit = a.Publication.MaxSize() // a document file, not JSON
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		ctx := sceau.WithActor(access.WithPrincipal(r.Context(), p), p.Actor(""))
 		next.ServeHTTP(w, r.WithContext(ctx))

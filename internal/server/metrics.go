@@ -54,3 +54,26 @@ func (m *Metrics) ObserveBatch(size int, _ time.Duration) { m.batch.Observe(floa
 
 // ObserveRevocation counts a revocation.
 func (m *Metrics) ObserveRevocation() { m.revocations.Inc() }
+
+// ObservePublication exports the freshness of the publication site (PUB-3):
+// the seconds until each CA's CRL reaches its nextUpdate, and the number of
+// the manifest served.
+func (m *Metrics) ObservePublication(crlLeft func() map[string]float64, manifest func() int64) {
+	m.Registry.MustRegister(crlCollector{desc: prometheus.NewDesc("sceau_publication_crl_seconds_until_next_update",
+		"Seconds until the nextUpdate of each CA's published CRL (negative once passed).", []string{"ca"}, nil), left: crlLeft},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sceau_publication_manifest_number",
+			Help: "Number of the signed manifest the site serves (0: none)."}, func() float64 { return float64(manifest()) }))
+}
+
+type crlCollector struct {
+	desc *prometheus.Desc
+	left func() map[string]float64
+}
+
+func (c crlCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c crlCollector) Collect(ch chan<- prometheus.Metric) {
+	for id, v := range c.left() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, id)
+	}
+}

@@ -29,14 +29,22 @@ type Public struct {
 	// with its reason, so a load balancer drains a node whose database is
 	// lost or full (AUD-7).
 	Health func(context.Context) error
+	// Site, if set, serves the publication site (PUB-1: pages, CA
+	// certificates, full CRLs, documents, manifests); the routes below
+	// then only add OCSP, the CRL partitions and /healthz.
+	Site http.Handler
 }
 
 // Handler returns the public routes.
 func (p *Public) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", p.index)
-	mux.HandleFunc("GET /ca/{file}", p.caFile)
-	mux.HandleFunc("GET /crl/{file}", p.crlFile)
+	if p.Site != nil {
+		mux.Handle("GET /", p.Site)
+	} else {
+		mux.HandleFunc("GET /{$}", p.index)
+		mux.HandleFunc("GET /ca/{file}", p.caFile)
+		mux.HandleFunc("GET /crl/{file}", p.crlFile)
+	}
 	mux.HandleFunc("GET /crl/{ca}/{file}", p.crlShard)
 	mux.Handle("GET /ocsp/", p.Responder)
 	mux.Handle("POST /ocsp", p.Responder)

@@ -90,6 +90,12 @@ var serviceGrants = []TableGrant{
 	{Table: "sessions", Privileges: siu}, // last_seen, ended_at
 	{Table: "approval_requests", Privileges: siu},
 	{Table: "approval_votes", Privileges: si},
+
+	// The publication site (PUB-1, PUB-2): files and manifests are
+	// append-only; a document version is only ever marked withdrawn.
+	{Table: "publication_files", Privileges: si, AppendOnly: true},
+	{Table: "publication_documents", Privileges: siu},
+	{Table: "publication_manifests", Privileges: si, AppendOnly: true},
 }
 
 // ServiceGrants returns, for every table of the schema, what GrantServiceRole

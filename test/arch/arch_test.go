@@ -29,7 +29,7 @@ var classes = map[string]string{
 	"sceau":    "base",
 	"safefile": "support", "store": "support", "config": "support", "cms": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
-	"access": "domain", "audit": "domain", "etsi": "domain",
+	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
@@ -39,14 +39,15 @@ var classes = map[string]string{
 // names access's Principal and Request but books approvals through an
 // interface; the ceremony drives quorum's splits and the key stores.
 var domainEdges = map[string][]string{
-	"access":     {"audit", "keys"},
-	"audit":      {},
-	"ca":         {"audit", "etsi", "keys", "revocation"},
-	"ceremony":   {"audit", "keys", "quorum"},
-	"etsi":       {},
-	"keys":       {},
-	"quorum":     {"access", "audit", "keys"},
-	"revocation": {"audit"},
+	"access":      {"audit", "keys"},
+	"audit":       {},
+	"ca":          {"audit", "etsi", "keys", "revocation"},
+	"ceremony":    {"audit", "keys", "quorum"},
+	"etsi":        {},
+	"keys":        {},
+	"publication": {"audit"},
+	"quorum":      {"access", "audit", "keys"},
+	"revocation":  {"audit"},
 }
 
 // The wiring packages' own order: server is below the installation (node),

@@ -312,12 +312,28 @@ func TestPUB1_PublicServesCACertificatesAndFingerprints(t *testing.T) {
 		t.Errorf("issuing is not signed by root: %v", err)
 	}
 
-	// The people's page lists every CA with its fingerprints.
-	index := string(mustGet(t, install.base+"/"))
-	for _, c := range certs {
-		s2 := sha256.Sum256(c.Raw)
-		if !strings.Contains(index, hex.EncodeToString(s2[:])) {
-			t.Errorf("the index page lacks the SHA-256 fingerprint of %s", c.Subject)
+	// The people's pages: the home page links every CA, and each CA's page,
+	// in French and in English, shows its fingerprints as openssl x509
+	// -fingerprint prints them.
+	colons := func(b []byte) string {
+		h := strings.ToUpper(hex.EncodeToString(b))
+		var out []string
+		for i := 0; i < len(h); i += 2 {
+			out = append(out, h[i:i+2])
+		}
+		return strings.Join(out, ":")
+	}
+	for _, lang := range []string{"fr", "en"} {
+		home := string(mustGet(t, install.base+"/"+lang+"/"))
+		for id, c := range certs {
+			if !strings.Contains(home, `href="/`+lang+`/ca/`+id+`"`) {
+				t.Errorf("the %s home page does not link the page of %s", lang, c.Subject)
+			}
+			page := string(mustGet(t, install.base+"/"+lang+"/ca/"+id))
+			s1, s2 := sha1.Sum(c.Raw), sha256.Sum256(c.Raw)
+			if !strings.Contains(page, colons(s2[:])) || !strings.Contains(page, colons(s1[:])) {
+				t.Errorf("the %s page of %s lacks its SHA-256 or SHA-1 fingerprint", lang, c.Subject)
+			}
 		}
 	}
 
