@@ -400,3 +400,29 @@ func TestPUB1_CachingHeadersAndLanguages(t *testing.T) {
 		t.Errorf("unknown CA page: %d", r.Code)
 	}
 }
+
+// PUB-1: the CPS URI that profiles put in certificates (BaseURL/cps)
+// leads to the current version in the reader's language, or to the
+// documents page while none is in force.
+func TestPUB1_CPSURIInCertificatesLeadsToTheCurrentVersion(t *testing.T) {
+	f := newFixture(t, sceautest.OpenSQLite(t))
+	f.refresh()
+	if r := f.get("/cps", "Accept-Language", "en"); r.Code != http.StatusFound || r.Header().Get("Location") != "/en/documents" {
+		t.Fatalf("/cps with no CPS: %d to %q, want /en/documents", r.Code, r.Header().Get("Location"))
+	}
+	for _, lang := range []string{"fr", "en"} {
+		m := cpMeta("1.0", lang)
+		m.Kind, m.Ident = publication.CPS, "dpc"
+		f.publish(m, []byte("cps "+lang+"\n"))
+	}
+	f.refresh()
+	for _, lang := range []string{"fr", "en"} {
+		r := f.get("/cps", "Accept-Language", lang)
+		if want := "/documents/cps/dpc/1.0/" + lang + ".txt"; r.Code != http.StatusFound || r.Header().Get("Location") != want {
+			t.Errorf("/cps in %s: %d to %q, want %s", lang, r.Code, r.Header().Get("Location"), want)
+		}
+	}
+	if r := f.get("/cp", "Accept-Language", "fr"); r.Header().Get("Location") != "/fr/documents" {
+		t.Errorf("/cp with no CP: to %q, want /fr/documents", r.Header().Get("Location"))
+	}
+}
