@@ -345,7 +345,7 @@ func TestCA1_DemoRunsTwiceAndRefusesForeignDirectories(t *testing.T) {
 	c := cli{t: t}
 	r := c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t))
 	for _, want := range []string{demoMarker, "openssl verify -crl_check", "openssl ocsp -issuer", "openssl pkcs12 -in",
-		"8 sample versions published under dual control", "publication verify http://"} {
+		"10 sample versions published under dual control", "publication verify http://"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("first demo output lacks %q:\n%s", want, r.stdout)
 		}

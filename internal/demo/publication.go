@@ -22,8 +22,8 @@ type sampleDocument struct {
 }
 
 // sampleDocuments are what a trust service provider publishes first: its
-// CP and CPS in French and English, its terms of use and an information
-// notice. Short, and marked as demo texts.
+// CP, CPS and PKI disclosure statement in French and English, its terms
+// of use and an information notice. Short, and marked as demo texts.
 func sampleDocuments(org string, effective time.Time) []sampleDocument {
 	html := func(lang, title, body string) string {
 		return `<!DOCTYPE html><html lang="` + lang + `"><head><meta charset="utf-8"><title>` + title + `</title></head><body><h1>` +
@@ -43,6 +43,10 @@ func sampleDocuments(org string, effective time.Time) []sampleDocument {
 			"Déclaration des pratiques de certification", "<p>Comment l'AC "+org+" met en œuvre sa politique. Texte de démonstration.</p>")),
 		doc(publication.CPS, "dpc", "en", "Certification practice statement (demo)", "text/html", html("en",
 			"Certification practice statement", "<p>How the "+org+" CA carries out its policy. Demo text.</p>")),
+		doc(publication.PDS, "pds", "fr", "Déclaration d'information de l'IGC (démonstration)", "text/html", html("fr",
+			"Déclaration d'information de l'IGC", "<p>L'essentiel de la politique de l'AC "+org+" pour les utilisateurs (EN 319 411-1 annexe A). Texte de démonstration.</p>")),
+		doc(publication.PDS, "pds", "en", "PKI disclosure statement (demo)", "text/html", html("en",
+			"PKI disclosure statement", "<p>The essentials of the "+org+" CA's policy for its users (EN 319 411-1 annex A). Demo text.</p>")),
 		doc(publication.CGU, "cgu", "fr", "Conditions générales d'utilisation (démonstration)", "text/plain",
 			"Conditions générales d'utilisation — DÉMONSTRATION\n\nLes certificats de cette démonstration n'ont aucune valeur.\n"),
 		doc(publication.CGU, "cgu", "en", "Terms of use (demo)", "text/plain",

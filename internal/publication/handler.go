@@ -49,8 +49,14 @@ func (s *Site) Handler() http.Handler {
 	})
 	// The profiles put BaseURL/cps in certificates as their CPS pointer
 	// (RFC 5280 §4.2.1.4, id-qt-cps): it leads to the current version.
-	mux.HandleFunc("GET /cps", s.currentOf(CPS))
-	mux.HandleFunc("GET /cp", s.currentOf(CP))
+	mux.HandleFunc("GET /cps", s.currentOf(CPS, ""))
+	mux.HandleFunc("GET /cp", s.currentOf(CP, ""))
+	// The eIDAS profiles name BaseURL/pds/{lang} in QcPDS (EN 319 412-5
+	// §4.3.4): one URL per language, leading to the PDS in force in it.
+	mux.HandleFunc("GET /pds", s.currentOf(PDS, ""))
+	for _, lang := range Languages {
+		mux.HandleFunc("GET /pds/"+lang, s.currentOf(PDS, lang))
+	}
 	mux.HandleFunc("GET /ca/{file}", s.caFile)
 	mux.HandleFunc("GET /crl/{file}", s.crlFile)
 	mux.HandleFunc("GET /documents/{path...}", s.documentFile)
@@ -61,16 +67,20 @@ func (s *Site) Handler() http.Handler {
 	return mux
 }
 
-// currentOf redirects to the current version of the document of kind k,
-// in the reader's language if there is one, or to the documents page when
-// none is current.
-func (s *Site) currentOf(k Kind) http.HandlerFunc {
+// currentOf redirects to the current version of the document of kind k:
+// in lang, or when lang is "" in the reader's language if there is one;
+// to the documents page when none is current.
+func (s *Site) currentOf(k Kind, lang string) http.HandlerFunc {
+	fixed := lang != ""
 	return func(w http.ResponseWriter, r *http.Request) {
-		lang, target := negotiate(r), ""
+		lang, target := lang, ""
+		if !fixed {
+			lang = negotiate(r)
+		}
 		if snap := s.cur.load(); snap != nil {
 			st := states(snap.docs, s.clock.Now())
 			for _, d := range snap.docs {
-				if d.Kind == k && st[d] == "current" && (target == "" || d.Lang == lang) {
+				if d.Kind == k && st[d] == "current" && (d.Lang == lang || (!fixed && target == "")) {
 					target = d.Path()
 				}
 			}
@@ -78,7 +88,9 @@ func (s *Site) currentOf(k Kind) http.HandlerFunc {
 		if target == "" {
 			target = "/" + lang + "/documents"
 		}
-		w.Header().Set("Vary", "Accept-Language")
+		if !fixed {
+			w.Header().Set("Vary", "Accept-Language")
+		}
 		w.Header().Set("Cache-Control", "no-cache")
 		http.Redirect(w, r, target, http.StatusFound)
 	}
