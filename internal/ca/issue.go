@@ -183,8 +183,16 @@ func (a *Authority) template(c *CA, p *Profile, validity time.Duration, sr *subj
 	if err := checkNames(sr, p); err != nil {
 		return nil, err
 	}
+	now := a.clock.Now().UTC().Truncate(time.Second)
 	if validity == 0 {
 		validity = p.Validity
+		// CA-2: the profile's default follows the CA/B Forum ceiling of the
+		// day (TLS BR §6.3.2), a day under it as the template's 199d is
+		// under 200d, so a profile written in 2026 keeps issuing on
+		// 2027-03-15 with 99-day certificates instead of refusing.
+		if max, _ := TLSMaxValidity(now); p.publicTLS() && validity >= max {
+			validity = max - 24*time.Hour
+		}
 	}
 	// CA-2: a lifetime outside [MinValidity, the profile's maximum] is refused.
 	if validity < MinValidity {
@@ -193,7 +201,6 @@ func (a *Authority) template(c *CA, p *Profile, validity time.Duration, sr *subj
 	if validity > p.MaxValidity {
 		return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the profile's maximum %s", days(validity), days(p.MaxValidity))
 	}
-	now := a.clock.Now().UTC().Truncate(time.Second)
 	if p.publicTLS() {
 		if max, since := TLSMaxValidity(now); validity > max {
 			return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the %s a public TLS certificate may last (%s)",

@@ -129,7 +129,11 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 				if !slices.Contains(p.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
 					bad = append(bad, fmt.Sprintf("%s: a CA/B Forum TLS profile (lints cabf_br) needs the serverAuth extended key usage", where))
 				}
-				if max, since := TLSMaxValidity(now); p.MaxValidity > max {
+				// Refused only above the ceiling of every date: the ceiling of
+				// the day of issuance caps the rest (issue.go), so that a
+				// configuration does not stop the CA on the day the ceiling
+				// falls (TLSCeilingWarnings says it in the log beforehand).
+				if max, since := TLSMaxValidity(time.Time{}); p.MaxValidity > max {
 					bad = append(bad, fmt.Sprintf("%s: max_validity %s exceeds the %s allowed for a public TLS certificate (%s)",
 						where, days(p.MaxValidity), days(max), tlsRule(since)))
 				}
@@ -156,6 +160,36 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 }
 
 // tlsRule cites the validity rule in force since since.
+// TLSCeilingWarnings names the public TLS profiles whose validity or
+// max_validity exceeds the CA/B Forum ceiling at now or within soon: their
+// certificates are capped at the ceiling of the day of issuance, and the
+// operator should lower the configuration to match (TLS BR §6.3.2).
+func TLSCeilingWarnings(specs []Spec, now time.Time, soon time.Duration) []string {
+	var out []string
+	for _, s := range specs {
+		for _, p := range s.Profiles {
+			if !p.publicTLS() {
+				continue
+			}
+			for _, at := range []time.Time{now, now.Add(soon)} {
+				max, since := TLSMaxValidity(at)
+				if p.Validity < max && p.MaxValidity <= max {
+					continue
+				}
+				when := "now"
+				if at.After(now) {
+					when = "from " + since.Format(time.DateOnly)
+				}
+				out = append(out, fmt.Sprintf("CA %s, profile %s: validity %s, max_validity %s; %s a public TLS certificate lasts at most %s (%s): "+
+					"certificates without a requested validity get %s, longer requests are refused; lower the profile to match",
+					s.ID, p.Name, days(p.Validity), days(p.MaxValidity), when, days(max), tlsRule(since), days(max-24*time.Hour)))
+				break
+			}
+		}
+	}
+	return out
+}
+
 func tlsRule(since time.Time) string {
 	if since.IsZero() {
 		return "CA/B Forum TLS BR §6.3.2"

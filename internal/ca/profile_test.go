@@ -59,7 +59,8 @@ func TestCA2_KeyUsageFollowsTheKeyTypeAndTheRFC5280SetCatchesEC(t *testing.T) {
 // own gate is refused when the configuration loads, naming the CA, the
 // profile and the rule: a leaf policy its CA does not list (RFC 5280
 // §6.1.3), keyEncipherment with EC keys only, a public TLS profile without
-// serverAuth or longer than the CA/B Forum allows on that date.
+// serverAuth or longer than the CA/B Forum ever allowed (398 days; the
+// ceiling of the day caps the rest at issuance).
 func TestCA2_ProfilesThatCouldNeverPassAreRefusedAtLoad(t *testing.T) {
 	other := ca.Policy{OID: asn1.ObjectIdentifier{1, 2, 250, 1, 999, 1, 2}}
 	day := 24 * time.Hour
@@ -78,10 +79,10 @@ func TestCA2_ProfilesThatCouldNeverPassAreRefusedAtLoad(t *testing.T) {
 			p.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 			p.MaxValidity = 100 * day
 		}, "needs the serverAuth extended key usage"},
-		{"public TLS of 397 days", func(p *ca.Profile) {
+		{"public TLS of 400 days", func(p *ca.Profile) {
 			p.Lints = []string{"rfc5280", "cabf_br"}
-			p.MaxValidity = 397 * day
-		}, "max_validity 397d exceeds the 200d allowed for a public TLS certificate (CA/B Forum TLS BR §6.3.2, since 2026-03-15)"},
+			p.MaxValidity = 400 * day
+		}, "max_validity 400d exceeds the 398d allowed for a public TLS certificate (CA/B Forum TLS BR §6.3.2)"},
 		{"an unknown lint set", func(p *ca.Profile) { p.Lints = []string{"rfc9999"} }, `unknown lint set "rfc9999"`},
 		{"S/MIME of three years", func(p *ca.Profile) {
 			p.Lints = []string{"rfc5280", "cabf_smime"}
@@ -227,5 +228,40 @@ func TestCA2_TimeStampingUnitHasACriticalSinglePurpose(t *testing.T) {
 	specs[1].Profiles = append(specs[1].Profiles, tsu)
 	if err := ca.CheckSpecs(specs, time.Now()); err == nil || !strings.Contains(err.Error(), "RFC 3161 §2.3") {
 		t.Errorf("a TSU profile with serverAuth: %v; want refused citing RFC 3161 §2.3", err)
+	}
+}
+
+// CA-2 (TLS BR §6.3.2): on the day the ceiling falls a profile written
+// for the old one keeps issuing: with no requested validity a certificate
+// gets a day under the ceiling of its day of issuance, a longer request is
+// refused, and TLSCeilingWarnings says so ahead of time.
+func TestCA2_PublicTLSDefaultValidityFollowsTheCeilingOfTheDay(t *testing.T) {
+	ctx := t.Context()
+	day := 24 * time.Hour
+	specs := sceautest.Specs()
+	p := &specs[1].Profiles[0]
+	p.Lints = []string{"rfc5280", "cabf_br"}
+	p.Validity, p.MaxValidity = 199*day, 200*day
+	if w := ca.TLSCeilingWarnings(specs, time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), 30*day); len(w) != 0 {
+		t.Errorf("warnings 98 days before the ceiling falls, looking 30 days ahead: %q", w)
+	}
+	w := ca.TLSCeilingWarnings(specs, time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), 120*day)
+	if len(w) != 1 || !strings.Contains(w[0], "profile server") || !strings.Contains(w[0], "from 2027-03-15 a public TLS certificate lasts at most 100d") {
+		t.Errorf("warnings 98 days before the ceiling falls, looking 120 days ahead: %q", w)
+	}
+	clock := sceautest.NewClock(time.Date(2027, 3, 16, 10, 0, 0, 0, time.UTC))
+	h := sceautest.NewHierarchy(t, sceautest.OpenSQLite(t), sceautest.HierarchyOptions{Specs: specs, Clock: clock})
+	key := sceautest.NewKey(t, keys.ECDSAP256)
+	got, err := h.Authority.IssueCSR(ctx, operator, ca.Request{CA: "issuing", Profile: "server", CSR: sceautest.CSR(t, key, "www.example.org", "www.example.org")})
+	if err != nil {
+		t.Fatalf("a 199-day profile on 2027-03-16: %v", err)
+	}
+	if d := got.Cert.NotAfter.Sub(got.Cert.NotBefore) + time.Second; d != 99*day {
+		t.Errorf("default validity on 2027-03-16: %s, want 99 days", d)
+	}
+	_, err = h.Authority.IssueCSR(ctx, operator, ca.Request{CA: "issuing", Profile: "server", Validity: 150 * day,
+		CSR: sceautest.CSR(t, key, "www.example.org", "www.example.org")})
+	if sceau.KindOf(err) != sceau.Invalid || !strings.Contains(err.Error(), "100d a public TLS certificate may last") {
+		t.Errorf("a 150-day request on 2027-03-16: %v", err)
 	}
 }

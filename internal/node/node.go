@@ -110,6 +110,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 		Observe: n.Metrics.ObserveIssuance})
 	n.Authority.Committer().Observe = n.Metrics.ObserveBatch
 	n.Publication = publication.NewService(db, n.Journal, publication.Options{MaxSize: cfg.Publication.MaxDocumentBytes})
+	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
+	// public TLS profile, rather than let the day come unannounced.
+	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {
+		log.Warn("public TLS profile above the CA/B Forum validity ceiling", "detail", w)
+	}
 	pending, err := n.Authority.LoadCreated(ctx, specs)
 	n.pending = specsOf(specs, pending)
 	for _, id := range pending {

@@ -238,7 +238,10 @@ cas:
         # Public TLS (lints cabf_br): at most 200 days since 2026-03-15, 100
         # days from 2027-03-15, 47 from 2029-03-15 (CA/B Forum TLS BR
         # §6.3.2); no reserved addresses, no internal names. 199d keeps
-        # zlint's w_server_cert_valid_time_longer_than_199_days quiet.
+        # zlint's w_server_cert_valid_time_longer_than_199_days quiet. On
+        # the day the ceiling falls, a request without a validity gets a
+        # day under the new ceiling (99d), a longer one is refused, and
+        # serve warns 90 days ahead: lower these two then.
         validity: 199d
         max_validity: 200d
         allow_dns_names: true
