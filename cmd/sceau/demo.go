@@ -162,7 +162,7 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	fmt.Fprintln(w, "Read the PKCS#12 (AES-256-CBC, PBKDF2-SHA-256; no -legacy needed):")
 	fmt.Fprintf(w, "openssl pkcs12 -in %s -passin file:%s -info -nokeys -noout\n", s("marie.p12"), s("marie.p12.pass"))
 	fmt.Fprintln(w, "Lint the eIDAS samples (EN 319 412 clause rules and zlint), then with zlint alone (docs/profiles.md):")
-	for _, p := range []string{"qualified-person", "qualified-seal"} {
+	for _, p := range []string{"qualified-person", "qualified-seal", "qualified-website"} {
 		fmt.Fprintf(w, "  go run ./cmd/sceau --config %s profile lint --profile %s %s\n", rel(filepath.Join(dir, "sceau.yaml")), p, s(p+".pem"))
 	}
 	fmt.Fprintf(w, "  zlint -pretty %s\n", s("qualified-person.pem"))

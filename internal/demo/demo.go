@@ -120,27 +120,29 @@ func MakeSamples(ctx context.Context, c *adminapi.Client, dir string) (*Samples,
 	}
 	files["ca-chain.pem"] = []byte(chain.String())
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, sceau.E(sceau.Internal, op, "", err)
-	}
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "localhost", Organization: []string{"Sceau Demo"}, Country: []string{"FR"}}, DNSNames: []string{"localhost"}}, key)
-	if err != nil {
-		return nil, sceau.E(sceau.Internal, op, "", err)
-	}
-	// localhost is an internal name: the public TLS profile "server" refuses it.
-	resp, err := c.Issue(ctx, server.IssueRequest{CA: "issuing", Profile: "internal-server",
-		CSR: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))})
+	localKey, localCSR, err := subscriberCSR(pkix.Name{CommonName: "localhost", Organization: []string{"Sceau Demo"}, Country: []string{"FR"}}, "localhost")
 	if err != nil {
 		return nil, err
 	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	// localhost is an internal name: the public TLS profile "server" refuses it.
+	resp, err := c.Issue(ctx, server.IssueRequest{CA: "issuing", Profile: "internal-server", CSR: localCSR})
 	if err != nil {
-		return nil, sceau.E(sceau.Internal, op, "", err)
+		return nil, err
 	}
-	files["localhost-key.pem"] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
+	files["localhost-key.pem"] = localKey
 	files["localhost.pem"] = []byte(resp.Certificate)
+	// A qualified website certificate (EN 319 412-4), its key made by the
+	// subscriber as for localhost: a public name, an OV subject.
+	webKey, webCSR, err := subscriberCSR(pkix.Name{CommonName: "qwac.example.org", Organization: []string{"Sceau Demo"},
+		Locality: []string{"Paris"}, Country: []string{"FR"}}, "qwac.example.org")
+	if err != nil {
+		return nil, err
+	}
+	web, err := c.Issue(ctx, server.IssueRequest{CA: "issuing", Profile: "qualified-website", CSR: webCSR})
+	if err != nil {
+		return nil, err
+	}
+	files["qualified-website-key.pem"], files["qualified-website.pem"] = webKey, []byte(web.Certificate)
 
 	p12, err := c.IssuePKCS12(ctx, server.PKCS12Request{CA: "issuing", Profile: "person", KeyType: "ecdsa-p256",
 		Subject: server.Subject{CommonName: "Marie Demo", GivenName: "Marie", Surname: "Demo", Country: "FR"}, Emails: []string{"marie@example.org"}})
@@ -191,4 +193,23 @@ func MakeSamples(ctx context.Context, c *adminapi.Client, dir string) (*Samples,
 	}
 	s.Serial = resp.Serial
 	return s, nil
+}
+
+// subscriberCSR makes a P-256 key and a CSR for subject and dnsName, as a
+// subscriber would: the key in PKCS#8 PEM, the CSR in PEM.
+func subscriberCSR(subject pkix.Name, dnsName string) (keyPEM []byte, csrPEM string, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", sceau.E(sceau.Internal, op, "", err)
+	}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject, DNSNames: []string{dnsName}}, key)
+	if err != nil {
+		return nil, "", sceau.E(sceau.Internal, op, "", err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, "", sceau.E(sceau.Internal, op, "", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}),
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})), nil
 }

@@ -336,6 +336,32 @@ cas:
           pds:
             - {url: "{{.PDSBase}}/pds/en", language: en}
             - {url: "{{.PDSBase}}/pds/fr", language: fr}
+      - name: qualified-website
+        # A qualified website authentication certificate (QWAC; EN 319 412-4
+        # and -5) under QNCP-w (EN 319 411-2), on the CA/B Forum OV policy:
+        # the request names the organization with its locality and country
+        # (TLS BR §7.1.4.2.2) and its DNS names; the subscriber keeps the key
+        # and sends a CSR. The public TLS rules above apply.
+        key_usage: [digitalSignature]
+        ext_key_usage: [serverAuth]
+        policies:
+          - oid: 0.4.0.194112.1.5
+          - oid: 2.23.140.1.2.2
+          - oid: 1.2.250.1.999.1.7
+            cps_uri: {{.BaseURL}}/cps
+        key_types: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
+        validity: 199d
+        max_validity: 200d
+        allow_dns_names: true
+        require_san: true
+        lints: [rfc5280, cabf_br, etsi]
+        etsi:
+          kind: website
+          qualified: true
+          policy: 0.4.0.194112.1.5
+          pds:
+            - {url: "{{.PDSBase}}/pds/en", language: en}
+            - {url: "{{.PDSBase}}/pds/fr", language: fr}
       - name: timestamping
         # A time-stamping unit (RFC 3161 §2.3: the only extended key usage,
         # and critical), for the archive's TSA.

@@ -35,8 +35,8 @@ var explainedWarnings = []string{
 
 // CA-1, CA-2 (issue 12): a certificate of every profile of the installation
 // that `sceau init` writes (public TLS DV and OV, internal TLS, S/MIME with EC
-// and RSA keys, the eIDAS qualified person and seal, the time-stamping
-// unit), issued through the API, passes three checkers
+// and RSA keys, the eIDAS qualified person, seal and website, the
+// time-stamping unit), issued through the API, passes three checkers
 // we did not write: the zlint command (every applicable lint: no error, no
 // warning but the explained ones), GnuTLS certtool (parse and chain
 // verification), and openssl verify -x509_strict -explicit_policy with
@@ -68,6 +68,8 @@ func TestCA2_IndependentLintersPassEveryProfile(t *testing.T) {
 		{"server, DV", "server", pkix.Name{CommonName: "dv.example.org"}, "dv.example.org", ""},
 		{"server, OV", "server", pkix.Name{CommonName: "ov.example.org", Organization: []string{"Example"}, Locality: []string{"Paris"}, Country: []string{"FR"}},
 			"ov.example.org", ""},
+		{"qualified-website", "qualified-website", pkix.Name{CommonName: "qw.example.org", Organization: []string{"Example"}, Locality: []string{"Paris"},
+			Country: []string{"FR"}}, "qw.example.org", ""},
 		{"internal-server", "internal-server", pkix.Name{CommonName: "localhost"}, "localhost", "CABF_BR"},
 		{"timestamping", "timestamping", pkix.Name{CommonName: "Sceau TSU 1", Organization: []string{"Sceau"}, Country: []string{"FR"}}, "", ""},
 	} {
