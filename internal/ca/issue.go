@@ -183,6 +183,9 @@ func (a *Authority) template(c *CA, p *Profile, validity time.Duration, sr *subj
 	if err := checkNames(sr, p); err != nil {
 		return nil, err
 	}
+	if err := p.Subject.check(p.Name, sr.subject); err != nil {
+		return nil, err
+	}
 	now := a.clock.Now().UTC().Truncate(time.Second)
 	if validity == 0 {
 		validity = p.Validity

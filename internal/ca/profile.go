@@ -108,6 +108,7 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 		for i := range s.Profiles {
 			p := &s.Profiles[i]
 			where := fmt.Sprintf("CA %s, profile %s", s.ID, p.Name)
+			bad = append(bad, p.Subject.problems(where)...)
 			for _, l := range p.Lints {
 				if _, ok := lintSourceNames[l]; !ok {
 					bad = append(bad, fmt.Sprintf("%s: unknown lint set %q", where, l))

@@ -265,3 +265,61 @@ func TestCA2_PublicTLSDefaultValidityFollowsTheCeilingOfTheDay(t *testing.T) {
 		t.Errorf("a 150-day request on 2027-03-16: %v", err)
 	}
 }
+
+// CA-2 (issue 12): a profile's subject rules refuse a request that lacks
+// a required attribute or carries a forbidden one, naming the attribute
+// and the rule, before any serial is reserved; rules naming an unknown
+// attribute, or one both required and forbidden, are refused at load.
+func TestCA2_ProfileSubjectRulesRequireAndForbidAttributes(t *testing.T) {
+	ctx := t.Context()
+	specs := sceautest.Specs()
+	p := &specs[1].Profiles[0]
+	p.Subject = ca.SubjectRules{Require: []string{"organization", "country"}, Forbid: []string{"organizational_unit"}}
+	db := sceautest.OpenSQLite(t)
+	h := sceautest.NewHierarchy(t, db, sceautest.HierarchyOptions{Specs: specs})
+	key := sceautest.NewKey(t, keys.ECDSAP256)
+	csr := func(subject pkix.Name) []byte {
+		der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject, DNSNames: []string{"www.example.org"}}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	count := func() (n int) {
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	for _, c := range []struct {
+		subject pkix.Name
+		want    string
+	}{
+		{pkix.Name{CommonName: "www.example.org", Country: []string{"FR"}}, "requires the subject attribute organization (subject.require)"},
+		{pkix.Name{CommonName: "www.example.org", Organization: []string{"Example"}, OrganizationalUnit: []string{"IT"}, Country: []string{"FR"}},
+			"forbids the subject attribute organizational_unit (subject.forbid)"},
+	} {
+		_, err := h.Authority.Prepare(ctx, operator, ca.Request{CA: "issuing", Profile: p.Name, CSR: csr(c.subject)})
+		if sceau.KindOf(err) != sceau.Invalid || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want invalid, %q", c.subject, err, c.want)
+		}
+	}
+	if n := count() - before; n != 0 {
+		t.Errorf("refused requests reserved %d serials", n)
+	}
+	if _, err := h.Authority.IssueCSR(ctx, operator, ca.Request{CA: "issuing", Profile: p.Name,
+		CSR: csr(pkix.Name{CommonName: "www.example.org", Organization: []string{"Example"}, Locality: []string{"Paris"}, Country: []string{"FR"}})}); err != nil {
+		t.Errorf("a request that follows the rules: %v", err)
+	}
+	for rules, want := range map[*ca.SubjectRules]string{
+		{Require: []string{"colour"}}:                                 `unknown subject attribute "colour"`,
+		{Require: []string{"locality"}, Forbid: []string{"locality"}}: "subject attribute locality is both required and forbidden",
+	} {
+		specs := sceautest.Specs()
+		specs[1].Profiles[0].Subject = *rules
+		if err := ca.CheckSpecs(specs, time.Now()); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckSpecs with %+v: %v; want %q", *rules, err, want)
+		}
+	}
+}

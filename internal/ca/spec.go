@@ -63,6 +63,8 @@ type Profile struct {
 	AllowEmail       bool
 	AllowIP          bool
 	RequireSAN       bool
+	// Subject: attributes a request must carry or must not (CA-2).
+	Subject SubjectRules
 	// Lints names the zlint sources run before signing.
 	Lints []string
 	// ETSI, when set, is the EN 319 412 profile its certificates follow:

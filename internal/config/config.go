@@ -211,6 +211,11 @@ type Profile struct {
 	AllowIPs      bool `yaml:"allow_ips,omitempty"`
 	// RequireSAN refuses requests without a subject alternative name.
 	RequireSAN bool `yaml:"require_san,omitempty"`
+	// Subject: the subject attributes a request must carry (require) and
+	// must not (forbid): common_name, serial_number, country, locality,
+	// province, organization, organizational_unit, title, surname,
+	// given_name, pseudonym, organization_identifier. Default: none.
+	Subject SubjectRules `yaml:"subject,omitempty"`
 	// Lints: the lint sets run before signing: rfc5280 (with RFC 3279,
 	// 5480, 8813, 5891), etsi, cabf_br, cabf_ev, cabf_smime, community.
 	// Default: rfc5280, etsi.
@@ -219,6 +224,12 @@ type Profile struct {
 	// carry the QCStatements it asks for and pass Sceau's clause rules
 	// (internal/etsi) before the real signature. Default: none.
 	ETSI *ETSIProfile `yaml:"etsi,omitempty"`
+}
+
+// SubjectRules are a profile's rules on subject attributes.
+type SubjectRules struct {
+	Require []string `yaml:"require,omitempty"`
+	Forbid  []string `yaml:"forbid,omitempty"`
 }
 
 // ETSIProfile is what an eIDAS profile's certificates must be.

@@ -199,7 +199,8 @@ func Specs(cfg *config.Config) ([]ca.Spec, error) {
 		}
 		for _, p := range c.Profiles {
 			prof := ca.Profile{Name: p.Name, Validity: p.Validity.Duration, MaxValidity: p.MaxValidity.Duration,
-				AllowDNS: p.AllowDNSNames, AllowEmail: p.AllowEmails, AllowIP: p.AllowIPs, RequireSAN: p.RequireSAN, Lints: p.Lints}
+				AllowDNS: p.AllowDNSNames, AllowEmail: p.AllowEmails, AllowIP: p.AllowIPs, RequireSAN: p.RequireSAN, Lints: p.Lints,
+				Subject: ca.SubjectRules{Require: p.Subject.Require, Forbid: p.Subject.Forbid}}
 			for _, ku := range p.KeyUsage {
 				prof.KeyUsage |= ca.KeyUsageNames[ku]
 			}

@@ -247,6 +247,11 @@ cas:
         allow_dns_names: true
         allow_ips: true
         require_san: true
+        # Subject attributes a request must carry (require) or must not
+        # (forbid); refused with the attribute named. TLS BR §7.1.2.7.4:
+        # no organizationalUnitName in a subscriber certificate.
+        subject:
+          forbid: [organizational_unit]
         lints: [rfc5280, cabf_br]
       - name: internal-server
         # TLS inside the organisation (localhost, internal names, private
@@ -354,6 +359,9 @@ cas:
         max_validity: 200d
         allow_dns_names: true
         require_san: true
+        subject:
+          require: [organization, locality, country]
+          forbid: [organizational_unit]
         lints: [rfc5280, cabf_br, etsi]
         etsi:
           kind: website
