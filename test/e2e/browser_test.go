@@ -65,7 +65,7 @@ func TestPUB1_SiteInARealBrowser(t *testing.T) {
 	axe := axeScript(t)
 	base := startDemo(t)
 	shots := t.ArtifactDir()
-	t.Logf("screenshots in %s", shots)
+	t.Logf("screenshots in %s (go test -artifacts -outputdir DIR keeps them)", shots)
 
 	// PUB-1: / sends each reader to their language.
 	for _, c := range []struct{ accept, want string }{
@@ -88,6 +88,7 @@ func TestPUB1_SiteInARealBrowser(t *testing.T) {
 	c.checkRedirectInBrowser("fr-FR,fr;q=0.9", "/fr/")
 	c.checkRedirectInBrowser("en-US,en;q=0.9", "/en/")
 	c.run("/fr/", "/en/")
+	c.checkAxeSeesAPlantedViolation("/en/")
 
 	// Every page exists in both languages, and the crawl reached them all.
 	bySuffix := map[string][]string{}
@@ -509,6 +510,43 @@ func (c *crawl) inViewport(p, name string, width, height int64, mobile bool, sca
 	c.runAxe(p, name)
 }
 
+// axeRun injects axe-core into the open page, unless it is there already,
+// and runs it.
+func (c *crawl) axeRun(p string) axeResult {
+	t := c.t
+	loaded, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	if !loaded {
+		if err := chromedp.Do(c.ctx, chromedp.Evaluate[chromedp.Void](c.axe)); err != nil {
+			t.Fatalf("%s: inject axe-core: %v", p, err)
+		}
+	}
+	res, err := chromedp.Run(c.ctx, chromedp.Evaluate[axeResult](axeRunJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe.run: %v", p, err)
+	}
+	return res
+}
+
+// checkAxeSeesAPlantedViolation adds an image without a text alternative
+// to a page and expects axe to report it: a run that sees nothing because
+// the injection broke must not pass.
+func (c *crawl) checkAxeSeesAPlantedViolation(p string) {
+	t := c.t
+	if err := chromedp.Do(c.ctx, chromedp.Navigate(c.base+p),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('main').appendChild(document.createElement('img')).id = 'planted'`)); err != nil {
+		t.Fatalf("%s: plant a violation: %v", p, err)
+	}
+	for _, v := range c.axeRun(p).Violations {
+		if v.ID == "image-alt" && v.Impact == "critical" && len(v.Nodes) == 1 && v.Nodes[0].Target == `["#planted"]` {
+			return
+		}
+	}
+	t.Errorf("%s: axe did not report the image without alt planted in the page", p)
+}
+
 // axeViolation is one rule axe-core found broken, with the elements.
 type axeViolation struct {
 	ID     string `json:"id"`
@@ -535,24 +573,12 @@ const axeRunJS = `axe.run(document, {resultTypes: ['violations']}).then(r => ({
 	})),
 }))`
 
-// runAxe injects axe-core into the page, unless it is there already, and
-// fails the test on any serious or critical violation. The page's CSP does
+// runAxe runs axe-core on the open page and fails the test on any serious
+// or critical violation. The page's CSP does
 // not stop the injection: DevTools evaluation is not subject to it.
 func (c *crawl) runAxe(p, viewport string) {
 	t := c.t
-	loaded, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
-	if err != nil {
-		t.Fatalf("%s: %v", p, err)
-	}
-	if !loaded {
-		if err := chromedp.Do(c.ctx, chromedp.Evaluate[chromedp.Void](c.axe)); err != nil {
-			t.Fatalf("%s: inject axe-core: %v", p, err)
-		}
-	}
-	res, err := chromedp.Run(c.ctx, chromedp.Evaluate[axeResult](axeRunJS, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: axe.run: %v", p, err)
-	}
+	res := c.axeRun(p)
 	if res.Passes == 0 {
 		t.Errorf("%s (%s): axe %s checked no rule", p, viewport, res.Version)
 	}
