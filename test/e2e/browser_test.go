@@ -588,7 +588,7 @@ func (c *crawl) runAxe(p, viewport string) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s (%s): %s", v.ID, v.Impact, v.Help)
 		for _, n := range v.Nodes {
-			fmt.Fprintf(&b, "\n      %s: %s", n.Target, strings.ReplaceAll(n.Summary, "\n", " "))
+			fmt.Fprintf(&b, "\n      %s: %s", n.Target, strings.Join(strings.Fields(n.Summary), " "))
 		}
 		if v.Impact == "serious" || v.Impact == "critical" {
 			serious = append(serious, b.String())
