@@ -161,7 +161,7 @@ func startDemo(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &demoOutput{ready: make(chan struct{})}
+	out := &output{marker: demoReady, ready: make(chan struct{})}
 	cmd := exec.Command(install.bin, "demo", "--dir", filepath.Join(t.TempDir(), "demo"), "--public", pub, "--admin", adm)
 	cmd.Dir = t.TempDir()
 	cmd.Stdout, cmd.Stderr = out, out
@@ -210,26 +210,28 @@ func startDemo(t *testing.T) string {
 	}
 }
 
-// demoOutput collects the demo's output and closes ready at demoReady.
-type demoOutput struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	ready chan struct{}
-	seen  bool
+// output collects a child process's output; when marker is set, ready
+// closes once a line equal to marker has been written.
+type output struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	ready  chan struct{}
+	seen   bool
 }
 
-func (o *demoOutput) Write(p []byte) (int, error) {
+func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.buf.Write(p)
-	if !o.seen && bytes.Contains(o.buf.Bytes(), []byte("\n"+demoReady+"\n")) {
+	if o.marker != "" && !o.seen && bytes.Contains(o.buf.Bytes(), []byte("\n"+o.marker+"\n")) {
 		o.seen = true
 		close(o.ready)
 	}
 	return len(p), nil
 }
 
-func (o *demoOutput) String() string {
+func (o *output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.String()
@@ -239,14 +241,14 @@ func (o *demoOutput) String() string {
 // that runs in its first tab.
 func newBrowser(t *testing.T, chromium string) context.Context {
 	t.Helper()
-	var logs demoOutput // only for its locked buffer
+	logs := &output{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		// As root in a container: no sandbox, no GPU, no /dev/shm.
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.CombinedOutput(&logs),
+		chromedp.CombinedOutput(logs),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
@@ -255,7 +257,7 @@ func newBrowser(t *testing.T, chromium string) context.Context {
 		cancelAlloc()
 	})
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v\n%s", chromium, err, logs.buf.String())
+		t.Fatalf("start %s: %v\n%s", chromium, err, logs)
 	}
 	return ctx
 }
