@@ -30,6 +30,7 @@ var words = map[string]map[string]string{
 		"manifest": "Manifeste signé", "manifest.intro": "Chaque modification du dépôt produit un manifeste numéroté listant chaque fichier avec son empreinte SHA-256, signé (CMS détaché) par la clé de publication certifiée dans la hiérarchie.",
 		"manifest.number": "Manifeste n°", "manifest.verify": "Vérifier",
 		"contact": "Contact", "machine": "Adresses pour les machines", "size": "octets",
+		"colon": "\u00a0: ", // French puts a no-break space before the colon
 	},
 	"en": {
 		"lang.name": "English", "skip": "Skip to content",
@@ -54,6 +55,7 @@ var words = map[string]map[string]string{
 		"manifest": "Signed manifest", "manifest.intro": "Every change to the repository produces a numbered manifest listing each file with its SHA-256, signed (detached CMS) by the publication key certified in the hierarchy.",
 		"manifest.number": "Manifest no.", "manifest.verify": "Verify",
 		"contact": "Contact", "machine": "Addresses for machines", "size": "bytes",
+		"colon": ": ",
 	},
 }
 

@@ -61,7 +61,7 @@ var layout = template.Must(template.New("layout").Funcs(pageFuncs).Parse(`<!doct
 {{.Body}}
 </main>
 <footer class="wrap">
-<p>{{if .Contact}}{{.W "contact"}} : {{.Contact}} · {{end}}{{.W "manifest"}} : <a href="/manifest.json">manifest.json</a> · <a href="/manifest.json.p7s">manifest.json.p7s</a></p>
+<p>{{if .Contact}}{{.W "contact"}}{{.W "colon"}}{{.Contact}} · {{end}}{{.W "manifest"}}{{.W "colon"}}<a href="/manifest.json">manifest.json</a> · <a href="/manifest.json.p7s">manifest.json.p7s</a></p>
 </footer>
 </body>
 </html>
@@ -86,7 +86,7 @@ var homeBody = template.Must(template.New("home").Funcs(pageFuncs).Parse(`<h1>{{
 <section aria-labelledby="manifest"><h2 id="manifest">{{.W "manifest"}}</h2>
 <p>{{.W "manifest.intro"}}</p>
 {{with .Manifest}}<p>{{$.W "manifest.number"}} {{.Number}} · {{datetime .CreatedAt}} · SHA-256 <code>{{.SHA256}}</code></p>{{end}}
-<p>{{.W "manifest.verify"}} : <code>sceau publication verify {{.Origin}}/</code> · <code>openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json -CAfile root.pem -purpose any</code></p>
+<p>{{.W "manifest.verify"}}{{.W "colon"}}<code>sceau publication verify {{.Origin}}/</code> · <code>openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json -CAfile root.pem -purpose any</code></p>
 </section>
 `))
 
@@ -122,7 +122,7 @@ var docsBody = template.Must(template.New("docs").Funcs(pageFuncs).Parse(`<h1>{{
 <tbody>
 {{range .Rows}}<tr class="{{.State}}"><th scope="row"><a href="{{.Doc.Path}}" hreflang="{{.Doc.Lang}}" lang="{{.Doc.Lang}}">{{.Doc.Title}}</a> <span class="meta">({{.Doc.Size}} {{$.W "size"}})</span></th>
 <td><code>{{.Doc.Ident}}</code></td><td>{{.Doc.Version}}</td><td>{{.Doc.Lang}}</td><td>{{date .Doc.EffectiveAt}}</td><td>{{date .Doc.PublishedAt}}</td>
-<td><span class="tag {{.State}}">{{$.W (print "doc." .State)}}</span>{{if .Doc.Withdrawn}} {{date (deref .Doc.WithdrawnAt)}} ({{$.W "doc.reason"}} : {{.Doc.Reason}}){{end}}</td>
+<td><span class="tag {{.State}}">{{$.W (print "doc." .State)}}</span>{{if .Doc.Withdrawn}} {{date (deref .Doc.WithdrawnAt)}} ({{$.W "doc.reason"}}{{$.W "colon"}}{{.Doc.Reason}}){{end}}</td>
 <td><a href="/sha256/{{.Doc.SHA256}}"><code class="sha">{{.Doc.SHA256}}</code></a></td></tr>
 {{end}}</tbody></table></div></section>
 {{else}}<p>{{.Empty}}</p>
