@@ -78,6 +78,7 @@ const (
 const (
 	ActionCACreated            = "ca.created"
 	ActionCATerminated         = "ca.terminated"
+	ActionCACertRecorded       = "ca.certificate_recorded"
 	ActionOCSPResponderRenewed = "ca.ocsp_responder_renewed"
 	ActionCertificatePrepared  = "certificate.prepared"
 	ActionCertificateIssued    = "certificate.issued"
@@ -194,6 +195,7 @@ var Catalogue = []Kind{
 	{ActionPublicationFresh, "publication", "the publication site is fresh again after a stale episode", "publication"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
+	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},
 	{ActionCATerminated, "ca", "a CA was terminated under dual control: it issues no certificate any more", "ca"},
 	{ActionOCSPResponderRenewed, "ca", "a CA's delegated OCSP responder certificate was renewed", "ca"},
 	{ActionCertificatePrepared, "ca", "a serial was reserved and the linted to-be-signed certificate recorded (before signing)", "ca"},

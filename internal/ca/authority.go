@@ -322,6 +322,37 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 	})
 }
 
+// recordUnderParent records, once, a subordinate CA's certificate among
+// its parent's certificates, as creation does since the parent's responder
+// answers for the CA certificates it issued (CA-3): an installation made
+// before that gets the row, the first response and the event at its next
+// load, so the parent's CRL and OCSP cover the CA without a new ceremony.
+func (a *Authority) recordUnderParent(ctx context.Context, s Spec, cert *x509.Certificate) error {
+	op := fmt.Sprintf("ca: record %q under %q", s.ID, s.Parent)
+	serial := revocation.SerialHex(cert.SerialNumber)
+	var n int
+	if err := a.db.QueryRowContext(ctx, qCountSerial, serial).Scan(&n); err != nil {
+		return store.Classify(op, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	resp, next, err := a.rev.SignGood(s.Parent, cert.SerialNumber)
+	if err != nil {
+		return err
+	}
+	now := a.clock.Now().UTC()
+	return a.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, qRecordCACertificate, serial, s.Parent, cert.Subject.String(), cert.RawTBSCertificate, cert.Raw,
+			store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), store.FormatTime(now), store.FormatTime(now),
+			resp, store.FormatTime(next)); err != nil {
+			return store.Classify(op, err)
+		}
+		return a.journal.Append(ctx, tx, audit.Event{Actor: sceau.System("ca"), Action: audit.ActionCACertRecorded, Object: "certificate:" + serial,
+			Details: map[string]any{"ca": s.ID, "parent": s.Parent, "sha256": sha256Hex(cert.Raw)}})
+	})
+}
+
 // newOCSPSigner makes the CA's delegated OCSP responder: a P-256 key in the
 // keystore and a certificate with id-kp-OCSPSigning and ocsp-nocheck.
 func (a *Authority) newOCSPSigner(id string, caCert *x509.Certificate, caKey crypto.Signer, caType keys.Type) ([]byte, string, error) {
@@ -410,6 +441,11 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 	ocspSigner, err := a.keys.Signer(ocspRef)
 	if err != nil {
 		return err
+	}
+	if s.Parent != "" {
+		if err := a.recordUnderParent(ctx, s, cert); err != nil {
+			return err
+		}
 	}
 	c := &CA{Spec: s, Cert: cert, OCSPCert: ocspCert, signer: signer, profiles: map[string]*Profile{}}
 	for i := range s.Profiles {

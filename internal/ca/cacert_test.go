@@ -130,3 +130,43 @@ func TestCA3_RevocationStatusOutlivesExpiry(t *testing.T) {
 		t.Errorf("OCSP after expiry: %+v, %v; want revoked", r, err)
 	}
 }
+
+// CA-3 (issue 12): an installation made before parents answered for their
+// CA certificates has no row for the issuing CA under the root; the next
+// load records it, once, with the root's first response and an event, and
+// the root's responder answers good for it.
+func TestCA3_OlderInstallationsGetTheirCACertificatesRecordedUnderTheParent(t *testing.T) {
+	ctx := t.Context()
+	h := sceautest.NewHierarchy(t, sceautest.OpenSQLite(t), sceautest.HierarchyOptions{})
+	issuing, _ := h.Authority.CA("issuing")
+	serial := revocation.SerialHex(issuing.Cert.SerialNumber)
+	if _, err := h.DB.ExecContext(ctx, `DELETE FROM certificates WHERE serial = ?`, serial); err != nil {
+		t.Fatal(err)
+	}
+	events := func() (n int) {
+		if err := h.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE action = 'ca.certificate_recorded'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := range 2 {
+		a := ca.New(h.DB, h.Journal, h.Keys, h.Revocation, ca.Options{URLs: h.URLs})
+		if err := a.Load(ctx, h.Specs); err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+		if n := events(); n != 1 {
+			t.Fatalf("after load %d: %d ca.certificate_recorded events, want 1", i+1, n)
+		}
+	}
+	root, _ := h.Authority.CA("root")
+	req, err := ocsp.CreateRequest(issuing.Cert, root.Cert, &ocsp.RequestOptions{Hash: crypto.SHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, status := h.Revocation.NewResponder(slog.New(slog.DiscardHandler)).Respond(ctx, req)
+	resp, err := ocsp.ParseResponseForCert(der, issuing.Cert, root.Cert)
+	if err != nil || resp.Status != ocsp.Good {
+		t.Fatalf("the root's answer for the recorded issuing CA (%s): %v, %v", status, resp, err)
+	}
+}

@@ -16,8 +16,9 @@ import (
 const (
 	recordColumns = `serial, ca_id, profile, subject, status, not_before, not_after, reserved_at, issued_at, revoked_at, revocation_reason, cert_der`
 
-	qCountCA  = `SELECT COUNT(*) FROM cas WHERE id = ?`
-	qInsertCA = `INSERT INTO cas (id, parent_id, subject, key_ref, cert_der, not_before, not_after, ocsp_key_ref, ocsp_cert_der, created_at)
+	qCountCA     = `SELECT COUNT(*) FROM cas WHERE id = ?`
+	qCountSerial = `SELECT COUNT(*) FROM certificates WHERE serial = ?`
+	qInsertCA    = `INSERT INTO cas (id, parent_id, subject, key_ref, cert_der, not_before, not_after, ocsp_key_ref, ocsp_cert_der, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qCARecord       = `SELECT parent_id, key_ref, cert_der, ocsp_key_ref, ocsp_cert_der FROM cas WHERE id = ?`
 	qCACertificates = `SELECT cert_der, ocsp_cert_der FROM cas WHERE id = ?`
