@@ -34,6 +34,8 @@ import (
 // checks that each test exists and mentions the action (its string, or its
 // constant) in its body.
 var auditProvedBy = map[string]string{
+	// CA-3: the backfill of installations made before parents answered for their CAs.
+	"ca.certificate_recorded": "internal/ca.TestCA3_OlderInstallationsGetTheirCACertificatesRecordedUnderTheParent",
 	// PUB-1..PUB-4: the publication flow under dual control and the freshness monitor.
 	"publication.file_stored": "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
 	"publication.published":   "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
