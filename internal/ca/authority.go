@@ -274,6 +274,9 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 		}
 		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
 	}
+	// TLS BR §7.1.2.10.6: a CA restricted to purposes says so in its
+	// extendedKeyUsage, which relying parties apply to the whole path.
+	tmpl.ExtKeyUsage, tmpl.UnknownExtKeyUsage = s.ExtKeyUsage, s.OtherExtKeyUsage
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuerCert, key.Public(), issuerKey)
 	if err != nil {
 		return sceau.E(sceau.Unavailable, op, "cannot sign the CA certificate", err)

@@ -105,6 +105,7 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 	const op = "ca: profiles"
 	var bad []string
 	for _, s := range specs {
+		bad = append(bad, checkCAPurposes(s)...)
 		for i := range s.Profiles {
 			p := &s.Profiles[i]
 			where := fmt.Sprintf("CA %s, profile %s", s.ID, p.Name)
@@ -161,6 +162,58 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 }
 
 // tlsRule cites the validity rule in force since since.
+// forbiddenInTLSCA are the purposes a CA whose certificate has serverAuth
+// must not also have (CA/B Forum TLS BR §7.1.2.10.6).
+var forbiddenInTLSCA = []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageCodeSigning,
+	x509.ExtKeyUsageTimeStamping, x509.ExtKeyUsageOCSPSigning, x509.ExtKeyUsageAny}
+
+// checkCAPurposes checks a CA-level extendedKeyUsage: a TLS CA mixes in no
+// forbidden purpose, and each profile's purposes are among the CA's, since
+// relying parties (Go, NSS, Windows) refuse a leaf whose purpose its
+// issuer does not have.
+func checkCAPurposes(s Spec) []string {
+	if len(s.ExtKeyUsage) == 0 && len(s.OtherExtKeyUsage) == 0 {
+		return nil
+	}
+	var bad []string
+	if slices.Contains(s.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
+		for _, e := range s.ExtKeyUsage {
+			if slices.Contains(forbiddenInTLSCA, e) {
+				bad = append(bad, fmt.Sprintf("CA %s: ext_key_usage %s beside serverAuth (CA/B Forum TLS BR §7.1.2.10.6: a TLS CA has serverAuth and at most clientAuth)", s.ID, ekuName(e)))
+			}
+		}
+		if len(s.OtherExtKeyUsage) > 0 {
+			bad = append(bad, fmt.Sprintf("CA %s: ext_key_usage beside serverAuth names a purpose other than clientAuth (CA/B Forum TLS BR §7.1.2.10.6)", s.ID))
+		}
+	}
+	for _, p := range s.Profiles {
+		for _, e := range p.ExtKeyUsage {
+			if !slices.Contains(s.ExtKeyUsage, e) {
+				bad = append(bad, fmt.Sprintf("CA %s, profile %s: purpose %s is not among the CA's ext_key_usage: relying parties would refuse its certificates", s.ID, p.Name, ekuName(e)))
+			}
+		}
+		for _, o := range p.OtherExtKeyUsage {
+			if !slices.ContainsFunc(s.OtherExtKeyUsage, o.Equal) {
+				bad = append(bad, fmt.Sprintf("CA %s, profile %s: purpose %s is not among the CA's ext_key_usage: relying parties would refuse its certificates", s.ID, p.Name, o))
+			}
+		}
+	}
+	return bad
+}
+
+// ekuName is the configuration name of an extended key usage.
+func ekuName(e x509.ExtKeyUsage) string {
+	for name, v := range ExtKeyUsageNames {
+		if v == e {
+			return name
+		}
+	}
+	if e == x509.ExtKeyUsageAny {
+		return "anyExtendedKeyUsage"
+	}
+	return fmt.Sprint(int(e))
+}
+
 // TLSCeilingWarnings names the public TLS profiles whose validity or
 // max_validity exceeds the CA/B Forum ceiling at now or within soon: their
 // certificates are capped at the ceiling of the day of issuance, and the

@@ -1,12 +1,15 @@
 package ca_test
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"log/slog"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
+	"golang.org/x/crypto/ocsp"
 )
 
 // CA-2 (issue 12): the "rfc5280" lint set runs the RFCs RFC 5280 relies on
@@ -320,6 +324,67 @@ func TestCA2_ProfileSubjectRulesRequireAndForbidAttributes(t *testing.T) {
 		specs[1].Profiles[0].Subject = *rules
 		if err := ca.CheckSpecs(specs, time.Now()); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("CheckSpecs with %+v: %v; want %q", *rules, err, want)
+		}
+	}
+}
+
+// CA-2 (TLS BR §7.1.2.10.6): a CA-level extendedKeyUsage is written into
+// the CA certificate; a TLS CA mixing in a forbidden purpose, or a profile
+// whose purpose its CA lacks, is refused at load, naming both.
+func TestCA2_CALevelExtendedKeyUsage(t *testing.T) {
+	specs := sceautest.Specs()
+	specs[1].ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	specs[1].Profiles = specs[1].Profiles[:1] // the server profile (serverAuth)
+	specs[1].Profiles[0].ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	if err := ca.CheckSpecs(specs, time.Now()); err != nil {
+		t.Fatalf("a TLS CA with a server profile: %v", err)
+	}
+	h := sceautest.NewHierarchy(t, sceautest.OpenSQLite(t), sceautest.HierarchyOptions{Specs: specs})
+	issuing, _ := h.Authority.CA("issuing")
+	if !slices.Equal(issuing.Cert.ExtKeyUsage, specs[1].ExtKeyUsage) {
+		t.Errorf("the issuing CA certificate's EKU: %v, want serverAuth, clientAuth", issuing.Cert.ExtKeyUsage)
+	}
+	// Its leaves verify for serverAuth through it, and its delegated OCSP
+	// responder (id-kp-OCSPSigning) is accepted for them.
+	ctx := t.Context()
+	leaf, err := h.Authority.IssueCSR(ctx, operator, ca.Request{CA: "issuing", Profile: specs[1].Profiles[0].Name,
+		CSR: sceautest.CSR(t, sceautest.NewKey(t, keys.ECDSAP256), "www.example.org", "www.example.org")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := h.Authority.CA("root")
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(root.Cert)
+	inter.AddCert(issuing.Cert)
+	if _, err := leaf.Cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		t.Errorf("a leaf of the TLS CA does not verify for serverAuth: %v", err)
+	}
+	req, err := ocsp.CreateRequest(leaf.Cert, issuing.Cert, &ocsp.RequestOptions{Hash: crypto.SHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, status := h.Revocation.NewResponder(slog.New(slog.DiscardHandler)).Respond(ctx, req)
+	if r, err := ocsp.ParseResponseForCert(der, leaf.Cert, issuing.Cert); err != nil || r.Status != ocsp.Good {
+		t.Errorf("the TLS CA's responder for its leaf (%s): %v, %v", status, r, err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(s *ca.Spec)
+		want string
+	}{
+		{"emailProtection beside serverAuth", func(s *ca.Spec) { s.ExtKeyUsage = append(s.ExtKeyUsage, x509.ExtKeyUsageEmailProtection) },
+			"CA issuing: ext_key_usage emailProtection beside serverAuth (CA/B Forum TLS BR §7.1.2.10.6"},
+		{"a profile purpose the CA lacks", func(s *ca.Spec) {
+			s.Profiles[0].ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}
+		}, "CA issuing, profile server: purpose emailProtection is not among the CA's ext_key_usage"},
+	} {
+		specs := sceautest.Specs()
+		specs[1].ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		specs[1].Profiles = specs[1].Profiles[:1]
+		specs[1].Profiles[0].ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		c.edit(&specs[1])
+		if err := ca.CheckSpecs(specs, time.Now()); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want %q", c.name, err, c.want)
 		}
 	}
 }

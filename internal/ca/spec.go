@@ -37,8 +37,12 @@ type Spec struct {
 	Validity time.Duration
 	PathLen  int // -1: no limit
 	Policies []Policy
-	CRL      revocation.CRLSchedule
-	Profiles []Profile
+	// ExtKeyUsage and OtherExtKeyUsage, when set, restrict the CA
+	// certificate's purposes (TLS BR §7.1.2.10.6 for a TLS CA).
+	ExtKeyUsage      []x509.ExtKeyUsage
+	OtherExtKeyUsage []asn1.ObjectIdentifier
+	CRL              revocation.CRLSchedule
+	Profiles         []Profile
 }
 
 // Policy is a certificate policy OID with an optional CPS URI qualifier.

@@ -135,7 +135,13 @@ type CA struct {
 	// Policies are the certificate policy OIDs of the CA certificate
 	// itself (a subordinate's CP OIDs, or anyPolicy 2.5.29.32.0).
 	Policies []Policy `yaml:"policies,omitempty"`
-	CRL      CRL      `yaml:"crl"`
+	// ExtKeyUsage restricts what the CA's certificates may be used for
+	// (same names as a profile's): a CA for public TLS alone lists
+	// [serverAuth] or [serverAuth, clientAuth] (CA/B Forum TLS BR
+	// §7.1.2.10.6). Each profile's purposes must be among them. Default:
+	// none, a multi-purpose CA.
+	ExtKeyUsage []string `yaml:"ext_key_usage,omitempty"`
+	CRL         CRL      `yaml:"crl"`
 	// Activation, when set, gives the CA key a store of its own whose
 	// secret is split among key share holders: the CA signs only after m of
 	// them have presented their shares (KEY-2). Without it the key is in
@@ -469,6 +475,11 @@ func (c *Config) Validate() error {
 		}
 		if ca.CRL.Shards < 0 || ca.CRL.Shards > 1024 {
 			bad("%s: crl.shards must be within 0..1024", where)
+		}
+		for _, eku := range ca.ExtKeyUsage {
+			if _, ok := ExtKeyUsages[eku]; !ok {
+				bad("%s: unknown extended key usage %q", where, eku)
+			}
 		}
 		names := map[string]bool{}
 		for j, p := range ca.Profiles {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
@@ -183,6 +184,19 @@ func (n *Node) record(ctx context.Context, action string, details map[string]any
 	})
 }
 
+// extKeyUsages splits configuration names into the purposes crypto/x509
+// names and the others (documentSigning).
+func extKeyUsages(names []string) (known []x509.ExtKeyUsage, other []asn1.ObjectIdentifier) {
+	for _, eku := range names {
+		if oid, ok := ca.OtherExtKeyUsageNames[eku]; ok {
+			other = append(other, oid)
+			continue
+		}
+		known = append(known, ca.ExtKeyUsageNames[eku])
+	}
+	return known, other
+}
+
 // Specs turns the configuration's CAs into the CA package's declarations.
 func Specs(cfg *config.Config) ([]ca.Spec, error) {
 	var out []ca.Spec
@@ -197,6 +211,7 @@ func Specs(cfg *config.Config) ([]ca.Spec, error) {
 		if s.Policies, err = policiesFrom(c.Policies); err != nil {
 			return nil, err
 		}
+		s.ExtKeyUsage, s.OtherExtKeyUsage = extKeyUsages(c.ExtKeyUsage)
 		for _, p := range c.Profiles {
 			prof := ca.Profile{Name: p.Name, Validity: p.Validity.Duration, MaxValidity: p.MaxValidity.Duration,
 				AllowDNS: p.AllowDNSNames, AllowEmail: p.AllowEmails, AllowIP: p.AllowIPs, RequireSAN: p.RequireSAN, Lints: p.Lints,
@@ -204,13 +219,7 @@ func Specs(cfg *config.Config) ([]ca.Spec, error) {
 			for _, ku := range p.KeyUsage {
 				prof.KeyUsage |= ca.KeyUsageNames[ku]
 			}
-			for _, eku := range p.ExtKeyUsage {
-				if oid, ok := ca.OtherExtKeyUsageNames[eku]; ok {
-					prof.OtherExtKeyUsage = append(prof.OtherExtKeyUsage, oid)
-					continue
-				}
-				prof.ExtKeyUsage = append(prof.ExtKeyUsage, ca.ExtKeyUsageNames[eku])
-			}
+			prof.ExtKeyUsage, prof.OtherExtKeyUsage = extKeyUsages(p.ExtKeyUsage)
 			for _, t := range p.KeyTypes {
 				kt, err := keys.ParseType(t)
 				if err != nil {

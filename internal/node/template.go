@@ -217,6 +217,10 @@ cas:
     # policies instead.
     policies:
       - oid: 2.5.29.32.0
+    # A CA for public TLS alone restricts its purposes in its certificate
+    # (CA/B Forum TLS BR §7.1.2.10.6), and each profile's must be among
+    # them: ext_key_usage: [serverAuth, clientAuth]. This CA also issues
+    # S/MIME, eIDAS and time-stamping certificates, so it lists none.
     crl:
       validity: 24h
       refresh: 12h
