@@ -121,6 +121,10 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	if err != nil {
 		return err
 	}
+	published, err := demo.PublishSamples(ctx, cfg, c, cfg.Publication.Name)
+	if err != nil {
+		return err
+	}
 	base := cfg.Public.BaseURL
 	w := e.stdout
 	fmt.Fprintf(w, "\nSceau demo — %s\n\n", demoMarker)
@@ -130,6 +134,11 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 		fmt.Fprintf(w, "CRL %-8s       %s/crl/%s.crl\n", id, base, id)
 	}
 	fmt.Fprintf(w, "OCSP:               %s/ocsp\n", base)
+	if published > 0 {
+		fmt.Fprintf(w, "Documents (PUB-1):  %d sample versions published under dual control (appadmin requested, the security officers approved)\n", published)
+	}
+	fmt.Fprintf(w, "                    %s/fr/documents   %s/en/documents   %s/cps (the CPS URI in certificates)\n", base, base, base)
+	fmt.Fprintf(w, "Signed manifest:    %s/manifest.json   %s/manifest.json.p7s\n", base, base)
 	fmt.Fprintf(w, "Admin API (mTLS):   https://%s/api/v1/   metrics: https://%s/metrics\n", cfg.Admin.Listen, cfg.Admin.Listen)
 	fmt.Fprintf(w, "Sample certificate: %s (serial %s)\n", rel(samples.Path("localhost.pem")), samples.Serial)
 	for _, a := range activated {
@@ -148,6 +157,8 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	fmt.Fprintf(w, "openssl verify -crl_check -crl_download -CAfile %s -untrusted %s %s\n", s("root-ca.pem"), s("issuing-ca.pem"), s("localhost.pem"))
 	fmt.Fprintln(w, "Ask the OCSP responder:")
 	fmt.Fprintf(w, "openssl ocsp -issuer %s -cert %s -url %s/ocsp -CAfile %s\n", s("issuing-ca.pem"), s("localhost.pem"), base, s("ca-chain.pem"))
+	fmt.Fprintln(w, "Check the public repository: the manifest's signature and chain, and every file it lists (PUB-2):")
+	fmt.Fprintf(w, "go run ./cmd/sceau publication verify %s/ --root %s\n", base, s("root-ca.pem"))
 	fmt.Fprintln(w, "Read the PKCS#12 (AES-256-CBC, PBKDF2-SHA-256; no -legacy needed):")
 	fmt.Fprintf(w, "openssl pkcs12 -in %s -passin file:%s -info -nokeys -noout\n", s("marie.p12"), s("marie.p12.pass"))
 	fmt.Fprintln(w, "Lint the eIDAS samples (EN 319 412 clause rules and zlint), then with zlint alone (docs/profiles.md):")

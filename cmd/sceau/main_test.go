@@ -344,7 +344,8 @@ func TestCA1_DemoRunsTwiceAndRefusesForeignDirectories(t *testing.T) {
 	dir := filepath.Join(tmp, "demo")
 	c := cli{t: t}
 	r := c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t))
-	for _, want := range []string{demoMarker, "openssl verify -crl_check", "openssl ocsp -issuer", "openssl pkcs12 -in"} {
+	for _, want := range []string{demoMarker, "openssl verify -crl_check", "openssl ocsp -issuer", "openssl pkcs12 -in",
+		"10 sample versions published under dual control", "publication verify http://"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("first demo output lacks %q:\n%s", want, r.stdout)
 		}
@@ -357,6 +358,9 @@ func TestCA1_DemoRunsTwiceAndRefusesForeignDirectories(t *testing.T) {
 	r = c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t))
 	if !strings.Contains(r.stdout, "Reusing") {
 		t.Errorf("second demo run does not say it reuses the directory:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout, "sample versions published") {
+		t.Errorf("second demo run published the sample documents again:\n%s", r.stdout)
 	}
 
 	foreign := filepath.Join(tmp, "foreign")

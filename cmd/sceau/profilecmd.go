@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/pem"
 	"fmt"
 	"os"
 
@@ -19,7 +20,7 @@ func newProfileCmd(e *env) *cobra.Command {
 }
 
 func newProfileLintCmd(e *env) *cobra.Command {
-	var caID, profile string
+	var caID, profile, csrFile string
 	cmd := &cobra.Command{
 		Use:   "lint FILE...",
 		Short: "Lint certificates, CRLs or OCSP responses with the issuance gate",
@@ -32,6 +33,11 @@ or an OCSP response, and prints each finding with its lint or clause:
   a CRL           with zlint's RFC 5280 lints;
   an OCSP reply   with the RFC 6960 / RFC 5019 rules Sceau's responses follow.
 
+With --csr it lints a dry-run issuance instead: the certificate the CSR would
+get from --ca/--profile, built with the same checks and template as a real
+issuance, with a placeholder signature; no serial is reserved, no certificate
+event journaled, and the CA key is not used.
+
 It exits 1 if any file has an error. docs/profiles.md explains the sets, and
 the zlint, certtool and openssl commands that check the same files
 independently.
@@ -39,9 +45,15 @@ independently.
 Examples:
   sceau profile lint cert.pem
   sceau profile lint --ca issuing --profile server cert.pem
-  sceau profile lint issuing.crl response.der`,
-		Args: cobra.MinimumNArgs(1),
+  sceau profile lint issuing.crl response.der
+  sceau profile lint --ca issuing --profile qualified-seal --csr seal.csr`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if csrFile != "" {
+				return lintDryRun(cmd, e, caID, profile, csrFile, args)
+			}
+			if len(args) == 0 {
+				return sceau.Errorf(sceau.Invalid, "profile lint", "name the files to lint, or give --csr")
+			}
 			var p *ca.Profile
 			if profile != "" {
 				cfg, err := config.Load(e.configPath)
@@ -62,18 +74,8 @@ Examples:
 				if err != nil {
 					return fmt.Errorf("%s: %w", f, err)
 				}
-				if e.jsonOut {
-					if err := printJSON(e.stdout, map[string]any{"file": f, "report": r}); err != nil {
-						return err
-					}
-				} else {
-					fmt.Fprintf(e.stdout, "%s: %s %s: %d errors, %d warnings\n", f, r.Kind, r.Subject, len(r.Errors), len(r.Warnings))
-					for _, x := range r.Errors {
-						fmt.Fprintf(e.stdout, "  error    %s\n", x)
-					}
-					for _, x := range r.Warnings {
-						fmt.Fprintf(e.stdout, "  warning  %s\n", x)
-					}
+				if err := printReport(e, f, r); err != nil {
+					return err
 				}
 				if len(r.Errors) > 0 {
 					failed++
@@ -87,7 +89,59 @@ Examples:
 	}
 	cmd.Flags().StringVar(&caID, "ca", "issuing", "the CA whose profile --profile names")
 	cmd.Flags().StringVar(&profile, "profile", "", "lint with this profile's sets and rules (default: zlint's whole registry)")
+	cmd.Flags().StringVar(&csrFile, "csr", "", "lint a dry-run issuance of this CSR (PEM or DER) for --ca/--profile")
 	return cmd
+}
+
+// lintDryRun lints the certificate csrFile would get (CA-2).
+func lintDryRun(cmd *cobra.Command, e *env, caID, profile, csrFile string, args []string) error {
+	const op = "profile lint"
+	if profile == "" || len(args) > 0 {
+		return sceau.Errorf(sceau.Invalid, op, "--csr takes --profile (and --ca) and no files")
+	}
+	csr, err := os.ReadFile(csrFile)
+	if err != nil {
+		return sceau.E(sceau.Invalid, op, "cannot read "+csrFile, err)
+	}
+	if blk, _ := pem.Decode(csr); blk != nil {
+		if blk.Type != "CERTIFICATE REQUEST" && blk.Type != "NEW CERTIFICATE REQUEST" {
+			return sceau.Errorf(sceau.Invalid, op, "%s holds a PEM %q, not a CERTIFICATE REQUEST", csrFile, blk.Type)
+		}
+		csr = blk.Bytes
+	}
+	cfg, err := config.Load(e.configPath)
+	if err != nil {
+		return err
+	}
+	der, p, err := node.DryRun(cmd.Context(), cfg, ca.Request{CA: caID, Profile: profile, CSR: csr})
+	if err != nil {
+		return err
+	}
+	r, err := ca.LintDocument(der, p)
+	if err != nil {
+		return err
+	}
+	if err := printReport(e, csrFile+" (dry run, "+caID+"/"+profile+")", r); err != nil {
+		return err
+	}
+	if len(r.Errors) > 0 {
+		return sceau.Errorf(sceau.Conflict, op, "the certificate %s would get has %d errors: issuance would refuse it", csrFile, len(r.Errors))
+	}
+	return nil
+}
+
+func printReport(e *env, name string, r *ca.Report) error {
+	if e.jsonOut {
+		return printJSON(e.stdout, map[string]any{"file": name, "report": r})
+	}
+	fmt.Fprintf(e.stdout, "%s: %s %s: %d errors, %d warnings\n", name, r.Kind, r.Subject, len(r.Errors), len(r.Warnings))
+	for _, x := range r.Errors {
+		fmt.Fprintf(e.stdout, "  error    %s\n", x)
+	}
+	for _, x := range r.Warnings {
+		fmt.Fprintf(e.stdout, "  warning  %s\n", x)
+	}
+	return nil
 }
 
 func findProfile(cfg *config.Config, caID, name string) (*ca.Profile, error) {

@@ -84,3 +84,51 @@ func TestCA2_ProfileLintNamesEveryFinding(t *testing.T) {
 		t.Errorf("profile lint of junk: exit %d, %s", r.code, r.stderr)
 	}
 }
+
+// CA-2 (issue 12): `sceau profile lint --csr` lints a dry-run issuance:
+// the certificate a CSR would get, built by the same checks and template;
+// a request the gate would refuse is reported, and no serial is reserved.
+func TestCA2_ProfileLintDryRunOfARequest(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "ca")
+	c := cli{t: t}
+	c.ok("init", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t))
+	c.config = filepath.Join(dir, "sceau.yaml")
+	csr := func(name string, subject pkix.Name, dns ...string) string {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject, DNSNames: dns}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(tmp, name)
+		os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), 0o644)
+		return f
+	}
+	before := dbRows(t, dir, `SELECT (SELECT COUNT(*) FROM certificates) || '/' || (SELECT COUNT(*) FROM audit_events WHERE action LIKE 'certificate.%')`)[0][0]
+	good := csr("www.csr", pkix.Name{CommonName: "www.example.org"}, "www.example.org")
+	r := c.run("profile", "lint", "--ca", "issuing", "--profile", "server", "--csr", good)
+	if r.code != 0 || !strings.Contains(r.stdout, "(dry run, issuing/server): certificate CN=www.example.org: 0 errors") {
+		t.Errorf("dry run of a good server request: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// A qualified seal without its organizationIdentifier: the EN 319 412-3
+	// clause rule of the gate names the attribute.
+	seal := csr("seal.csr", pkix.Name{CommonName: "Seal", Organization: []string{"Example SA"}, Country: []string{"FR"}})
+	r = c.run("profile", "lint", "--ca", "issuing", "--profile", "qualified-seal", "--csr", seal)
+	if r.code != 1 || !strings.Contains(r.stdout, "organizationIdentifier") || !strings.Contains(r.stderr, "issuance would refuse it") {
+		t.Errorf("dry run of a seal without organizationIdentifier: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// An internal name in a public TLS profile is refused before any lint.
+	internal := csr("internal.csr", pkix.Name{CommonName: "intranet.local"}, "intranet.local")
+	if r := c.run("profile", "lint", "--ca", "issuing", "--profile", "server", "--csr", internal); r.code != 2 || !strings.Contains(r.stderr, "intranet.local") {
+		t.Errorf("dry run of an internal name: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := c.run("profile", "lint", "--csr", good); r.code != 2 || !strings.Contains(r.stderr, "--csr takes --profile") {
+		t.Errorf("--csr without --profile: exit %d, %s", r.code, r.stderr)
+	}
+	if after := dbRows(t, dir, `SELECT (SELECT COUNT(*) FROM certificates) || '/' || (SELECT COUNT(*) FROM audit_events WHERE action LIKE 'certificate.%')`)[0][0]; after != before {
+		t.Errorf("certificates/certificate events before the dry runs %s, after %s: a dry run reserves and journals none", before, after)
+	}
+}

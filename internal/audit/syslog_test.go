@@ -40,10 +40,45 @@ func TestAUD5_SyslogForwardsRFC5424OverUDPAndTCP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// expect checks the messages of the events after seq from. Each
+			// forwarder has its own TCP connection and the collector reads
+			// them concurrently, so a batch is checked before the next is sent.
+			expect := func(from int64) {
+				t.Helper()
+				recs, _ := audit.Read(ctx, db, from, 100)
+				for i, r := range recs {
+					var m string
+					select {
+					case m = <-msgs:
+					case <-time.After(10 * time.Second):
+						t.Fatalf("message %d never arrived", i+1)
+					}
+					g := rfc5424.FindStringSubmatch(m)
+					if g == nil {
+						t.Fatalf("message %d is not RFC 5424 as expected:\n%q", i+1, m)
+					}
+					pri, _ := strconv.Atoi(g[1])
+					wantSev := 5
+					if r.Action == audit.ActionAlertRaised {
+						wantSev = 1
+					}
+					if pri != 13*8+wantSev || g[3] != "ca-node-1" || g[4] != "sceau" || g[6] != r.Action || g[7] != fmt.Sprint(r.Seq) {
+						t.Errorf("message %d header %q", i+1, g[:8])
+					}
+					actor := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\]`, `]`).Replace(g[8])
+					if actor != r.Actor || g[10] != r.Object || g[11] != fmt.Sprintf("%x", r.Hash) {
+						t.Errorf("message %d fields: actor %q object %q hash %s; want %q %q %x", i+1, actor, g[10], g[11], r.Actor, r.Object, r.Hash)
+					}
+					if g[13] != r.Details || !json.Valid([]byte(g[13])) {
+						t.Errorf("message %d details %q, want %q", i+1, g[13], r.Details)
+					}
+				}
+			}
 			if n, err := fw.Forward(ctx); err != nil || n != 6 {
 				t.Fatalf("Forward = %d, %v; want 6", n, err)
 			}
 			fw.Close()
+			expect(0)
 			// A new forwarder (a restart) sends only what is new.
 			appendN(t, db, j, 2, sceau.System("analysis"), audit.ActionAlertRaised, "alert:clock_jump")
 			fw2, _ := audit.NewForwarder(db, o, nil)
@@ -51,34 +86,7 @@ func TestAUD5_SyslogForwardsRFC5424OverUDPAndTCP(t *testing.T) {
 			if n, err := fw2.Forward(ctx); err != nil || n != 2 {
 				t.Fatalf("second Forward = %d, %v; want 2", n, err)
 			}
-			recs, _ := audit.Read(ctx, db, 0, 100)
-			for i, r := range recs {
-				var m string
-				select {
-				case m = <-msgs:
-				case <-time.After(10 * time.Second):
-					t.Fatalf("message %d never arrived", i+1)
-				}
-				g := rfc5424.FindStringSubmatch(m)
-				if g == nil {
-					t.Fatalf("message %d is not RFC 5424 as expected:\n%q", i+1, m)
-				}
-				pri, _ := strconv.Atoi(g[1])
-				wantSev := 5
-				if r.Action == audit.ActionAlertRaised {
-					wantSev = 1
-				}
-				if pri != 13*8+wantSev || g[3] != "ca-node-1" || g[4] != "sceau" || g[6] != r.Action || g[7] != fmt.Sprint(r.Seq) {
-					t.Errorf("message %d header %q", i+1, g[:8])
-				}
-				actor := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\]`, `]`).Replace(g[8])
-				if actor != r.Actor || g[10] != r.Object || g[11] != fmt.Sprintf("%x", r.Hash) {
-					t.Errorf("message %d fields: actor %q object %q hash %s; want %q %q %x", i+1, actor, g[10], g[11], r.Actor, r.Object, r.Hash)
-				}
-				if g[13] != r.Details || !json.Valid([]byte(g[13])) {
-					t.Errorf("message %d details %q, want %q", i+1, g[13], r.Details)
-				}
-			}
+			expect(6)
 			cur, _ := audit.Cursors(ctx, db)
 			if cur["syslog"] != 8 {
 				t.Errorf("syslog cursor %d, want 8", cur["syslog"])

@@ -54,33 +54,61 @@ type Issued struct {
 // certificate, reserves its serial and commits the reservation with its
 // audit event (record before sign). For GenerateKey requests use IssueWithKey.
 func (a *Authority) Prepare(ctx context.Context, actor sceau.Actor, req Request) (*Prepared, error) {
-	const op = "ca: prepare"
-	c, err := a.CA(req.CA)
+	c, p, sr, err := a.parseRequest(req)
 	if err != nil {
 		return nil, err
 	}
+	return a.prepare(ctx, actor, c, p, req.Validity, sr)
+}
+
+// DryRun builds the certificate req would get, with the checks and the
+// template Prepare uses, and returns it with a placeholder signature for
+// the lint gate to report on (CA-2, 'sceau profile lint --csr'). It
+// reserves no serial, journals nothing and needs no activated key.
+func (a *Authority) DryRun(req Request) ([]byte, error) {
+	const op = "ca: dry run"
+	c, p, sr, err := a.parseRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := a.template(c, p, req.Validity, sr)
+	if err != nil {
+		return nil, err
+	}
+	c.drawSerial(tmpl, a.opts.URLs)
+	der, _, _, err := c.lintCopy(tmpl, sr.pub)
+	if err != nil {
+		return nil, sceau.E(sceau.Invalid, op, "the certificate cannot be built", err)
+	}
+	return der, nil
+}
+
+// parseRequest finds req's CA and profile and reads its CSR.
+func (a *Authority) parseRequest(req Request) (*CA, *Profile, *subjectRequest, error) {
+	const op = "ca: prepare"
+	c, err := a.CA(req.CA)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	p, ok := c.Profile(req.Profile)
 	if !ok {
-		return nil, sceau.Errorf(sceau.NotFound, op, "CA %q has no profile %q", req.CA, req.Profile)
+		return nil, nil, nil, sceau.Errorf(sceau.NotFound, op, "CA %q has no profile %q", req.CA, req.Profile)
 	}
-	var sr subjectRequest
 	switch {
 	case req.CSR != nil && req.GenerateKey != "":
-		return nil, sceau.Errorf(sceau.Invalid, op, "give a CSR or ask for a generated key, not both")
-	case req.CSR != nil:
-		csr, err := ParseCSR(req.CSR)
-		if err != nil {
-			return nil, err
-		}
-		if len(csr.URIs) > 0 {
-			return nil, sceau.Errorf(sceau.Invalid, op, "the request names URIs; Sceau profiles carry DNS names, email and IP addresses only")
-		}
-		sr = subjectRequest{pub: csr.PublicKey, subject: cleanSubject(csr.Subject), dnsNames: csr.DNSNames,
-			emails: csr.EmailAddresses, ips: csr.IPAddresses}
-	default:
-		return nil, sceau.Errorf(sceau.Invalid, op, "a CSR is required")
+		return nil, nil, nil, sceau.Errorf(sceau.Invalid, op, "give a CSR or ask for a generated key, not both")
+	case req.CSR == nil:
+		return nil, nil, nil, sceau.Errorf(sceau.Invalid, op, "a CSR is required")
 	}
-	return a.prepare(ctx, actor, c, p, req.Validity, &sr)
+	csr, err := ParseCSR(req.CSR)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(csr.URIs) > 0 {
+		return nil, nil, nil, sceau.Errorf(sceau.Invalid, op, "the request names URIs; Sceau profiles carry DNS names, email and IP addresses only")
+	}
+	return c, p, &subjectRequest{pub: csr.PublicKey, subject: cleanSubject(csr.Subject), dnsNames: csr.DNSNames,
+		emails: csr.EmailAddresses, ips: csr.IPAddresses}, nil
 }
 
 func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Profile, validity time.Duration, sr *subjectRequest) (*Prepared, error) {
@@ -91,12 +119,68 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		a.observe("refused", start)
 		return nil, a.NotActivated(op, c.Spec.ID, nil)
 	}
-	if err := checkKey(sr.pub, p, c); err != nil {
+	tmpl, err := a.template(c, p, validity, sr)
+	if err != nil {
 		a.observe("refused", start)
 		return nil, err
 	}
+	now := tmpl.NotBefore
+
+	for attempt := 0; ; attempt++ {
+		c.drawSerial(tmpl, a.opts.URLs)
+		// CA-2: build and lint before the real signature. The linted copy
+		// carries the exact TBS the CA will sign and a placeholder signature.
+		lintDER, tbs, sigAlg, err := c.lintCopy(tmpl, sr.pub)
+		if err != nil {
+			a.observe("refused", start)
+			return nil, sceau.E(sceau.Invalid, op, "the certificate cannot be built", err)
+		}
+		f, err := a.lint.lintCertificate(lintDER, p.Lints)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "", err)
+		}
+		if err := f.refuse(op); err != nil {
+			a.observe("lint_refused", start)
+			return nil, err
+		}
+		if p.ETSI != nil {
+			if err := checkETSI(op, lintDER, p.ETSI, &f); err != nil {
+				a.observe("lint_refused", start)
+				return nil, err
+			}
+		}
+		serial := revocation.SerialHex(tmpl.SerialNumber)
+		subject := sr.subject.String()
+		err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
+			if _, err := tx.ExecContext(ctx, qReserveCertificate, serial, c.Spec.ID, p.Name, subject, lintDER,
+				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
+				return audit.Event{}, store.Classify(op, err)
+			}
+			return audit.Event{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
+				Details: preparedDetails{CA: c.Spec.ID, DNSNames: sr.dnsNames, Emails: sr.emails, NotAfter: tmpl.NotAfter,
+					Profile: p.Name, Subject: subject}}, nil
+		}, a.appendEvents)
+		if errors.Is(err, sceau.ErrConflict) && attempt < 3 {
+			continue // a serial collision: draw again
+		}
+		if err != nil {
+			a.observe("error", start)
+			return nil, err
+		}
+		return &Prepared{ca: c, profile: p, actor: actor, tmpl: tmpl, pub: sr.pub, tbs: tbs,
+			sigAlg: sigAlg, serial: serial, Warnings: f.Warnings}, nil
+	}
+}
+
+// template checks the request against its profile and CA and builds the
+// certificate's template, without serial and distribution point
+// (drawSerial sets them).
+func (a *Authority) template(c *CA, p *Profile, validity time.Duration, sr *subjectRequest) (*x509.Certificate, error) {
+	const op = "ca: prepare"
+	if err := checkKey(sr.pub, p, c); err != nil {
+		return nil, err
+	}
 	if err := checkNames(sr, p); err != nil {
-		a.observe("refused", start)
 		return nil, err
 	}
 	if validity == 0 {
@@ -104,17 +188,14 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 	}
 	// CA-2: a lifetime outside [MinValidity, the profile's maximum] is refused.
 	if validity < MinValidity {
-		a.observe("refused", start)
 		return nil, sceau.Errorf(sceau.Invalid, op, "validity %s is shorter than the minimum %s", validity, MinValidity)
 	}
 	if validity > p.MaxValidity {
-		a.observe("refused", start)
 		return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the profile's maximum %s", days(validity), days(p.MaxValidity))
 	}
 	now := a.clock.Now().UTC().Truncate(time.Second)
 	if p.publicTLS() {
 		if max, since := TLSMaxValidity(now); validity > max {
-			a.observe("refused", start)
 			return nil, sceau.Errorf(sceau.Invalid, op, "validity %s exceeds the %s a public TLS certificate may last (%s)",
 				days(validity), days(max), tlsRule(since))
 		}
@@ -122,12 +203,10 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 	notAfter := notAfterFor(now, validity)
 	// KEY-7: no certificate outlives its issuer.
 	if notAfter.After(c.Cert.NotAfter) {
-		a.observe("refused", start)
 		return nil, sceau.Errorf(sceau.Invalid, op, "the certificate would end %s, after its issuer %q (%s)",
 			notAfter.Format(time.DateOnly), c.Spec.ID, c.Cert.NotAfter.Format(time.DateOnly))
 	}
 	if now.Before(c.Cert.NotBefore) {
-		a.observe("refused", start)
 		return nil, sceau.Errorf(sceau.Unavailable, op, "CA %q is not valid before %s", c.Spec.ID, c.Cert.NotBefore)
 	}
 	tmpl := &x509.Certificate{
@@ -179,53 +258,16 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		}
 	}
 
-	for attempt := 0; ; attempt++ {
-		tmpl.SerialNumber = randomSerial()
-		tmpl.CRLDistributionPoints = []string{a.opts.URLs.CRL(c.Spec.ID)}
-		if c.Spec.CRL.Shards > 0 {
-			tmpl.CRLDistributionPoints = []string{a.opts.URLs.CRLShard(c.Spec.ID, revocation.ShardOf(tmpl.SerialNumber, c.Spec.CRL.Shards))}
-		}
-		// CA-2: build and lint before the real signature. The linted copy
-		// carries the exact TBS the CA will sign and a placeholder signature.
-		lintDER, tbs, sigAlg, err := c.lintCopy(tmpl, sr.pub)
-		if err != nil {
-			a.observe("refused", start)
-			return nil, sceau.E(sceau.Invalid, op, "the certificate cannot be built", err)
-		}
-		f, err := a.lint.lintCertificate(lintDER, p.Lints)
-		if err != nil {
-			return nil, sceau.E(sceau.Internal, op, "", err)
-		}
-		if err := f.refuse(op); err != nil {
-			a.observe("lint_refused", start)
-			return nil, err
-		}
-		if p.ETSI != nil {
-			if err := checkETSI(op, lintDER, p.ETSI, &f); err != nil {
-				a.observe("lint_refused", start)
-				return nil, err
-			}
-		}
-		serial := revocation.SerialHex(tmpl.SerialNumber)
-		subject := sr.subject.String()
-		err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
-			if _, err := tx.ExecContext(ctx, qReserveCertificate, serial, c.Spec.ID, p.Name, subject, lintDER,
-				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
-				return audit.Event{}, store.Classify(op, err)
-			}
-			return audit.Event{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
-				Details: preparedDetails{CA: c.Spec.ID, DNSNames: sr.dnsNames, Emails: sr.emails, NotAfter: tmpl.NotAfter,
-					Profile: p.Name, Subject: subject}}, nil
-		}, a.appendEvents)
-		if errors.Is(err, sceau.ErrConflict) && attempt < 3 {
-			continue // a serial collision: draw again
-		}
-		if err != nil {
-			a.observe("error", start)
-			return nil, err
-		}
-		return &Prepared{ca: c, profile: p, actor: actor, tmpl: tmpl, pub: sr.pub, tbs: tbs,
-			sigAlg: sigAlg, serial: serial, Warnings: f.Warnings}, nil
+	return tmpl, nil
+}
+
+// drawSerial gives tmpl a new random serial and the CRL distribution
+// point of its shard.
+func (c *CA) drawSerial(tmpl *x509.Certificate, urls URLs) {
+	tmpl.SerialNumber = randomSerial()
+	tmpl.CRLDistributionPoints = []string{urls.CRL(c.Spec.ID)}
+	if c.Spec.CRL.Shards > 0 {
+		tmpl.CRLDistributionPoints = []string{urls.CRLShard(c.Spec.ID, revocation.ShardOf(tmpl.SerialNumber, c.Spec.CRL.Shards))}
 	}
 }
 

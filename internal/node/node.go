@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sceau/sceau/internal/audit"
@@ -45,6 +46,9 @@ type Node struct {
 	Metrics     *server.Metrics
 
 	kick chan string // CA IDs whose CRL must be reissued now
+
+	pendingMu sync.Mutex
+	pending   []ca.Spec // declared CAs that did not exist at Open (newcas.go)
 }
 
 // Open opens the installation cfg describes: the store (migrated), the
@@ -107,6 +111,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 	n.Authority.Committer().Observe = n.Metrics.ObserveBatch
 	n.Publication = publication.NewService(db, n.Journal, publication.Options{MaxSize: cfg.Publication.MaxDocumentBytes})
 	pending, err := n.Authority.LoadCreated(ctx, specs)
+	n.pending = specsOf(specs, pending)
 	for _, id := range pending {
 		log.Warn("CA declared but not created: it serves nothing until its creation is approved and made",
 			"ca", id, "request", "sceau ca request-create "+id, "then", "sceau ca create --yes")

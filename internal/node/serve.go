@@ -110,17 +110,26 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	return err
 }
 
-// maintain revokes orphaned reservations every minute and renews the OCSP
-// responders daily, until ctx ends.
+// maintain revokes orphaned reservations every minute, renews the OCSP
+// responders daily and loads the CAs created on another node as often as
+// the site refreshes (publication.refresh), until ctx ends.
 func (n *Node) maintain(ctx context.Context, log *slog.Logger) {
 	t := time.NewTicker(24 * time.Hour)
 	defer t.Stop()
 	orphans := time.NewTicker(time.Minute)
 	defer orphans.Stop()
+	newCAs := time.NewTicker(n.Config.Publication.Refresh.Duration)
+	defer newCAs.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-newCAs.C:
+			if ids, err := n.LoadNewCAs(ctx); err != nil && ctx.Err() == nil {
+				log.Error("loading the CAs created on another node failed", "err", err)
+			} else if len(ids) > 0 {
+				log.Info("CAs created on another node are served here now", "cas", ids)
+			}
 		case <-orphans.C:
 			if k, err := n.Authority.RecoverOrphans(ctx); err != nil && ctx.Err() == nil {
 				log.Error("orphan recovery failed", "err", err)

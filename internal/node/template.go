@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"strings"
 	"text/template"
 )
 
@@ -277,9 +278,12 @@ cas:
         max_validity: 825d
         allow_emails: true
         lints: [rfc5280, cabf_smime]
-      # eIDAS profiles (EN 319 412, docs/profiles.md). Publish your PKI
-      # disclosure statements and put their https URLs in pds: the ones
-      # below are placeholders.
+      # eIDAS profiles (EN 319 412, docs/profiles.md). QcPDS names the PKI
+      # disclosure statement per language: the site serves
+      # <base_url>/pds/en and /pds/fr, which lead to the PDS in force
+      # (sceau publication add --kind pds). EN 319 412-5 §4.3.4 asks for
+      # https: {{if .HTTPS}}they point at this installation's site.{{else}}this base URL is not https, so the URLs below are
+      # placeholders: put your https site's there.{{end}}
       - name: qualified-person
         # A qualified certificate for electronic signatures of a natural
         # person (QCP-n; EN 319 412-2 and -5). The key comes in a PKCS#12,
@@ -304,8 +308,8 @@ cas:
           policy: 0.4.0.194112.1.0
           serial_number_semantics: true
           pds:
-            - {url: "https://pki.example.org/pds/en.html", language: en}
-            - {url: "https://pki.example.org/pds/fr.html", language: fr}
+            - {url: "{{.PDSBase}}/pds/en", language: en}
+            - {url: "{{.PDSBase}}/pds/fr", language: fr}
       - name: qualified-seal
         # A qualified certificate for electronic seals of a legal person
         # (QCP-l; EN 319 412-3 and -5). The request gives organization,
@@ -327,8 +331,8 @@ cas:
           qualified: true
           policy: 0.4.0.194112.1.1
           pds:
-            - {url: "https://pki.example.org/pds/en.html", language: en}
-            - {url: "https://pki.example.org/pds/fr.html", language: fr}
+            - {url: "{{.PDSBase}}/pds/en", language: en}
+            - {url: "{{.PDSBase}}/pds/fr", language: fr}
       - name: timestamping
         # A time-stamping unit (RFC 3161 §2.3: the only extended key usage,
         # and critical), for the archive's TSA.
@@ -362,6 +366,18 @@ type ConfigValues struct {
 	PublicListen string
 	AdminListen  string
 	BaseURL      string
+}
+
+// HTTPS tells whether the public base URL is https, as QcPDS URLs must be.
+func (d ConfigValues) HTTPS() bool { return strings.HasPrefix(d.BaseURL, "https://") }
+
+// PDSBase is where the QcPDS URLs point: the site when it is https, a
+// placeholder to replace otherwise (EN 319 412-5 §4.3.4).
+func (d ConfigValues) PDSBase() string {
+	if d.HTTPS() {
+		return strings.TrimSuffix(d.BaseURL, "/")
+	}
+	return "https://pki.example.org"
 }
 
 // RenderConfig is the commented configuration of a new installation, every

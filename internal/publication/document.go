@@ -20,13 +20,14 @@ const (
 	CP     Kind = "cp"     // certificate policy; its identifier is its OID
 	CPS    Kind = "cps"    // certification practice statement
 	CGU    Kind = "cgu"    // terms of use (conditions générales d'utilisation)
+	PDS    Kind = "pds"    // PKI disclosure statement (EN 319 411-1 §6.1), named by QcPDS (EN 319 412-5 §4.3.4)
 	Form   Kind = "form"   // a form applicants fill in
 	Notice Kind = "notice" // an incident or information notice
 	Other  Kind = "other"
 )
 
 // Kinds lists every kind, in the order the documents page shows them.
-var Kinds = []Kind{CP, CPS, CGU, Form, Notice, Other}
+var Kinds = []Kind{CP, CPS, PDS, CGU, Form, Notice, Other}
 
 // Languages are the languages a document version may be in; the site is
 // in both.

@@ -47,6 +47,16 @@ func (s *Site) Handler() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		serveBytes(w, r, siteCSS, time.Time{})
 	})
+	// The profiles put BaseURL/cps in certificates as their CPS pointer
+	// (RFC 5280 §4.2.1.4, id-qt-cps): it leads to the current version.
+	mux.HandleFunc("GET /cps", s.currentOf(CPS, ""))
+	mux.HandleFunc("GET /cp", s.currentOf(CP, ""))
+	// The eIDAS profiles name BaseURL/pds/{lang} in QcPDS (EN 319 412-5
+	// §4.3.4): one URL per language, leading to the PDS in force in it.
+	mux.HandleFunc("GET /pds", s.currentOf(PDS, ""))
+	for _, lang := range Languages {
+		mux.HandleFunc("GET /pds/"+lang, s.currentOf(PDS, lang))
+	}
 	mux.HandleFunc("GET /ca/{file}", s.caFile)
 	mux.HandleFunc("GET /crl/{file}", s.crlFile)
 	mux.HandleFunc("GET /documents/{path...}", s.documentFile)
@@ -55,6 +65,35 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("GET /manifest.json.p7s", s.manifestFile(true))
 	mux.HandleFunc("GET /manifests/{file}", s.numberedManifest)
 	return mux
+}
+
+// currentOf redirects to the current version of the document of kind k:
+// in lang, or when lang is "" in the reader's language if there is one;
+// to the documents page when none is current.
+func (s *Site) currentOf(k Kind, lang string) http.HandlerFunc {
+	fixed := lang != ""
+	return func(w http.ResponseWriter, r *http.Request) {
+		lang, target := lang, ""
+		if !fixed {
+			lang = negotiate(r)
+		}
+		if snap := s.cur.load(); snap != nil {
+			st := states(snap.docs, s.clock.Now())
+			for _, d := range snap.docs {
+				if d.Kind == k && st[d] == "current" && (d.Lang == lang || (!fixed && target == "")) {
+					target = d.Path()
+				}
+			}
+		}
+		if target == "" {
+			target = "/" + lang + "/documents"
+		}
+		if !fixed {
+			w.Header().Set("Vary", "Accept-Language")
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		http.Redirect(w, r, target, http.StatusFound)
+	}
 }
 
 func (s *Site) withLang(lang string, h func(http.ResponseWriter, *http.Request, *snapshot, string)) http.HandlerFunc {

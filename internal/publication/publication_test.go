@@ -400,3 +400,41 @@ func TestPUB1_CachingHeadersAndLanguages(t *testing.T) {
 		t.Errorf("unknown CA page: %d", r.Code)
 	}
 }
+
+// PUB-1: the CPS URI that profiles put in certificates (BaseURL/cps) and
+// the QcPDS URLs (BaseURL/pds/{lang}) lead to the version in force, or to
+// the documents page while none is.
+func TestPUB1_PolicyURIsInCertificatesLeadToTheVersionInForce(t *testing.T) {
+	f := newFixture(t, sceautest.OpenSQLite(t))
+	f.refresh()
+	if r := f.get("/cps", "Accept-Language", "en"); r.Code != http.StatusFound || r.Header().Get("Location") != "/en/documents" {
+		t.Fatalf("/cps with no CPS: %d to %q, want /en/documents", r.Code, r.Header().Get("Location"))
+	}
+	for _, lang := range []string{"fr", "en"} {
+		m := cpMeta("1.0", lang)
+		m.Kind, m.Ident = publication.CPS, "dpc"
+		f.publish(m, []byte("cps "+lang+"\n"))
+	}
+	f.refresh()
+	for _, lang := range []string{"fr", "en"} {
+		r := f.get("/cps", "Accept-Language", lang)
+		if want := "/documents/cps/dpc/1.0/" + lang + ".txt"; r.Code != http.StatusFound || r.Header().Get("Location") != want {
+			t.Errorf("/cps in %s: %d to %q, want %s", lang, r.Code, r.Header().Get("Location"), want)
+		}
+	}
+	if r := f.get("/cp", "Accept-Language", "fr"); r.Header().Get("Location") != "/fr/documents" {
+		t.Errorf("/cp with no CP: to %q, want /fr/documents", r.Header().Get("Location"))
+	}
+	// QcPDS (EN 319 412-5 §4.3.4) names one URL per language: /pds/fr
+	// leads to the French PDS whatever the reader's Accept-Language.
+	m := cpMeta("1.0", "fr")
+	m.Kind, m.Ident = publication.PDS, "pds"
+	f.publish(m, []byte("pds fr\n"))
+	f.refresh()
+	if r := f.get("/pds/fr", "Accept-Language", "en"); r.Code != http.StatusFound || r.Header().Get("Location") != "/documents/pds/pds/1.0/fr.txt" {
+		t.Errorf("/pds/fr: %d to %q", r.Code, r.Header().Get("Location"))
+	}
+	if r := f.get("/pds/en", "Accept-Language", "fr"); r.Header().Get("Location") != "/en/documents" {
+		t.Errorf("/pds/en with only a French PDS: to %q, want /en/documents", r.Header().Get("Location"))
+	}
+}
