@@ -116,13 +116,17 @@ func SerialHex(n *big.Int) string { return fmt.Sprintf("%x", n) }
 // Lookup returns the status of serial (lower-case hex), sceau.NotFound if it
 // was never reserved.
 func (s *Service) Lookup(ctx context.Context, q store.Querier, serial string) (*Status, error) {
-	var (
+	// One struct for every scan destination: it escapes to the heap once,
+	// not once per column (this is the OCSP request path).
+	var row struct {
 		st                                Status
 		status, notAfter                  string
 		revokedAt, thisUpdate, nextUpdate sql.NullString
 		reason                            sql.NullInt64
-	)
-	err := q.QueryRowContext(ctx, qStatus, serial).Scan(&st.CAID, &status, &notAfter, &revokedAt, &reason, &st.Response, &thisUpdate, &nextUpdate)
+	}
+	st := &row.st
+	err := q.QueryRowContext(ctx, qStatus, serial).Scan(&st.CAID, &row.status, &row.notAfter, &row.revokedAt, &row.reason,
+		&st.Response, &row.thisUpdate, &row.nextUpdate)
 	if err != nil {
 		if err == sql.ErrNoRows {
 			return nil, sceau.Errorf(sceau.NotFound, "revocation: lookup", "no certificate with serial %s", serial)
@@ -130,22 +134,22 @@ func (s *Service) Lookup(ctx context.Context, q store.Querier, serial string) (*
 		return nil, store.Classify("revocation: lookup", err)
 	}
 	st.Serial = serial
-	st.Issued = status == "issued"
-	st.Revoked = revokedAt.Valid
-	if st.NotAfter, err = store.ParseTime(notAfter); err != nil {
+	st.Issued = row.status == "issued"
+	st.Revoked = row.revokedAt.Valid
+	if st.NotAfter, err = store.ParseTime(row.notAfter); err != nil {
 		return nil, err
 	}
-	if st.RevokedAt, err = store.NullTime(revokedAt); err != nil {
+	if st.RevokedAt, err = store.NullTime(row.revokedAt); err != nil {
 		return nil, err
 	}
-	st.Reason = int(reason.Int64)
-	if st.ResponseThisUpdate, err = store.NullTime(thisUpdate); err != nil {
+	st.Reason = int(row.reason.Int64)
+	if st.ResponseThisUpdate, err = store.NullTime(row.thisUpdate); err != nil {
 		return nil, err
 	}
-	if st.ResponseNextUpdate, err = store.NullTime(nextUpdate); err != nil {
+	if st.ResponseNextUpdate, err = store.NullTime(row.nextUpdate); err != nil {
 		return nil, err
 	}
-	return &st, nil
+	return st, nil
 }
 
 // SignOCSP signs a response for serial with the issuer's delegated
