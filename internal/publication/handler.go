@@ -41,11 +41,9 @@ func (s *Site) Handler() http.Handler {
 		mux.HandleFunc("GET /"+lang+"/documents", s.withLang(lang, s.prerendered))
 		mux.HandleFunc("GET /"+lang+"/notices", s.withLang(lang, s.prerendered))
 	}
-	mux.HandleFunc("GET /site.css", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		serveBytes(w, r, siteCSS, time.Time{})
-	})
+	css := &static{body: siteCSS, header: http.Header{"Content-Type": hv("text/css; charset=utf-8"),
+		"Cache-Control": hv("public, max-age=3600"), "Etag": hv(`"` + sum256(siteCSS)[:32] + `"`)}}
+	mux.HandleFunc("GET /site.css", css.serve)
 	// The profiles put BaseURL/cps in certificates as their CPS pointer
 	// (RFC 5280 §4.2.1.4, id-qt-cps): it leads to the current version.
 	mux.HandleFunc("GET /cps", s.currentOf(CPS, ""))
