@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,7 +15,7 @@ func newBenchCmd(e *env) *cobra.Command {
 	o := &bench.Options{}
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure issuance and OCSP throughput on a temporary installation",
+		Short: "Measure issuance, OCSP and site throughput on a temporary installation",
 		Long: `bench creates a throwaway installation in a temporary directory (as 'sceau init'
 would, on two free ports of 127.0.0.1), serves it in this process, drives it
 over real HTTP with concurrent clients, prints what it measured against the
@@ -28,6 +29,12 @@ project's targets, and removes the directory.
                       requests (SHA-1 CertID, no nonce: the pre-signed path)
                       to /ocsp on the public listener.
                       Target: at least 10000 responses/s, p99 under 5 ms.
+  sceau bench site    runs 'bench ocsp', then, on the same installation, GETs
+                      the site in turn: /fr/ and /en/, each CA's page in both,
+                      /crl/{id}.crl, /ca/{id}.der and /manifest.json. It prints
+                      both results and the site's ratios to OCSP: target rate
+                      at least OCSP's, p99 no higher (PUB-3; --cpuprofile
+                      profiles the site's run).
 
 Each prints requests, errors, the rate, p50, p99 and max latency, the
 process's peak and current resident memory (VmHWM, VmRSS: server and clients
@@ -41,39 +48,30 @@ measured run (server and clients) for 'go tool pprof'.`,
 	cmd.PersistentFlags().IntVar(&o.Count, "count", 0, "measure exactly this many requests instead of a --duration")
 	cmd.PersistentFlags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print the result as JSON")
-
-	issue := &cobra.Command{
-		Use:   "issue",
-		Short: "Measure certificate issuance through the admin API",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkBenchFlags(o); err != nil {
+	sub := func(use, short string, certs bool, run func(context.Context) error) *cobra.Command {
+		c := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkBenchFlags(o, certs); err != nil {
 				return err
 			}
-			return runBench(cmd.Context(), e, o, bench.Issue)
-		},
+			return run(cmd.Context())
+		}}
+		if certs {
+			c.Flags().IntVar(&o.Certs, "certs", 1000, "certificates to issue first; the OCSP requests cycle over them")
+		}
+		return c
 	}
-	ocspCmd := &cobra.Command{
-		Use:   "ocsp",
-		Short: "Measure OCSP answers from pre-signed responses on the public listener",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkBenchFlags(o); err != nil {
-				return err
-			}
-			if o.Certs < 1 {
-				return sceau.Errorf(sceau.Invalid, "bench", "--certs must be at least 1")
-			}
-			return runBench(cmd.Context(), e, o, bench.OCSP)
-		},
-	}
-	ocspCmd.Flags().IntVar(&o.Certs, "certs", 1000, "certificates to issue first; the requests cycle over them")
-	cmd.AddCommand(issue, ocspCmd)
+	cmd.AddCommand(
+		sub("issue", "Measure certificate issuance through the admin API", false,
+			func(ctx context.Context) error { return runBench(ctx, e, o, bench.Issue) }),
+		sub("ocsp", "Measure OCSP answers from pre-signed responses on the public listener", true,
+			func(ctx context.Context) error { return runBench(ctx, e, o, bench.OCSP) }),
+		sub("site", "Measure the public site's pages and files against OCSP in the same run", true,
+			func(ctx context.Context) error { return runBench(ctx, e, o, bench.SiteVsOCSP) }))
 	return cmd
 }
 
 // checkBenchFlags reports a bad flag by its name.
-func checkBenchFlags(o *bench.Options) error {
+func checkBenchFlags(o *bench.Options, certs bool) error {
 	const op = "bench"
 	switch {
 	case o.Clients < 1:
@@ -82,13 +80,16 @@ func checkBenchFlags(o *bench.Options) error {
 		return sceau.Errorf(sceau.Invalid, op, "--count must not be negative")
 	case o.Count == 0 && o.Duration <= 0:
 		return sceau.Errorf(sceau.Invalid, op, "--duration must be positive")
+	case certs && o.Certs < 1:
+		return sceau.Errorf(sceau.Invalid, op, "--certs must be at least 1")
 	}
 	return nil
 }
 
 // runBench runs one measurement with progress on a terminal only, and
 // prints its result.
-func runBench(ctx context.Context, e *env, o *bench.Options, measure func(context.Context, bench.Options) (*bench.Result, error)) error {
+func runBench[R interface{ Report(io.Writer) error }](ctx context.Context, e *env, o *bench.Options,
+	measure func(context.Context, bench.Options) (R, error)) error {
 	opts := *o
 	if isTerminal(e.stderr) {
 		opts.Progress = e.stderr

@@ -58,6 +58,7 @@ var cliAccess = map[string]struct {
 
 	"bench issue": {local: "a throwaway installation of its own, never an operator's"},
 	"bench ocsp":  {local: "a throwaway installation of its own, never an operator's"},
+	"bench site":  {local: "a throwaway installation of its own, never an operator's"},
 
 	"ca activate":       {routes: []string{"POST /api/v1/cas/{id}/activations", "POST /api/v1/cas/{id}/activations/{aid}/shares"}},
 	"ca backup":         {routes: []string{"POST /api/v1/cas/{id}/backups", "GET /api/v1/approvals/{id}", "POST /api/v1/cas/{id}/backups/{aid}"}},

@@ -130,6 +130,12 @@ func OCSP(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer inst.Close()
+	return measureOCSP(ctx, inst, o)
+}
+
+// measureOCSP issues o.Certs certificates on inst, then measures its OCSP
+// answers.
+func measureOCSP(ctx context.Context, inst *installation, o Options) (*Result, error) {
 	issuing, err := inst.node.Authority.CA("issuing")
 	if err != nil {
 		return nil, err
@@ -149,7 +155,7 @@ func OCSP(ctx context.Context, o Options) (*Result, error) {
 		}
 		reqs[i] = postRequest(addr, path, "application/ocsp-request", der)
 	}
-	clients := newClients(o.Clients, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, 10*time.Second) })
+	clients := newClients(o.Clients, publicDialer(addr))
 	defer closeClients(clients)
 	// Check one answer in full before measuring: a good status for the
 	// certificate, signed by the CA's responder. The measured requests
@@ -173,6 +179,11 @@ func OCSP(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	return newResult("ocsp", fmt.Sprintf("POST http://%s%s (%d certificates)", addr, path, len(certs)), o, r, OCSPTarget), nil
+}
+
+// publicDialer connects to the public listener over plain TCP.
+func publicDialer(addr string) func() (net.Conn, error) {
+	return func() (net.Conn, error) { return net.DialTimeout("tcp", addr, 10*time.Second) }
 }
 
 // issueCertificates issues o.Certs certificates through the admin API, from

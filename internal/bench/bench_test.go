@@ -155,3 +155,61 @@ func TestRawClientRedials(t *testing.T) {
 		t.Errorf("%d dials, want 4", dials)
 	}
 }
+
+func TestSiteVsOCSP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real installation")
+	}
+	c, err := SiteVsOCSP(context.Background(), Options{Clients: 2, Count: 300, Certs: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []*Result{c.OCSP, c.Site} {
+		if res.Requests != 300 || res.Errors != 0 || res.Rate <= 0 || res.P99ms <= 0 {
+			t.Fatalf("%s: requests %d, errors %d (first: %q), rate %v, p99 %v; want 300, none, positive figures",
+				res.Bench, res.Requests, res.Errors, res.FirstError, res.Rate, res.P99ms)
+		}
+	}
+	if c.OCSP.Bench != "ocsp" || c.Site.Bench != "site" {
+		t.Errorf("benches %q and %q, want ocsp then site", c.OCSP.Bench, c.Site.Bench)
+	}
+	for _, want := range []string{"/fr/", "/en/ca/issuing", "/crl/root.crl", "/ca/issuing.der", "/manifest.json"} {
+		if !strings.Contains(c.Site.Endpoint, want) {
+			t.Errorf("site endpoint %q lacks %s", c.Site.Endpoint, want)
+		}
+	}
+	if c.RateRatio != c.Site.Rate/c.OCSP.Rate || c.P99Ratio != c.Site.P99ms/c.OCSP.P99ms || c.Target != SiteTarget {
+		t.Errorf("comparison %+v does not hold the site's figures over OCSP's", c)
+	}
+	var w bytes.Buffer
+	if err := c.Report(&w); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sceau bench ocsp: POST", "sceau bench site: GET", "site / ocsp", "target >= 1.00", "target <= 1.00", "VmHWM"} {
+		if !strings.Contains(w.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, w.String())
+		}
+	}
+	t.Logf("\n%s", w.String())
+}
+
+func TestCompare(t *testing.T) {
+	ref := &Result{Rate: 1000, P99ms: 2, VmHWMKiB: 100}
+	for name, tc := range map[string]struct {
+		res            Result
+		rateOK, p99OK  bool
+		rate, p99, hwm float64
+	}{
+		"faster":        {Result{Rate: 1500, P99ms: 1, VmHWMKiB: 50}, true, true, 1.5, 0.5, 0.5},
+		"equal":         {Result{Rate: 1000, P99ms: 2, VmHWMKiB: 100}, true, true, 1, 1, 1},
+		"slower":        {Result{Rate: 900, P99ms: 3, VmHWMKiB: 200}, false, false, 0.9, 1.5, 2},
+		"fast, errored": {Result{Rate: 2000, P99ms: 1, Errors: 1}, false, true, 2, 0.5, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := compare(ref, &tc.res, SiteTarget)
+			if c.RatePass != tc.rateOK || c.P99Pass != tc.p99OK || c.RateRatio != tc.rate || c.P99Ratio != tc.p99 || c.VmHWMRatio != tc.hwm {
+				t.Errorf("%+v", c)
+			}
+		})
+	}
+}

@@ -47,43 +47,52 @@ func closeClients(cs []*rawClient) {
 // do sends a complete request and returns the status and body of the
 // response. A connection the server closed is redialled once.
 func (c *rawClient) do(req []byte) (int, []byte, error) {
+	resp, body, err := c.roundTrip(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.StatusCode, body, nil
+}
+
+// roundTrip is do with the whole response head.
+func (c *rawClient) roundTrip(req []byte) (*http.Response, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		reused := c.conn != nil
 		if !reused {
 			conn, err := c.dial()
 			if err != nil {
-				return 0, nil, err
+				return nil, nil, err
 			}
 			c.conn, c.br = conn, bufio.NewReaderSize(conn, 16<<10)
 		}
-		status, body, err := c.exchange(req)
+		resp, body, err := c.exchange(req)
 		if err == nil {
-			return status, body, nil
+			return resp, body, nil
 		}
 		c.Close()
 		if !reused || attempt > 0 {
-			return 0, nil, err
+			return nil, nil, err
 		}
 	}
 }
 
-func (c *rawClient) exchange(req []byte) (int, []byte, error) {
+func (c *rawClient) exchange(req []byte) (*http.Response, []byte, error) {
 	if _, err := c.conn.Write(req); err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	resp, err := http.ReadResponse(c.br, nil)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	if resp.Close {
 		c.Close()
 	}
-	return resp.StatusCode, body, nil
+	return resp, body, nil
 }
 
 // Close drops the connection.
@@ -100,6 +109,11 @@ func postRequest(host, path, contentType string, body []byte) []byte {
 	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", path, host, contentType, len(body))
 	b.Write(body)
 	return b.Bytes()
+}
+
+// getRequest is a complete HTTP/1.1 GET of path on host.
+func getRequest(host, path string) []byte {
+	return []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
 }
 
 // adminDialer connects to the admin listener with the operator's

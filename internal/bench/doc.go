@@ -6,6 +6,13 @@
 // 'sceau bench issue' and 'sceau bench ocsp' run Issue and OCSP and print
 // the Result against those targets.
 //
+// The public site (pages, CA certificates, CRLs, the manifest) is held to
+// a relative target instead, SiteTarget (issue 14, PUB-3): both it and
+// OCSP's pre-signed path answer from memory, so the site must be at least
+// as fast as OCSP measured in the same run. 'sceau bench site' runs
+// SiteVsOCSP: OCSP, then Site on the same installation, and prints both
+// Results and the Comparison (site/OCSP ratios of rate, p99 and VmHWM).
+//
 // Each run creates a throwaway installation with internal/node (Init, then
 // Serve in this process, on two free ports of 127.0.0.1), drives it over
 // real HTTP from concurrent clients, each with its own keep-alive
@@ -22,6 +29,10 @@
 //     in full (good status, signed for the CA), then POSTs DER requests
 //     (SHA-1 CertID, no nonce: the pre-signed path) to /ocsp, checking
 //     only that each answer's status is "successful".
+//   - site: checks each URL in full (200, its media type), waiting for the
+//     CRLs and the manifest to appear, then GETs them in turn: /fr/ and
+//     /en/, each CA's page in both, /crl/{id}.crl and /ca/{id}.der for
+//     each CA, /manifest.json, checking only that each answer is 200.
 //
 // A Result holds the requests, the errors and the first of them, the rate
 // of successful requests, p50, p99 and maximum latency of the successful

@@ -16,7 +16,7 @@ import (
 // Result is what a run measured, against its target; it is what
 // 'sceau bench --json' prints.
 type Result struct {
-	Bench      string      `json:"bench"`    // "issue" or "ocsp"
+	Bench      string      `json:"bench"`    // "issue", "ocsp" or "site"
 	Endpoint   string      `json:"endpoint"` // the method and URL driven
 	Clients    int         `json:"clients"`
 	CPUs       int         `json:"cpus"` // GOMAXPROCS, shared by server and clients
@@ -73,12 +73,6 @@ func newResult(name, endpoint string, o Options, r *run, t Target) *Result {
 // Report writes the result for a person to read: the figures, and PASS or
 // BELOW for each target with the figure's ratio to it.
 func (res *Result) Report(w io.Writer) error {
-	verdict := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "BELOW"
-	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "sceau bench %s: %s\n", res.Bench, res.Endpoint)
 	fmt.Fprintf(bw, "  clients   %d on %d CPUs (clients and server share them), %.1fs\n", res.Clients, res.CPUs, res.Seconds)
@@ -97,6 +91,13 @@ func (res *Result) Report(w io.Writer) error {
 		fmt.Fprintf(bw, "  profile   %s (go tool pprof -top %s)\n", res.Profile, res.Profile)
 	}
 	return bw.Flush()
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "BELOW"
 }
 
 // resetPeakMemory returns the free heap to the system and makes VmHWM

@@ -61,7 +61,7 @@ type Options struct {
 // implements it; ca depends on this much of it only.
 type Revoker interface {
 	AddIssuer(iss *revocation.Issuer)
-	SignGood(caID string, serial *big.Int) ([]byte, time.Time, error)
+	SignGood(caID string, serial *big.Int) (revocation.Response, error)
 	Revoke(ctx context.Context, actor sceau.Actor, serial string, reason int) error
 }
 
@@ -295,14 +295,13 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 		return err
 	}
 	var parentID sql.NullString
-	var ocspResp []byte
-	var ocspNext time.Time
+	var ocspResp revocation.Response
 	if s.Parent != "" {
 		parentID = sql.NullString{String: s.Parent, Valid: true}
 		// CA-3: the parent's responder answers for the CA certificates it
 		// issued, whose AIA points at it: the certificate is recorded under
 		// the parent like any other, with its first response.
-		if ocspResp, ocspNext, err = a.rev.SignGood(s.Parent, cert.SerialNumber); err != nil {
+		if ocspResp, err = a.rev.SignGood(s.Parent, cert.SerialNumber); err != nil {
 			return err
 		}
 	}
@@ -314,7 +313,7 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 		if s.Parent != "" {
 			if _, err := tx.ExecContext(ctx, qRecordCACertificate, revocation.SerialHex(cert.SerialNumber), s.Parent, cert.Subject.String(),
 				cert.RawTBSCertificate, der, store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), store.FormatTime(now),
-				store.FormatTime(now), ocspResp, store.FormatTime(ocspNext)); err != nil {
+				store.FormatTime(now), ocspResp.DER, store.FormatTime(ocspResp.ThisUpdate), store.FormatTime(ocspResp.NextUpdate)); err != nil {
 				return store.Classify(op, err)
 			}
 		}

@@ -310,21 +310,20 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 		// certificate is not the linted one, so it is not handed out.
 		return nil, sceau.Errorf(sceau.Internal, op, "certificate %s differs from its linted form", p.serial)
 	}
-	var ocspResp []byte
-	var ocspNext time.Time
+	var ocspResp revocation.Response
 	if a.rev != nil {
-		if ocspResp, ocspNext, err = a.rev.SignGood(p.ca.Spec.ID, p.tmpl.SerialNumber); err != nil {
+		if ocspResp, err = a.rev.SignGood(p.ca.Spec.ID, p.tmpl.SerialNumber); err != nil {
 			return nil, err
 		}
 	}
 	issuedAt := a.clock.Now()
 	fp := sha256Hex(der)
 	err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
-		var next any
-		if ocspResp != nil {
-			next = store.FormatTime(ocspNext)
+		var this, next any
+		if ocspResp.DER != nil {
+			this, next = store.FormatTime(ocspResp.ThisUpdate), store.FormatTime(ocspResp.NextUpdate)
 		}
-		res, err := tx.ExecContext(ctx, qCompleteCertificate, der, store.FormatTime(issuedAt), ocspResp, next, p.serial)
+		res, err := tx.ExecContext(ctx, qCompleteCertificate, der, store.FormatTime(issuedAt), ocspResp.DER, this, next, p.serial)
 		if err != nil {
 			return audit.Event{}, store.Classify(op, err)
 		}

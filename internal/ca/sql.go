@@ -7,9 +7,10 @@ import (
 // Who writes which columns of certificates. ca owns the row's life up to
 // issuance: serial, ca_id, profile, subject, status, tbs_der, not_before,
 // not_after, reserved_at, then cert_der, issued_at and the first
-// ocsp_response/ocsp_next_update in the same transaction as the status change
-// (CA-2, record before sign). revocation owns revoked_at and
-// revocation_reason, and every later ocsp_response/ocsp_next_update (CA-3).
+// ocsp_response/ocsp_this_update/ocsp_next_update in the same transaction
+// as the status change (CA-2, record before sign). revocation owns
+// revoked_at and revocation_reason, and every later
+// ocsp_response/ocsp_this_update/ocsp_next_update (CA-3).
 // Neither writes the other's columns; both read all of them.
 //
 // The package's queries, written once with '?' placeholders for both engines.
@@ -31,12 +32,12 @@ const (
 	qReserveCertificate = `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, not_before, not_after, reserved_at)
 		VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`
 	// A reservation revoked meanwhile stays revoked: it is never completed.
-	qCompleteCertificate = `UPDATE certificates SET status = 'issued', cert_der = ?, issued_at = ?, ocsp_response = ?, ocsp_next_update = ?
-		WHERE serial = ? AND status = 'reserved' AND revoked_at IS NULL`
+	qCompleteCertificate = `UPDATE certificates SET status = 'issued', cert_der = ?, issued_at = ?, ocsp_response = ?,
+		ocsp_this_update = ?, ocsp_next_update = ? WHERE serial = ? AND status = 'reserved' AND revoked_at IS NULL`
 	// A subordinate CA's certificate is a row of its parent (profile "ca"),
 	// so that the parent's CRL and OCSP cover it (CA-3).
 	qRecordCACertificate = `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, cert_der, not_before, not_after,
-		reserved_at, issued_at, ocsp_response, ocsp_next_update) VALUES (?, ?, 'ca', ?, 'issued', ?, ?, ?, ?, ?, ?, ?, ?)`
+		reserved_at, issued_at, ocsp_response, ocsp_this_update, ocsp_next_update) VALUES (?, ?, 'ca', ?, 'issued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qRecordBySerial    = `SELECT ` + recordColumns + ` FROM certificates WHERE serial = ?`
 	qStaleReservations = `SELECT serial FROM certificates WHERE status = 'reserved' AND revoked_at IS NULL AND reserved_at <= ?`
 )

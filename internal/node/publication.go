@@ -227,7 +227,7 @@ func (n *Node) Site() *publication.Site {
 		signer = &lazySigner{n: n}
 	}
 	return publication.NewSite(n.Publication, siteSources{n}, signer, publication.SiteOptions{
-		Publisher: cfg.Name, About: map[string]string{"fr": cfg.AboutFR, "en": cfg.AboutEN}, Contact: cfg.Contact,
+		Publisher: cfg.Name, About: map[string]string{"fr": cfg.AboutFR, "en": cfg.AboutEN}, Contact: cfg.Contact, BaseURL: n.Config.Public.BaseURL,
 		Refresh: cfg.Refresh.Duration, CRLMargin: cfg.CRLMargin.Duration, Log: n.Log})
 }
 

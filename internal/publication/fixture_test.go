@@ -35,7 +35,7 @@ var (
 // the dual control of an installation with two administrators, a Security
 // Officer and a Registration Officer.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	db    *store.DB
 	clock *sceautest.Clock
 	acc   *access.Service
@@ -45,7 +45,7 @@ type fixture struct {
 	pki   *testPKI
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clock := sceautest.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
@@ -179,7 +179,7 @@ type testPKI struct {
 	fail    bool // SignManifest answers Unavailable
 }
 
-func newTestPKI(t *testing.T, now time.Time) *testPKI {
+func newTestPKI(t testing.TB, now time.Time) *testPKI {
 	t.Helper()
 	rk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	rt := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Root"}, NotBefore: now.Add(-time.Hour),

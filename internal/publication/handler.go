@@ -1,7 +1,6 @@
 package publication
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/hex"
 	"fmt"
@@ -38,15 +37,13 @@ func (s *Site) Handler() http.Handler {
 	})
 	for _, lang := range Languages {
 		mux.HandleFunc("GET /"+lang+"/{$}", s.withLang(lang, s.home))
-		mux.HandleFunc("GET /"+lang+"/ca/{id}", s.withLang(lang, s.caPage))
-		mux.HandleFunc("GET /"+lang+"/documents", s.withLang(lang, s.documents))
-		mux.HandleFunc("GET /"+lang+"/notices", s.withLang(lang, s.notices))
+		mux.HandleFunc("GET /"+lang+"/ca/{id}", s.withLang(lang, s.prerendered))
+		mux.HandleFunc("GET /"+lang+"/documents", s.withLang(lang, s.prerendered))
+		mux.HandleFunc("GET /"+lang+"/notices", s.withLang(lang, s.prerendered))
 	}
-	mux.HandleFunc("GET /site.css", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		serveBytes(w, r, siteCSS, time.Time{})
-	})
+	css := &static{body: siteCSS, header: http.Header{"Content-Type": hv("text/css; charset=utf-8"),
+		"Cache-Control": hv("public, max-age=3600"), "Etag": hv(`"` + sum256(siteCSS)[:32] + `"`)}}
+	mux.HandleFunc("GET /site.css", css.serve)
 	// The profiles put BaseURL/cps in certificates as their CPS pointer
 	// (RFC 5280 §4.2.1.4, id-qt-cps): it leads to the current version.
 	mux.HandleFunc("GET /cps", s.currentOf(CPS, ""))
@@ -107,45 +104,32 @@ func (s *Site) withLang(lang string, h func(http.ResponseWriter, *http.Request, 
 	}
 }
 
+// home serves the home page, rendered with the snapshot when the base URL
+// is known; without one, its verification command names the origin the
+// request reached, so it is rendered per request.
 func (s *Site) home(w http.ResponseWriter, r *http.Request, snap *snapshot, lang string) {
-	st := states(snap.docs, s.clock.Now())
-	var current []*Document
-	for _, d := range snap.docs {
-		if st[d] == "current" && d.Kind != Notice && d.Lang == lang {
-			current = append(current, d)
-		}
+	if p := snap.pages[r.URL.Path]; p != nil {
+		p.serve(w, r)
+		return
 	}
-	data := map[string]any{"CAs": snap.cas, "Current": current, "About": s.opts.About[lang], "Origin": origin(r)}
-	if snap.manifest != nil {
-		data["Manifest"] = map[string]any{"Number": snap.manifest.Number, "CreatedAt": snap.manifest.CreatedAt, "SHA256": snap.manifest.SHA256()}
+	b, err := s.renderPage(homePage(snap, lang, origin(r)))
+	if err != nil {
+		s.log.Error("publication: page", "page", "home", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
 	}
-	s.render(w, r, lang, "home", "/", word(lang, "home.title"), homeBody, data)
+	newPage(lang, b).serve(w, r)
 }
 
-func (s *Site) caPage(w http.ResponseWriter, r *http.Request, snap *snapshot, lang string) {
-	id := r.PathValue("id")
-	for i := range snap.cas {
-		if snap.cas[i].ID == id {
-			c := &snap.cas[i]
-			s.render(w, r, lang, "ca", "/ca/"+id, c.Cert.Subject.CommonName, caBody, map[string]any{"CA": c})
-			return
-		}
+// prerendered serves a page rendered with the snapshot (PUB-1: no
+// template runs on the request path); a CA the snapshot does not hold is
+// 404.
+func (s *Site) prerendered(w http.ResponseWriter, r *http.Request, snap *snapshot, _ string) {
+	if p := snap.pages[r.URL.Path]; p != nil {
+		p.serve(w, r)
+		return
 	}
 	http.NotFound(w, r)
-}
-
-func (s *Site) documents(w http.ResponseWriter, r *http.Request, snap *snapshot, lang string) {
-	st := states(snap.docs, s.clock.Now())
-	data := map[string]any{"Title": word(lang, "docs.title"), "Intro": word(lang, "docs.intro"), "Empty": word(lang, "home.nocurrent"),
-		"Groups": groups(snap.docs, st, func(k Kind) bool { return k != Notice })}
-	s.render(w, r, lang, "documents", "/documents", word(lang, "docs.title"), docsBody, data)
-}
-
-func (s *Site) notices(w http.ResponseWriter, r *http.Request, snap *snapshot, lang string) {
-	st := states(snap.docs, s.clock.Now())
-	data := map[string]any{"Title": word(lang, "notices.title"), "Intro": "", "Empty": word(lang, "notices.none"),
-		"Groups": groups(snap.docs, st, func(k Kind) bool { return k == Notice })}
-	s.render(w, r, lang, "notices", "/notices", word(lang, "notices.title"), docsBody, data)
 }
 
 // caFile serves /ca/{id}.der (also .crt, .cer), .pem and .txt.
@@ -224,7 +208,11 @@ func (s *Site) manifestFile(signature bool) http.HandlerFunc {
 			http.Error(w, "temporarily unavailable: no manifest is signed yet", http.StatusServiceUnavailable)
 			return
 		}
-		s.writeManifest(w, r, snap.manifest, signature, "public, max-age=10")
+		if signature {
+			snap.manifestFiles[1].serve(w, r)
+		} else {
+			snap.manifestFiles[0].serve(w, r)
+		}
 	}
 }
 
@@ -313,13 +301,13 @@ func (s *Site) serveFile(w http.ResponseWriter, r *http.Request, f *File, cache 
 	serveBytes(w, r, data, f.PublishedAt)
 }
 
-// serveBytes answers with b, honouring If-None-Match (when an ETag was
-// set), If-Modified-Since and Range.
+// serveBytes answers with b, honouring If-None-Match (with the ETag set,
+// else a hash of b), If-Modified-Since and Range.
 func serveBytes(w http.ResponseWriter, r *http.Request, b []byte, modified time.Time) {
 	if w.Header().Get("ETag") == "" {
 		w.Header().Set("ETag", `"`+sum256(b)[:32]+`"`)
 	}
-	http.ServeContent(w, r, "", modified.Truncate(time.Second), bytes.NewReader(b))
+	serveStatic(w, r, b, modified)
 }
 
 // origin is the scheme and host the request reached, for the commands the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"html/template"
 	"math/big"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -203,32 +202,70 @@ type page struct {
 
 func (p page) W(key string) string { return word(p.Lang, key) }
 
-// render writes the page at path (without its language prefix) in lang.
-func (s *Site) render(w http.ResponseWriter, r *http.Request, lang, name, path, title string, body *template.Template, data map[string]any) {
+// pageSpec is one page of the site in one language: what renderPage needs.
+type pageSpec struct {
+	lang, name string
+	path       string // without the language prefix
+	title      string
+	body       *template.Template
+	data       map[string]any
+}
+
+// homePage is the home page in lang; origin is the site's URL, which its
+// verification command names.
+func homePage(snap *snapshot, lang, origin string) pageSpec {
+	st := states(snap.docs, snap.built)
+	var current []*Document
+	for _, d := range snap.docs {
+		if st[d] == "current" && d.Kind != Notice && d.Lang == lang {
+			current = append(current, d)
+		}
+	}
+	data := map[string]any{"CAs": snap.cas, "Current": current, "Origin": origin}
+	if snap.manifest != nil {
+		data["Manifest"] = map[string]any{"Number": snap.manifest.Number, "CreatedAt": snap.manifest.CreatedAt, "SHA256": snap.manifest.SHA256()}
+	}
+	return pageSpec{lang, "home", "/", word(lang, "home.title"), homeBody, data}
+}
+
+func caPage(c *caView, lang string) pageSpec {
+	return pageSpec{lang, "ca", "/ca/" + c.ID, c.Cert.Subject.CommonName, caBody, map[string]any{"CA": c}}
+}
+
+// docsPage is the documents page, or with notices the notices page.
+func docsPage(snap *snapshot, lang string, notices bool) pageSpec {
+	st := states(snap.docs, snap.built)
+	if notices {
+		return pageSpec{lang, "notices", "/notices", word(lang, "notices.title"), docsBody, map[string]any{
+			"Title": word(lang, "notices.title"), "Intro": "", "Empty": word(lang, "notices.none"),
+			"Groups": groups(snap.docs, st, func(k Kind) bool { return k == Notice })}}
+	}
+	return pageSpec{lang, "documents", "/documents", word(lang, "docs.title"), docsBody, map[string]any{
+		"Title": word(lang, "docs.title"), "Intro": word(lang, "docs.intro"), "Empty": word(lang, "home.nocurrent"),
+		"Groups": groups(snap.docs, st, func(k Kind) bool { return k != Notice })}}
+}
+
+// renderPage executes the page's body and the layout around it.
+func (s *Site) renderPage(sp pageSpec) ([]byte, error) {
+	lang, data := sp.lang, sp.data
 	data["Lang"] = lang
 	data["W"] = func(key string) string { return word(lang, key) }
-	var b bytes.Buffer
-	if err := body.Execute(&b, wordsData(data)); err != nil {
-		s.log.Error("publication: page", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+	if sp.name == "home" {
+		data["About"] = s.opts.About[lang]
 	}
-	p := page{Lang: lang, Page: name, Title: title, Publisher: s.opts.Publisher, Contact: s.opts.Contact, Body: template.HTML(b.String())}
+	var b bytes.Buffer
+	if err := sp.body.Execute(&b, wordsData(data)); err != nil {
+		return nil, err
+	}
+	p := page{Lang: lang, Page: sp.name, Title: sp.title, Publisher: s.opts.Publisher, Contact: s.opts.Contact, Body: template.HTML(b.String())}
 	for _, l := range Languages {
-		p.Alternates = append(p.Alternates, alternate{Lang: l, Name: word(l, "lang.name"), Href: "/" + l + path})
+		p.Alternates = append(p.Alternates, alternate{Lang: l, Name: word(l, "lang.name"), Href: "/" + l + sp.path})
 	}
 	var out bytes.Buffer
 	if err := layout.Execute(&out, p); err != nil {
-		s.log.Error("publication: page", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+		return nil, err
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", lang)
-	h.Set("Cache-Control", "public, max-age=10")
-	h.Set("Content-Security-Policy", pageCSP)
-	serveBytes(w, r, out.Bytes(), time.Time{})
+	return out.Bytes(), nil
 }
 
 // wordsData lets templates call .W "key" on a map.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,11 @@ type SiteOptions struct {
 	About map[string]string
 	// Contact is where relying parties write (an address, a URL).
 	Contact string
+	// BaseURL is the site's public URL (public.base_url), which the home
+	// page's verification command names. With it every page is rendered
+	// once per snapshot; without it the home page is rendered per request
+	// with the origin the request reached.
+	BaseURL string
 	// Refresh is how often the site rereads the store, so that a change
 	// made on any node is served everywhere (PUB-3); 500ms.
 	Refresh time.Duration
@@ -60,6 +66,7 @@ func NewSite(svc *Service, src Sources, signer ManifestSigner, o SiteOptions) *S
 	if o.Publisher == "" {
 		o.Publisher = "Sceau"
 	}
+	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if o.Refresh <= 0 {
 		o.Refresh = 500 * time.Millisecond
 	}
@@ -81,7 +88,8 @@ func NewSite(svc *Service, src Sources, signer ManifestSigner, o SiteOptions) *S
 func (s *Site) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	snap, err := s.build(ctx, s.cur.load())
+	prev := s.cur.load()
+	snap, err := s.build(ctx, prev)
 	if err != nil {
 		return err
 	}
@@ -107,6 +115,9 @@ func (s *Site) Refresh(ctx context.Context) error {
 	}
 	if m == nil && len(files) > 0 && err == nil {
 		snap.stale = append(snap.stale, "no manifest is signed")
+	}
+	if err := s.prerender(snap, prev); err != nil {
+		return err
 	}
 	s.cur.p.Store(snap)
 	return s.journalFreshness(ctx, snap.stale)

@@ -66,6 +66,12 @@ type snapshot struct {
 	bySHA    map[string]*File
 	manifest *Signed
 	stale    []string // PUB-3: why the site is stale, empty when fresh
+
+	// Made once per snapshot (prerender): the pages by path, what they
+	// show summed up, and the current manifest and its signature.
+	pages         map[string]*static
+	pagesKey      string
+	manifestFiles [2]*static
 }
 
 func sum256(b []byte) string {

@@ -186,7 +186,8 @@ func TestCA3_RefreshResignsExpiringResponses(t *testing.T) {
 				t.Errorf("%s: the response was not re-signed (next update %s, was %s)", tc.iss.Serial, st.ResponseNextUpdate, old.ResponseNextUpdate)
 			}
 			p := f.parse(t, st.Response)
-			if p.Status != tc.status || !p.ThisUpdate.After(f.clock.Now().Add(-2*time.Minute)) || !p.NextUpdate.Equal(st.ResponseNextUpdate) {
+			if p.Status != tc.status || !p.ThisUpdate.After(f.clock.Now().Add(-2*time.Minute)) || !p.NextUpdate.Equal(st.ResponseNextUpdate) ||
+				!p.ThisUpdate.Equal(st.ResponseThisUpdate) {
 				t.Errorf("%s: refreshed response status %d this %s next %s", tc.iss.Serial, p.Status, p.ThisUpdate, p.NextUpdate)
 			}
 			if tc.status == ocsp.Revoked && (!p.RevokedAt.Equal(revokedAt) || p.RevocationReason != 4) {

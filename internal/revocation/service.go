@@ -94,9 +94,20 @@ type Status struct {
 	Reason    int
 	NotAfter  time.Time
 	// Response is the pre-signed OCSP response (SHA-1 CertID, no nonce);
-	// nil when none is stored yet.
+	// nil when none is stored yet. Its thisUpdate and nextUpdate are stored
+	// with it (CA-3: the GET caching headers of RFC 5019 §6.2 need no
+	// parsing); ResponseThisUpdate is zero for a response stored before
+	// the column existed.
 	Response           []byte
+	ResponseThisUpdate time.Time
 	ResponseNextUpdate time.Time
+}
+
+// Response is a signed OCSP response with its validity interval, computed
+// once when it is signed and carried alongside it.
+type Response struct {
+	DER                    []byte
+	ThisUpdate, NextUpdate time.Time
 }
 
 // SerialHex is how serials are written in the database and URLs.
@@ -105,13 +116,17 @@ func SerialHex(n *big.Int) string { return fmt.Sprintf("%x", n) }
 // Lookup returns the status of serial (lower-case hex), sceau.NotFound if it
 // was never reserved.
 func (s *Service) Lookup(ctx context.Context, q store.Querier, serial string) (*Status, error) {
-	var (
-		st                    Status
-		status, notAfter      string
-		revokedAt, nextUpdate sql.NullString
-		reason                sql.NullInt64
-	)
-	err := q.QueryRowContext(ctx, qStatus, serial).Scan(&st.CAID, &status, &notAfter, &revokedAt, &reason, &st.Response, &nextUpdate)
+	// One struct for every scan destination: it escapes to the heap once,
+	// not once per column (this is the OCSP request path).
+	var row struct {
+		st                                Status
+		status, notAfter                  string
+		revokedAt, thisUpdate, nextUpdate sql.NullString
+		reason                            sql.NullInt64
+	}
+	st := &row.st
+	err := q.QueryRowContext(ctx, qStatus, serial).Scan(&st.CAID, &row.status, &row.notAfter, &row.revokedAt, &row.reason,
+		&st.Response, &row.thisUpdate, &row.nextUpdate)
 	if err != nil {
 		if err == sql.ErrNoRows {
 			return nil, sceau.Errorf(sceau.NotFound, "revocation: lookup", "no certificate with serial %s", serial)
@@ -119,25 +134,28 @@ func (s *Service) Lookup(ctx context.Context, q store.Querier, serial string) (*
 		return nil, store.Classify("revocation: lookup", err)
 	}
 	st.Serial = serial
-	st.Issued = status == "issued"
-	st.Revoked = revokedAt.Valid
-	if st.NotAfter, err = store.ParseTime(notAfter); err != nil {
+	st.Issued = row.status == "issued"
+	st.Revoked = row.revokedAt.Valid
+	if st.NotAfter, err = store.ParseTime(row.notAfter); err != nil {
 		return nil, err
 	}
-	if st.RevokedAt, err = store.NullTime(revokedAt); err != nil {
+	if st.RevokedAt, err = store.NullTime(row.revokedAt); err != nil {
 		return nil, err
 	}
-	st.Reason = int(reason.Int64)
-	if st.ResponseNextUpdate, err = store.NullTime(nextUpdate); err != nil {
+	st.Reason = int(row.reason.Int64)
+	if st.ResponseThisUpdate, err = store.NullTime(row.thisUpdate); err != nil {
 		return nil, err
 	}
-	return &st, nil
+	if st.ResponseNextUpdate, err = store.NullTime(row.nextUpdate); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // SignOCSP signs a response for serial with the issuer's delegated
 // responder. hash selects the CertID hash; extra goes into the response
 // extensions (the nonce).
-func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto.Hash, extra ...ocspExtension) ([]byte, time.Time, error) {
+func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto.Hash, extra ...ocspExtension) (Response, error) {
 	now := s.clock.Now().UTC().Truncate(time.Second)
 	t := &responseTemplate{
 		hash:       hash,
@@ -152,7 +170,7 @@ func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto
 		}
 	}
 	if t.nameHash == nil {
-		return nil, time.Time{}, sceau.Errorf(sceau.Invalid, "revocation: ocsp", "CertID hash %v is not supported", hash)
+		return Response{}, sceau.Errorf(sceau.Invalid, "revocation: ocsp", "CertID hash %v is not supported", hash)
 	}
 	switch {
 	case st == nil:
@@ -165,24 +183,25 @@ func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto
 		t.status = 0
 	default:
 		// Reserved but never stored: never good.
-		return nil, time.Time{}, sceau.Errorf(sceau.Unavailable, "revocation: ocsp", "serial %x is being issued", serial)
+		return Response{}, sceau.Errorf(sceau.Unavailable, "revocation: ocsp", "serial %x is being issued", serial)
 	}
 	for _, e := range extra {
 		t.extensions = append(t.extensions, e.Extension)
 	}
 	der, err := signResponse(t, iss.OCSPCert, iss.responderID, iss.OCSPSigner)
 	if err != nil {
-		return nil, time.Time{}, sceau.E(sceau.Unavailable, "revocation: sign ocsp", "the OCSP responder key cannot sign", err)
+		return Response{}, sceau.E(sceau.Unavailable, "revocation: sign ocsp", "the OCSP responder key cannot sign", err)
 	}
-	return der, t.nextUpdate, nil
+	return Response{DER: der, ThisUpdate: t.thisUpdate, NextUpdate: t.nextUpdate}, nil
 }
 
 // SignGood pre-signs the "good" response of a freshly issued certificate.
-// The issuance path stores it with the certificate.
-func (s *Service) SignGood(caID string, serial *big.Int) ([]byte, time.Time, error) {
+// The issuance path stores it with the certificate, with its thisUpdate
+// and nextUpdate.
+func (s *Service) SignGood(caID string, serial *big.Int) (Response, error) {
 	iss, err := s.Issuer(caID)
 	if err != nil {
-		return nil, time.Time{}, err
+		return Response{}, err
 	}
 	return s.SignOCSP(iss, serial, &Status{Issued: true}, crypto.SHA1)
 }
@@ -217,11 +236,12 @@ func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, 
 		}
 		caID = st.CAID
 		st.Revoked, st.RevokedAt, st.Reason = true, s.clock.Now().UTC().Truncate(time.Second), reason
-		resp, next, err := s.SignOCSP(iss, n, st, crypto.SHA1)
+		resp, err := s.SignOCSP(iss, n, st, crypto.SHA1)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, qRevoke, store.FormatTime(st.RevokedAt), reason, resp, store.FormatTime(next), serial)
+		res, err := tx.ExecContext(ctx, qRevoke, store.FormatTime(st.RevokedAt), reason, resp.DER,
+			store.FormatTime(resp.ThisUpdate), store.FormatTime(resp.NextUpdate), serial)
 		if err != nil {
 			return store.Classify(op, err)
 		}
@@ -283,7 +303,7 @@ func (s *Service) Refresh(ctx context.Context, limit int) (int, error) {
 			continue // a CA no longer loaded: nothing to sign with
 		}
 		n, _ := new(big.Int).SetString(sn, 16)
-		resp, next, err := s.SignOCSP(iss, n, st, crypto.SHA1)
+		resp, err := s.SignOCSP(iss, n, st, crypto.SHA1)
 		if err != nil {
 			return done, err
 		}
@@ -292,7 +312,7 @@ func (s *Service) Refresh(ctx context.Context, limit int) (int, error) {
 		if st.Revoked {
 			q = qRefreshRevokedOCSP
 		}
-		if _, err := s.db.ExecContext(ctx, q, resp, store.FormatTime(next), sn); err != nil {
+		if _, err := s.db.ExecContext(ctx, q, resp.DER, store.FormatTime(resp.ThisUpdate), store.FormatTime(resp.NextUpdate), sn); err != nil {
 			return done, store.Classify(op, err)
 		}
 		done++

@@ -3,8 +3,8 @@ package revocation
 import "strings"
 
 // revocation owns, in the certificates table, revoked_at and
-// revocation_reason, and every ocsp_response/ocsp_next_update after the first
-// one, which ca writes at issuance (see internal/ca/sql.go). It owns the
+// revocation_reason, and every ocsp_response/ocsp_this_update/ocsp_next_update
+// after the first one, which ca writes at issuance (see internal/ca/sql.go). It owns the
 // crl_numbers and crls tables.
 //
 // The package's queries, written once with '?' placeholders for both engines.
@@ -28,10 +28,10 @@ const (
 	// A CA owes a CRL when its newest revocation is newer than its CRL (CA-3).
 	qNewestRevocation = `SELECT MAX(revoked_at) FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL`
 
-	qStatus = `SELECT ca_id, status, not_after, revoked_at, revocation_reason, ocsp_response, ocsp_next_update
+	qStatus = `SELECT ca_id, status, not_after, revoked_at, revocation_reason, ocsp_response, ocsp_this_update, ocsp_next_update
 		FROM certificates WHERE serial = ?`
 	// Revocation is final: a revoked row is never revoked again.
-	qRevoke = `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = ?, ocsp_next_update = ?
+	qRevoke = `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = ?, ocsp_this_update = ?, ocsp_next_update = ?
 		WHERE serial = ? AND revoked_at IS NULL`
 	qCountLive = `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?`
 	qLiveBatch = `SELECT serial FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?
@@ -39,14 +39,16 @@ const (
 
 	// A refreshed response replaces the stored one only if the status did
 	// not change meanwhile.
-	qRefreshGoodOCSP    = `UPDATE certificates SET ocsp_response = ?, ocsp_next_update = ? WHERE serial = ? AND revoked_at IS NULL`
-	qRefreshRevokedOCSP = `UPDATE certificates SET ocsp_response = ?, ocsp_next_update = ? WHERE serial = ? AND revoked_at IS NOT NULL`
+	qRefreshGoodOCSP = `UPDATE certificates SET ocsp_response = ?, ocsp_this_update = ?, ocsp_next_update = ?
+		WHERE serial = ? AND revoked_at IS NULL`
+	qRefreshRevokedOCSP = `UPDATE certificates SET ocsp_response = ?, ocsp_this_update = ?, ocsp_next_update = ?
+		WHERE serial = ? AND revoked_at IS NOT NULL`
 )
 
 // qMassRevoke revokes n serials at once; their OCSP responses are dropped, to
 // be signed again by the refresher.
 func qMassRevoke(n int) string {
-	return `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = NULL, ocsp_next_update = NULL
+	return `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = NULL, ocsp_this_update = NULL, ocsp_next_update = NULL
 		WHERE revoked_at IS NULL AND serial IN (` + marks(n) + `)`
 }
 
