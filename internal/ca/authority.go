@@ -339,7 +339,7 @@ func (a *Authority) recordUnderParent(ctx context.Context, s Spec, cert *x509.Ce
 	if n > 0 {
 		return nil
 	}
-	resp, next, err := a.rev.SignGood(s.Parent, cert.SerialNumber)
+	resp, err := a.rev.SignGood(s.Parent, cert.SerialNumber)
 	if err != nil {
 		return err
 	}
@@ -347,7 +347,7 @@ func (a *Authority) recordUnderParent(ctx context.Context, s Spec, cert *x509.Ce
 	return a.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, qRecordCACertificate, serial, s.Parent, cert.Subject.String(), cert.RawTBSCertificate, cert.Raw,
 			store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), store.FormatTime(now), store.FormatTime(now),
-			resp, store.FormatTime(next)); err != nil {
+			resp.DER, store.FormatTime(resp.ThisUpdate), store.FormatTime(resp.NextUpdate)); err != nil {
 			return store.Classify(op, err)
 		}
 		return a.journal.Append(ctx, tx, audit.Event{Actor: sceau.System("ca"), Action: audit.ActionCACertRecorded, Object: "certificate:" + serial,
