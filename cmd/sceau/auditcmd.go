@@ -22,7 +22,6 @@ import (
 	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
-	"github.com/sceau/sceau/internal/store"
 )
 
 func newAuditCmd(e *env) *cobra.Command {
@@ -96,81 +95,12 @@ func (m *auditMode) remote(e *env, dbPath string) (*adminapi.Client, error) {
 	return newAPIClient(cfg)
 }
 
-// auditTarget is the journal a command works on: the installation's
-// database and export directory, or the files named by flags.
-type auditTarget struct {
-	db        *store.DB
-	dbName    string
-	exportDir string
-	cfg       *config.Config
-}
-
-func (t *auditTarget) Close() {
-	if t.db != nil {
-		t.db.Close()
-	}
-}
-
-// openAuditTarget opens the journal: the SQLite file dbPath if given
-// (never created nor migrated), else the installation of --config. migrate
-// applies pending migrations to the installation's database, as serve
-// would; commands that only read leave it as it is.
+// openAuditTarget opens the journal a command works on (node.OpenJournal).
 func openAuditTarget(ctx context.Context, e *env, dbPath string, needDB, migrate bool) (*auditTarget, error) {
-	t := &auditTarget{}
-	if dbPath != "" {
-		if _, err := os.Stat(dbPath); err != nil {
-			return nil, sceau.E(sceau.Invalid, "audit", "cannot read the database file "+dbPath, err)
-		}
-		db, err := store.Open(ctx, store.SQLite, dbPath)
-		if err != nil {
-			return nil, err
-		}
-		t.db, t.dbName = db, dbPath
-		// A copy is checked against the configured export too, when
-		// there is a configuration (AUD-5): a rolled-back or truncated
-		// copy must not pass for want of a witness.
-		if cfg, err := config.Load(e.configPath); err == nil {
-			t.cfg = cfg
-			t.exportDir = configuredExport(cfg)
-		}
-		return t, nil
-	}
-	cfg, err := config.Load(e.configPath)
-	if err != nil {
-		if !needDB {
-			return t, nil
-		}
-		return nil, err
-	}
-	t.cfg = cfg
-	t.exportDir = configuredExport(cfg)
-	if !needDB {
-		return t, nil
-	}
-	db, err := node.OpenStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if migrate {
-		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
-	t.db = db
-	t.dbName = cfg.Database.Engine + " database"
-	if cfg.Database.Engine == "sqlite" {
-		t.dbName = cfg.Path(cfg.Database.Path)
-	}
-	return t, nil
+	return node.OpenJournal(ctx, e.configPath, dbPath, needDB, migrate)
 }
 
-func configuredExport(cfg *config.Config) string {
-	if cfg.Audit.Export.Dir == "" {
-		return ""
-	}
-	return cfg.Path(cfg.Audit.Export.Dir)
-}
+type auditTarget = node.JournalTarget
 
 func newAuditVerifyCmd(e *env, m *auditMode) *cobra.Command {
 	var (
@@ -222,12 +152,12 @@ Examples:
 			}
 			defer t.Close()
 			if exportDir != "" {
-				t.exportDir = exportDir
+				t.ExportDir = exportDir
 			}
 			if noExport {
-				t.exportDir = ""
+				t.ExportDir = ""
 			}
-			if t.db == nil && t.exportDir == "" {
+			if t.DB == nil && t.ExportDir == "" {
 				return sceau.Errorf(sceau.Invalid, "audit verify", "nothing to verify: give --db, --export, or a --config whose data directory holds the journal")
 			}
 			opts := audit.VerifyOptions{TrustedKeyIDs: keyIDs}
@@ -250,70 +180,35 @@ Examples:
 }
 
 // verifyReport is what verify prints with --json.
-type verifyReport struct {
-	Export   *audit.VerifyResult `json:"export,omitempty"`
-	Database *audit.VerifyResult `json:"database,omitempty"`
-	OK       bool                `json:"ok"`
-}
-
 func runAuditVerify(ctx context.Context, e *env, t *auditTarget, opts audit.VerifyOptions) error {
-	var rep verifyReport
 	w := e.stdout
-	broken := func(what string, r *audit.VerifyResult) error {
-		return sceau.Errorf(sceau.Conflict, "audit verify", "%s is broken at event %d: %s", what, r.BrokenAt, r.Reason)
+	rep, failed := node.VerifyJournal(ctx, t.DB, t.ExportDir, opts, func(what string) func(done, total int64) { return auditProgress(e, what) })
+	if rep == nil {
+		return failed
 	}
-	var failed error
-	if t.exportDir != "" {
-		eo := opts
-		eo.Progress = auditProgress(e, "verifying the export")
-		res, anchor, err := audit.VerifyExport(ctx, t.exportDir, eo)
-		switch {
-		case err != nil && sceau.KindOf(err) == sceau.NotFound && t.db != nil:
-			if !e.jsonOut {
-				fmt.Fprintf(w, "Export %s: none yet (%v)\n", t.exportDir, err)
-			}
-		case err != nil:
-			return err
-		default:
-			rep.Export = &res
-			if !e.jsonOut {
-				printAuditVerify(w, "Export "+t.exportDir, &res)
-			}
-			if !res.OK() {
-				failed = broken("the export", &res)
-			} else {
-				opts.Anchor = anchor
-			}
-		}
-	}
-	if t.db != nil && failed == nil {
-		do := opts
-		do.Progress = auditProgress(e, "verifying the database")
-		res, err := audit.VerifyWith(ctx, t.db, do)
-		if err != nil {
-			return err
-		}
-		rep.Database = &res
-		if !e.jsonOut {
-			printAuditVerify(w, "Database "+t.dbName, &res)
-			if a := opts.Anchor; a != nil && res.OK() {
-				fmt.Fprintf(w, "  matches the export: it holds exported event %d", a.Seq)
-				if a.Checkpoint != nil {
-					fmt.Fprintf(w, " and checkpoint %d", a.Checkpoint.ID)
-				}
-				fmt.Fprintln(w, " unchanged (no rollback)")
-			}
-		}
-		if !res.OK() {
-			failed = broken("the database", &res)
-		}
-	}
-	rep.OK = failed == nil
 	if e.jsonOut {
 		if err := printJSON(w, rep); err != nil {
 			return err
 		}
-	} else if failed == nil {
+		return failed
+	}
+	if rep.NoExport != nil {
+		fmt.Fprintf(w, "Export %s: none yet (%v)\n", t.ExportDir, rep.NoExport)
+	}
+	if rep.Export != nil {
+		printAuditVerify(w, "Export "+t.ExportDir, rep.Export)
+	}
+	if rep.Database != nil {
+		printAuditVerify(w, "Database "+t.DBName, rep.Database)
+		if a := rep.Anchor; a != nil && rep.Database.OK() {
+			fmt.Fprintf(w, "  matches the export: it holds exported event %d", a.Seq)
+			if a.Checkpoint != nil {
+				fmt.Fprintf(w, " and checkpoint %d", a.Checkpoint.ID)
+			}
+			fmt.Fprintln(w, " unchanged (no rollback)")
+		}
+	}
+	if failed == nil {
 		fmt.Fprintln(w, "OK: the journal is whole.")
 	}
 	return failed
@@ -765,7 +660,7 @@ func runAuditVerifyAPI(ctx context.Context, e *env, m *auditMode, keyIDs, keyFil
 		failed = sceau.Errorf(sceau.Conflict, "audit verify", "the database is broken at event %d: %s", res.BrokenAt, res.Reason)
 	}
 	if e.jsonOut {
-		if err := printJSON(e.stdout, verifyReport{Database: res, OK: failed == nil}); err != nil {
+		if err := printJSON(e.stdout, node.JournalCheck{Database: res, OK: failed == nil}); err != nil {
 			return err
 		}
 		return failed

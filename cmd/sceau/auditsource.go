@@ -54,9 +54,9 @@ func openJournal(ctx context.Context, e *env, m *auditMode, dbPath, exportDir st
 		return nil, err
 	}
 	if exportDir != "" {
-		t.exportDir = exportDir
+		t.ExportDir = exportDir
 	}
-	return &localJournal{t: t, g: audit.Guard{DB: t.db, Decider: audit.FileAccess}}, nil
+	return &localJournal{t: t, g: audit.Guard{DB: t.DB, Decider: audit.FileAccess}}, nil
 }
 
 // apiJournal reads through the admin API.
@@ -123,12 +123,12 @@ type localJournal struct {
 
 var auditActor = sceau.Actor{ID: "local"}
 
-func (j *localJournal) where() string { return j.t.dbName }
+func (j *localJournal) where() string { return j.t.DBName }
 func (j *localJournal) Close()        { j.t.Close() }
 func (j *localJournal) offline() bool { return true }
 
 func (j *localJournal) status(ctx context.Context) (*server.AuditStatus, error) {
-	st, err := j.g.Status(ctx, auditActor, j.t.exportDir, time.Now())
+	st, err := j.g.Status(ctx, auditActor, j.t.ExportDir, time.Now())
 	return &server.AuditStatus{Status: st}, err
 }
 
@@ -166,7 +166,7 @@ func (j *localJournal) alerts(ctx context.Context, since time.Time, limit int) (
 
 func (j *localJournal) export(ctx context.Context, e *env, dir string) error {
 	if dir == "" {
-		dir = j.t.exportDir
+		dir = j.t.ExportDir
 	}
 	if dir == "" {
 		return sceau.Errorf(sceau.Invalid, "audit export", "no export directory: set audit.export.dir or give --to DIR")
@@ -175,7 +175,7 @@ func (j *localJournal) export(ctx context.Context, e *env, dir string) error {
 	if err != nil {
 		return err
 	}
-	st, err := audit.ReadExportStatus(ctx, j.t.db, dir, time.Now())
+	st, err := audit.ReadExportStatus(ctx, j.t.DB, dir, time.Now())
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (j *localJournal) record(ctx context.Context, k audit.ManualKind, fields ma
 	if err != nil {
 		return nil, err
 	}
-	seq, err := audit.RecordManualOffline(ctx, j.t.db, jl, by, k.Name, fields)
+	seq, err := audit.RecordManualOffline(ctx, j.t.DB, jl, by, k.Name, fields)
 	if err != nil {
 		return nil, err
 	}
