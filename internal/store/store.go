@@ -49,6 +49,13 @@ type DB struct {
 	stmts     sync.Map // string -> *sql.Stmt
 	nstmts    atomic.Int32
 	preparing sync.Map // string -> true while prepared in the background
+	// closeMu and closed stop the cache once Close begins, and bg counts
+	// the background preparations Close waits for: a statement prepared
+	// after Close would hold its connection open, and SQLite checkpoints
+	// its WAL into the file only when the last connection closes.
+	closeMu sync.Mutex
+	closed  bool
+	bg      sync.WaitGroup
 	// lastFailure is the last commit refused for want of the store, nil
 	// once a commit succeeds (Health).
 	lastFailure atomic.Pointer[failure]
@@ -81,8 +88,15 @@ func (db *DB) txStmt(q string) *sql.Stmt {
 	if st, ok := db.stmts.Load(q); ok {
 		return st.(*sql.Stmt)
 	}
+	db.closeMu.Lock()
+	defer db.closeMu.Unlock()
+	if db.closed {
+		return nil
+	}
 	if _, busy := db.preparing.LoadOrStore(q, true); !busy {
+		db.bg.Add(1)
 		go func() {
+			defer db.bg.Done()
 			defer db.preparing.Delete(q)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -99,6 +113,12 @@ func (db *DB) prepare(ctx context.Context, q string) *sql.Stmt {
 	prepared, err := db.sql.PrepareContext(ctx, q)
 	if err != nil {
 		return nil // the caller runs q directly and gets the error there
+	}
+	db.closeMu.Lock()
+	defer db.closeMu.Unlock()
+	if db.closed {
+		prepared.Close()
+		return nil
 	}
 	if st, loaded := db.stmts.LoadOrStore(q, prepared); loaded {
 		prepared.Close()
@@ -164,12 +184,23 @@ func Open(ctx context.Context, engine Engine, dsn string) (*DB, error) {
 // Engine returns the engine of db.
 func (db *DB) Engine() Engine { return db.engine }
 
-// Close closes the database.
+// Close closes the database. On SQLite the WAL is checkpointed into the
+// file first, so that the file alone holds every committed transaction
+// (a copy of it is a whole database).
 func (db *DB) Close() error {
+	db.closeMu.Lock()
+	db.closed = true
+	db.closeMu.Unlock()
+	db.bg.Wait()
 	db.stmts.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()
 		return true
 	})
+	if db.engine == SQLite {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, _ = db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)") // best effort: closing checkpoints too
+		cancel()
+	}
 	return db.sql.Close()
 }
 
