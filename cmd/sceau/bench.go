@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sceau/sceau/internal/bench"
+	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -29,6 +31,8 @@ project's targets, and removes the directory.
                       requests (SHA-1 CertID, no nonce: the pre-signed path)
                       to /ocsp on the public listener.
                       Target: at least 10000 responses/s, p99 under 5 ms.
+  sceau bench crl     GETs each CA's /crl/{id}.crl in turn on the public listener.
+                      Target: as OCSP's (served from memory likewise).
   sceau bench site    runs 'bench ocsp', then, on the same installation, GETs
                       the site in turn: /fr/ and /en/, each CA's page in both,
                       /crl/{id}.crl, /ca/{id}.der and /manifest.json. It prints
@@ -41,17 +45,44 @@ process's peak and current resident memory (VmHWM, VmRSS: server and clients
 share the process), and PASS or BELOW for each target with the figure's
 ratio to it. Clients and server share the machine's cores: on a small
 machine the figures are a floor. --cpuprofile writes a CPU profile of the
-measured run (server and clients) for 'go tool pprof'.`,
+measured run (server and clients) for 'go tool pprof'. Each also prints this
+process's CPU in cores; issue also measures bare x509.CreateCertificate on
+every core after the run (--bare) and prints the rate's share of it.
+
+--running drives the installation of --config while it serves, with its
+operator client certificate: issue issues real certificates (CA issuing,
+profile server) and ocsp asks about up to --certs of its issued ones; use a
+test installation. --node ADMIN,PUBLIC (repeat it) spreads the clients over
+several nodes; the nodes' CPU and memory are read from their /metrics.`,
 	}
 	cmd.PersistentFlags().IntVar(&o.Clients, "clients", 8, "concurrent clients, each with its own keep-alive connection")
 	cmd.PersistentFlags().DurationVar(&o.Duration, "duration", 10*time.Second, "how long to measure (ignored with --count)")
 	cmd.PersistentFlags().IntVar(&o.Count, "count", 0, "measure exactly this many requests instead of a --duration")
 	cmd.PersistentFlags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print the result as JSON")
+	cmd.PersistentFlags().DurationVar(&o.Bare, "bare", 2*time.Second, "after issue, measure bare x509.CreateCertificate on every core this long (0: skip)")
+	var running bool
+	var nodes []string
+	cmd.PersistentFlags().BoolVar(&running, "running", false, "drive the running installation of --config (issue: real certificates) instead of a throwaway one")
+	cmd.PersistentFlags().StringArrayVar(&nodes, "node", nil, "with --running: a node as ADMIN,PUBLIC host:port (either may be empty); repeat for each")
 	sub := func(use, short string, certs bool, run func(context.Context) error) *cobra.Command {
 		c := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkBenchFlags(o, certs); err != nil {
 				return err
+			}
+			if o.Remote = nil; running {
+				cfg, err := config.Load(e.configPath)
+				if err != nil {
+					return err
+				}
+				o.Remote = &bench.Remote{Config: cfg}
+				if s, err := readSession(cfg); err == nil && s != nil {
+					o.Remote.Token = s.Token // to read the nodes' /metrics
+				}
+				for _, n := range nodes {
+					admin, public, _ := strings.Cut(n, ",")
+					o.Remote.Nodes = append(o.Remote.Nodes, bench.Node{Admin: admin, Public: public})
+				}
 			}
 			return run(cmd.Context())
 		}}
@@ -65,6 +96,8 @@ measured run (server and clients) for 'go tool pprof'.`,
 			func(ctx context.Context) error { return runBench(ctx, e, o, bench.Issue) }),
 		sub("ocsp", "Measure OCSP answers from pre-signed responses on the public listener", true,
 			func(ctx context.Context) error { return runBench(ctx, e, o, bench.OCSP) }),
+		sub("crl", "Measure downloads of every CA's CRL on the public listener", false,
+			func(ctx context.Context) error { return runBench(ctx, e, o, bench.CRL) }),
 		sub("site", "Measure the public site's pages and files against OCSP in the same run", true,
 			func(ctx context.Context) error { return runBench(ctx, e, o, bench.SiteVsOCSP) }))
 	return cmd

@@ -42,7 +42,7 @@ var cliAccess = map[string]struct {
 	"approval reject":  {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/reject"}},
 	"approval show":    {routes: []string{"GET /api/v1/approvals/{id}"}},
 
-	"profile lint": {local: "reads the files it is given and the configuration's profiles; no state, no key, no database"},
+	"profile lint": {local: "reads the files it is given and the configuration's profiles; --csr opens the installation for a dry run that reserves no serial and uses no key"},
 	"audit alerts": {routes: []string{"GET /api/v1/audit/alerts"}, local: "offline reading of a database copy (--local, --db)"},
 	"audit events": {routes: []string{"GET /api/v1/audit/events"}, local: "offline reading of a database copy (--local, --db)"},
 	"audit export": {routes: []string{"GET /api/v1/audit/export"}, local: "offline export of a database copy (--local, --db)"},
@@ -56,8 +56,9 @@ var cliAccess = map[string]struct {
 	"audit record media-destruction": {routes: []string{"POST /api/v1/audit/records"}, local: "offline entry, marked as not authenticated"},
 	"audit record physical-access":   {routes: []string{"POST /api/v1/audit/records"}, local: "offline entry, marked as not authenticated"},
 
-	"bench issue": {local: "a throwaway installation of its own, never an operator's"},
-	"bench ocsp":  {local: "a throwaway installation of its own, never an operator's"},
+	"bench issue": {routes: []string{"POST /api/v1/certificates", "GET /api/v1/cas/{id}", "GET /metrics"}, local: "a throwaway installation of its own unless --running"},
+	"bench ocsp":  {routes: []string{"GET /api/v1/cas/{id}", "GET /api/v1/certificates", "GET /metrics"}, local: "a throwaway installation of its own unless --running"},
+	"bench crl":   {routes: []string{"GET /api/v1/cas", "GET /metrics"}, local: "a throwaway installation of its own unless --running"},
 	"bench site":  {local: "a throwaway installation of its own, never an operator's"},
 
 	"ca activate":       {routes: []string{"POST /api/v1/cas/{id}/activations", "POST /api/v1/cas/{id}/activations/{aid}/shares"}},

@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -53,6 +55,13 @@ type Options struct {
 	// Progress receives the steps and a status line rewritten in place
 	// (terminal control sequences); nil shows nothing.
 	Progress io.Writer
+	// Remote, if set, is the running installation to drive instead of a
+	// throwaway one (target.go).
+	Remote *Remote
+	// Bare, if positive, is how long to measure bare x509.CreateCertificate
+	// on every core after an issuance run, the ceiling its rate is
+	// compared with (issue 13).
+	Bare time.Duration
 }
 
 func (o *Options) validate(needCerts bool) error {
@@ -78,12 +87,11 @@ func Issue(ctx context.Context, o Options) (*Result, error) {
 	if err := o.validate(false); err != nil {
 		return nil, err
 	}
-	inst, err := start(ctx, o.Progress)
-	if err != nil {
-		return nil, err
-	}
-	defer inst.Close()
-	dial, err := adminDialer(inst.cfg)
+	return withTarget(ctx, o, func(t *target) (*Result, error) { return measureIssue(ctx, t, o) })
+}
+
+func measureIssue(ctx context.Context, t *target, o Options) (*Result, error) {
+	dial, host, err := t.dialer(true)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +106,7 @@ func Issue(ctx context.Context, o Options) (*Result, error) {
 	}
 	reqs := make([][]byte, len(bodies))
 	for i, b := range bodies {
-		reqs[i] = postRequest(inst.cfg.Admin.Listen, issuePath, "application/json", b)
+		reqs[i] = postRequest(host, issuePath, "application/json", b)
 	}
 	clients := newClients(o.Clients, dial)
 	defer closeClients(clients)
@@ -111,74 +119,131 @@ func Issue(ctx context.Context, o Options) (*Result, error) {
 	if _, err := runClients(ctx, o.Progress, "warm-up", clients, 0, o.Clients, "", issue); err != nil {
 		return nil, err
 	}
-	r, err := runClients(ctx, o.Progress, "issue", clients, o.Duration, o.Count, o.CPUProfile, issue)
+	return t.measure(ctx, o, "issue", t.endpoint("POST", "https", issuePath, true), IssueTarget, clients, issue)
+}
+
+// measure runs the clients with fn, sampling CPU and memory around the
+// run, then the bare signing ceiling if asked, and makes the Result.
+func (t *target) measure(ctx context.Context, o Options, name, endpoint string, goal Target, clients []*rawClient,
+	fn func(c *rawClient, i int) error) (*Result, error) {
+	before := t.sample(ctx)
+	r, err := runClients(ctx, o.Progress, name, clients, o.Duration, o.Count, o.CPUProfile, fn)
 	if err != nil {
 		return nil, err
 	}
-	return newResult("issue", "POST https://"+inst.cfg.Admin.Listen+issuePath, o, r, IssueTarget), nil
+	after := t.sample(ctx)
+	res := newResult(name, endpoint, o, r, goal)
+	res.Remote = t.remote
+	res.addUsage(before, after)
+	if o.Bare > 0 && name == "issue" { // the ceiling of signing, issuance's yardstick
+		progress(o.Progress, "measuring bare x509.CreateCertificate on every core for %s …", o.Bare)
+		if res.BareRate = bareSignRate(o.Bare); res.BareRate > 0 {
+			res.BareRatio = res.Rate / res.BareRate
+		}
+	}
+	return res, nil
 }
 
 // OCSP measures OCSP answers from pre-signed responses on the public
-// listener of a new temporary installation, after issuing o.Certs
-// certificates through the admin API.
+// listener: of a new temporary installation, after issuing o.Certs
+// certificates through the admin API; or of a running one, for up to
+// o.Certs of the issuing CA's certificates it already has.
 func OCSP(ctx context.Context, o Options) (*Result, error) {
 	if err := o.validate(true); err != nil {
 		return nil, err
 	}
-	inst, err := start(ctx, o.Progress)
-	if err != nil {
-		return nil, err
-	}
-	defer inst.Close()
-	return measureOCSP(ctx, inst, o)
+	return withTarget(ctx, o, func(t *target) (*Result, error) { return measureOCSPOn(ctx, t, o) })
 }
 
-// measureOCSP issues o.Certs certificates on inst, then measures its OCSP
-// answers.
+// measureOCSP measures the OCSP answers of the throwaway installation inst.
 func measureOCSP(ctx context.Context, inst *installation, o Options) (*Result, error) {
-	issuing, err := inst.node.Authority.CA("issuing")
+	t, err := newTarget(Options{}, inst)
 	if err != nil {
 		return nil, err
 	}
-	certs, err := issueCertificates(ctx, inst, o)
-	if err != nil {
-		return nil, err
-	}
+	return measureOCSPOn(ctx, t, o)
+}
 
+func measureOCSPOn(ctx context.Context, t *target, o Options) (*Result, error) {
+	issuer, err := t.caCertificate(ctx, "issuing")
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	if t.remote {
+		certs, err = existingCertificates(ctx, t, o.Certs)
+	} else {
+		certs, err = issueCertificates(ctx, t, o)
+	}
+	if err != nil {
+		return nil, err
+	}
 	const path = "/ocsp"
-	addr := inst.cfg.Public.Listen
+	dial, host, err := t.dialer(false)
+	if err != nil {
+		return nil, err
+	}
 	reqs := make([][]byte, len(certs))
 	for i, cert := range certs {
-		der, err := ocsp.CreateRequest(cert, issuing.Cert, &ocsp.RequestOptions{Hash: crypto.SHA1})
+		der, err := ocsp.CreateRequest(cert, issuer, &ocsp.RequestOptions{Hash: crypto.SHA1})
 		if err != nil {
 			return nil, err
 		}
-		reqs[i] = postRequest(addr, path, "application/ocsp-request", der)
+		reqs[i] = postRequest(host, path, "application/ocsp-request", der)
 	}
-	clients := newClients(o.Clients, publicDialer(addr))
+	clients := newClients(o.Clients, dial)
 	defer closeClients(clients)
 	// Check one answer in full before measuring: a good status for the
-	// certificate, signed by the CA's responder. The measured requests
-	// only check that the OCSP status is "successful".
+	// certificate, signed for the CA. The measured requests only check
+	// that the OCSP status is "successful".
 	body, err := ocspOnce(clients[0], reqs[0])
 	if err != nil {
 		return nil, err
 	}
-	resp, err := ocsp.ParseResponseForCert(body, certs[0], issuing.Cert)
+	resp, err := ocsp.ParseResponseForCert(body, certs[0], issuer)
 	if err != nil {
 		return nil, fmt.Errorf("bench: the OCSP answer does not verify: %w", err)
 	}
 	if resp.Status != ocsp.Good {
-		return nil, fmt.Errorf("bench: the OCSP answer for a fresh certificate is %d, not good", resp.Status)
+		return nil, fmt.Errorf("bench: the OCSP answer for a valid certificate is %d, not good", resp.Status)
 	}
-	r, err := runClients(ctx, o.Progress, "ocsp", clients, o.Duration, o.Count, o.CPUProfile, func(c *rawClient, i int) error {
-		_, err := ocspOnce(c, reqs[i%len(reqs)])
-		return err
-	})
+	return t.measure(ctx, o, "ocsp", t.endpoint("POST", "http", path, false)+fmt.Sprintf(" (%d certificates)", len(certs)), OCSPTarget,
+		clients, func(c *rawClient, i int) error {
+			_, err := ocspOnce(c, reqs[i%len(reqs)])
+			return err
+		})
+}
+
+// existingCertificates lists up to n issued certificates of the issuing CA
+// of a running installation; an OCSP request needs only the serial.
+func existingCertificates(ctx context.Context, t *target, n int) ([]*x509.Certificate, error) {
+	c, err := t.api()
 	if err != nil {
 		return nil, err
 	}
-	return newResult("ocsp", fmt.Sprintf("POST http://%s%s (%d certificates)", addr, path, len(certs)), o, r, OCSPTarget), nil
+	var out []*x509.Certificate
+	after := ""
+	for len(out) < n {
+		page, err := c.Certificates(ctx, adminapi.CertificateFilter{CA: "issuing", Status: "issued", After: after, Limit: min(n-len(out), 1000)})
+		if err != nil {
+			return nil, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, rec := range page {
+			serial, ok := new(big.Int).SetString(rec.Serial, 16)
+			if !ok {
+				return nil, fmt.Errorf("bench: serial %q is not hexadecimal", rec.Serial)
+			}
+			out = append(out, &x509.Certificate{SerialNumber: serial})
+		}
+		after = page[len(page)-1].Serial
+	}
+	if len(out) == 0 {
+		return nil, sceau.Errorf(sceau.NotFound, "bench", "the issuing CA has no issued certificate to ask about: issue some first")
+	}
+	return out, nil
 }
 
 // publicDialer connects to the public listener over plain TCP.
@@ -188,8 +253,8 @@ func publicDialer(addr string) func() (net.Conn, error) {
 
 // issueCertificates issues o.Certs certificates through the admin API, from
 // o.Clients connections, and returns them.
-func issueCertificates(ctx context.Context, inst *installation, o Options) ([]*x509.Certificate, error) {
-	dial, err := adminDialer(inst.cfg)
+func issueCertificates(ctx context.Context, t *target, o Options) ([]*x509.Certificate, error) {
+	dial, host, err := t.dialer(true)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +267,7 @@ func issueCertificates(ctx context.Context, inst *installation, o Options) ([]*x
 	defer closeClients(admins)
 	certs := make([]*x509.Certificate, o.Certs)
 	_, err = runClients(ctx, o.Progress, "issuing the certificates", admins, 0, o.Certs, "", func(c *rawClient, i int) error {
-		b, err := issueOnce(c, postRequest(inst.cfg.Admin.Listen, issuePath, "application/json", bodies[i]))
+		b, err := issueOnce(c, postRequest(host, issuePath, "application/json", bodies[i]))
 		if err != nil {
 			return err
 		}

@@ -3,19 +3,14 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-
-	"github.com/sceau/sceau/internal/access"
-	"github.com/sceau/sceau/internal/config"
 )
 
 // rawClient is a minimal HTTP/1.1 client over one keep-alive connection
@@ -114,19 +109,6 @@ func postRequest(host, path, contentType string, body []byte) []byte {
 // getRequest is a complete HTTP/1.1 GET of path on host.
 func getRequest(host, path string) []byte {
 	return []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
-}
-
-// adminDialer connects to the admin listener with the operator's
-// certificate, as the CLI does.
-func adminDialer(cfg *config.Config) (func() (net.Conn, error), error) {
-	tlsCfg, err := access.ClientTLS(cfg.Path(cfg.Admin.Dir), access.OperatorCert, access.OperatorKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	tlsCfg.NextProtos = []string{"http/1.1"}
-	return func() (net.Conn, error) {
-		return tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", cfg.Admin.Listen, tlsCfg)
-	}, nil
 }
 
 // issueOnce posts one issuance request; it returns the response body.

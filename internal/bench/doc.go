@@ -34,6 +34,13 @@
 //     /en/, each CA's page in both, /crl/{id}.crl and /ca/{id}.der for
 //     each CA, /manifest.json, checking only that each answer is 200.
 //
+// With Options.Remote the same measurements drive a running installation
+// (issue, ocsp, crl), its clients spread over the nodes named; the nodes'
+// CPU and memory are then read from their /metrics with the session of the
+// person at the terminal, and this process's are the clients' alone. After
+// an issuance run, Options.Bare measures bare x509.CreateCertificate on
+// every core: the rate's share of it is the figure issue 13 targets.
+//
 // A Result holds the requests, the errors and the first of them, the rate
 // of successful requests, p50, p99 and maximum latency of the successful
 // ones, and the process's peak and current resident memory (Linux VmHWM and

@@ -24,6 +24,12 @@ type installation struct {
 // start initializes an installation in a new temporary directory on two
 // free ports and serves it until Close.
 func start(ctx context.Context, pw io.Writer) (*installation, error) {
+	return startWith(ctx, pw, false)
+}
+
+// startWith is start; demo makes a demo installation, with its demo people
+// (tests log in as them).
+func startWith(ctx context.Context, pw io.Writer, demo bool) (*installation, error) {
 	const op = "bench"
 	dir, err := os.MkdirTemp("", "sceau-bench-")
 	if err != nil {
@@ -37,9 +43,13 @@ func start(ctx context.Context, pw io.Writer) (*installation, error) {
 	if err != nil {
 		return fail(sceau.E(sceau.Unavailable, op, "no free port on 127.0.0.1", err))
 	}
-	values := node.ConfigValues{Org: "Sceau Bench", PublicListen: ports[0], AdminListen: ports[1], BaseURL: "http://" + ports[0]}
+	values := node.ConfigValues{Demo: demo, Org: "Sceau Bench", PublicListen: ports[0], AdminListen: ports[1], BaseURL: "http://" + ports[0]}
 	progress(pw, "creating a temporary installation in %s …", dir)
-	inst, err := node.Init(ctx, dir, node.RenderConfig(values), node.InitOptions{})
+	opts := node.InitOptions{}
+	if demo {
+		opts = node.InitOptions{CreateOptions: node.CreateOptions{PINs: node.DemoPIN}, People: node.People{Demo: true}}
+	}
+	inst, err := node.Init(ctx, dir, node.RenderConfig(values), opts)
 	if err != nil {
 		return fail(err)
 	}

@@ -31,6 +31,23 @@ type Result struct {
 	VmHWMKiB   int64       `json:"vm_hwm_kib"` // peak resident memory during the run (Linux; else 0)
 	VmRSSKiB   int64       `json:"vm_rss_kib"` // resident memory at its end
 	Target     TargetCheck `json:"target"`
+	// Remote: a running installation was driven; the memory above is then
+	// the clients' alone.
+	Remote bool `json:"remote,omitempty"`
+	// ProcessCores is this process's CPU during the run, in cores: server
+	// and clients for a throwaway installation, the clients alone for a
+	// running one. MachineCPUs is this machine's count.
+	ProcessCores float64 `json:"process_cores"`
+	MachineCPUs  int     `json:"machine_cpus"`
+	// ServerCores and ServerRSSKiB are the nodes' CPU (in cores) and
+	// resident memory, from their /metrics (running installation only).
+	ServerCores  float64 `json:"server_cores,omitempty"`
+	ServerRSSKiB int64   `json:"server_rss_kib,omitempty"`
+	ServerUnread string  `json:"server_unread,omitempty"` // why the nodes' figures are missing
+	// BareRate is bare x509.CreateCertificate on every core in the same
+	// run, and BareRatio the rate's share of it (issue 13's yardstick).
+	BareRate  float64 `json:"bare_sign_rate_per_s,omitempty"`
+	BareRatio float64 `json:"rate_to_bare,omitempty"`
 	// Profile is the CPU profile file written, if any.
 	Profile string `json:"-"`
 }
@@ -85,8 +102,24 @@ func (res *Result) Report(w io.Writer) error {
 	fmt.Fprintf(bw, "  latency   p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", res.P50ms, res.P99ms, res.MaxMs)
 	fmt.Fprintf(bw, "            target p99 < %.0f ms  %.2f of limit  %s\n", res.Target.P99ms, res.Target.P99Ratio,
 		verdict(res.Target.P99Pass))
-	fmt.Fprintf(bw, "  memory    VmHWM %.1f MiB (peak during the run), VmRSS %.1f MiB at its end (server and clients, one process)\n",
-		float64(res.VmHWMKiB)/1024, float64(res.VmRSSKiB)/1024)
+	who := "server and clients, one process"
+	if res.Remote {
+		who = "the clients alone"
+	}
+	fmt.Fprintf(bw, "  memory    VmHWM %.1f MiB (peak during the run), VmRSS %.1f MiB at its end (%s)\n",
+		float64(res.VmHWMKiB)/1024, float64(res.VmRSSKiB)/1024, who)
+	if res.MachineCPUs > 0 {
+		fmt.Fprintf(bw, "  cpu       this process %.2f cores, %.0f%% of each of the %d cores (%s)\n", res.ProcessCores,
+			100*res.ProcessCores/float64(res.MachineCPUs), res.MachineCPUs, who)
+	}
+	if res.ServerCores > 0 {
+		fmt.Fprintf(bw, "            the nodes %.2f cores, %.1f MiB resident (from their /metrics)\n", res.ServerCores, float64(res.ServerRSSKiB)/1024)
+	} else if res.ServerUnread != "" {
+		fmt.Fprintf(bw, "            the nodes: not read (%s)\n", res.ServerUnread)
+	}
+	if res.BareRate > 0 {
+		fmt.Fprintf(bw, "  bare      x509.CreateCertificate %.0f/s on every core in this run: the rate is %.3f of it\n", res.BareRate, res.BareRatio)
+	}
 	if res.Profile != "" {
 		fmt.Fprintf(bw, "  profile   %s (go tool pprof -top %s)\n", res.Profile, res.Profile)
 	}
