@@ -104,6 +104,10 @@ type Issuance struct {
 	// OrphanGrace: a serial reserved this long ago but never stored is an
 	// orphan of a crash and is revoked by the recovery sweep. Default: 5m.
 	OrphanGrace Duration `yaml:"orphan_grace"`
+	// MaxInFlight bounds the issuance requests in progress on a node:
+	// beyond it a request is refused at once with 503 and Retry-After,
+	// never queued to time out. Default: 1024.
+	MaxInFlight int `yaml:"max_in_flight"`
 }
 
 // OCSP tunes pre-signed OCSP responses (CA-3).
@@ -326,7 +330,7 @@ func DefaultConfig() *Config {
 		Keystore: Keystore{Dir: "keys"},
 		Public:   Public{Listen: "127.0.0.1:8080"},
 		Admin:    Admin{Listen: "127.0.0.1:8443", Dir: "admin", MaxBodyBytes: 64 << 10},
-		Issuance: Issuance{BatchMax: 128, OrphanGrace: Duration{5 * time.Minute}},
+		Issuance: Issuance{BatchMax: 128, OrphanGrace: Duration{5 * time.Minute}, MaxInFlight: 1024},
 		OCSP: OCSP{Validity: Duration{4 * 24 * time.Hour}, RefreshBefore: Duration{2 * 24 * time.Hour},
 			SignerValidity: Duration{90 * 24 * time.Hour}},
 		Audit:       DefaultAudit(),
@@ -405,6 +409,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Admin.MaxBodyBytes < 1024 {
 		bad("admin.max_body_bytes: %d is below 1024", c.Admin.MaxBodyBytes)
+	}
+	if c.Issuance.MaxInFlight < 1 || c.Issuance.MaxInFlight > 1<<20 {
+		bad("issuance.max_in_flight: %d is not within 1..1048576", c.Issuance.MaxInFlight)
 	}
 	if c.Issuance.BatchMax < 1 || c.Issuance.BatchMax > 4096 {
 		bad("issuance.batch_max: %d is not within 1..4096", c.Issuance.BatchMax)

@@ -53,6 +53,10 @@ issuance:
   # A serial reserved this long ago whose certificate was never stored is
   # an orphan of a crash and is revoked at start. Default: 5m
   orphan_grace: 5m
+  # Issuance requests in progress on this node at most: beyond, a request
+  # is refused at once with 503 and Retry-After (metrics
+  # sceau_issuance_in_flight, sceau_issuance_shed_total). Default: 1024
+  max_in_flight: 1024
 
 ocsp:
   # nextUpdate - thisUpdate of OCSP responses. Default: 4d

@@ -50,6 +50,8 @@ type Admin struct {
 	// Publication stores documents and takes publication requests (PUB-4);
 	// nil: those routes answer 503.
 	Publication *publication.Service
+	// Admission bounds the issuance requests in progress; nil: no bound.
+	Admission *Admission
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -60,8 +62,8 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/cas/{id}/crl", a.issueCRL)
 	a.custodyRoutes(mux)
 	a.keyCustodyRoutes(mux) // keybackup.go
-	mux.HandleFunc("POST /api/v1/certificates", a.issue)
-	mux.HandleFunc("POST /api/v1/certificates/pkcs12", a.issuePKCS12)
+	mux.HandleFunc("POST /api/v1/certificates", a.Admission.wrap(a.issue))
+	mux.HandleFunc("POST /api/v1/certificates/pkcs12", a.Admission.wrap(a.issuePKCS12))
 	mux.HandleFunc("GET /api/v1/certificates", a.listCerts)
 	mux.HandleFunc("GET /api/v1/certificates/{serial}", a.showCert)
 	mux.HandleFunc("POST /api/v1/certificates/{serial}/revoke", a.revoke)
