@@ -10,8 +10,8 @@
 //
 // Invariants:
 //   - Signing is allowed only while the last check that got an answer was
-//     within MaxDrift and the last such check is at most Interval + Timeout
-//   - Grace old. No answer is not "in sync": at first start it refuses at
+//     within MaxDrift and the last such check is at most Interval plus
+//     Timeout plus Grace old. No answer is not "in sync": at first start it refuses at
 //     once, later it refuses once that time has passed. A stalled checker
 //     therefore stops signing too.
 //   - Every refusal is a sceau.Error of kind Unavailable wrapping
