@@ -68,7 +68,9 @@ func serveClock(t *testing.T, path string) (*config.Config, *node.Node) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan *node.Node, 1), make(chan error, 1)
-	go func() { done <- node.Serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(n *node.Node) { ready <- n }) }()
+	go func() {
+		done <- node.Serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(n *node.Node) { ready <- n })
+	}()
 	var n *node.Node
 	select {
 	case n = <-ready:
