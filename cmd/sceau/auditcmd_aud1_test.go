@@ -42,6 +42,10 @@ var auditProvedBy = map[string]string{
 	"publication.withdrawn":   "internal/publication.TestPUB1_PublishedVersionIsImmutableAndWithdrawnStaysListed",
 	"publication.stale":       "internal/publication.TestPUB3_CRLNearItsNextUpdateMakesTheSiteStale",
 	"publication.fresh":       "internal/publication.TestPUB3_CRLNearItsNextUpdateMakesTheSiteStale",
+	// SYS-4: the clock guard, against real NTP servers the tests start.
+	"clock.in_sync":     "internal/node.TestSYS4_ClockDriftStopsSigningAndRecoveryResumesIt",
+	"clock.drifted":     "internal/node.TestSYS4_ClockDriftStopsSigningAndRecoveryResumesIt",
+	"clock.unreachable": "internal/node.TestSYS4_UnreachableServersRefuseFromTheStart",
 	// Dual control (ROLE-3) that fails or times out.
 	"approval.failed":  "internal/access.TestROLE2_GrantBreakingSeparationOfDutiesIsRefused",
 	"approval.expired": "internal/access.TestROLE3_RequestsExpireAndRejectionsEndThem",

@@ -23,6 +23,8 @@ const (
 	RuleActivationOutsideCeremony = "activation_outside_ceremony" // a CA key activated outside a ceremony window
 	RuleMassRevocation            = "mass_revocation"             // many revocations in a short time
 	RulePublicationStale          = "publication_stale"           // a CRL near its nextUpdate unreplaced, or the manifest behind (PUB-3)
+	RuleClockDrift                = "clock_drift"                 // the clock beyond clock.max_drift of the NTP servers (SYS-4)
+	RuleClockUnreachable          = "clock_unreachable"           // no NTP server answers the clock guard (SYS-4)
 )
 
 // Rules configure the analysis. A zero count or duration turns its rule off.
@@ -276,6 +278,13 @@ func (a *Analyzer) check(r *Record) []Alert {
 		// PUB-3: the monitor journals each stale episode once; relying
 		// parties are about to see an expired CRL or an unsigned change.
 		raise(RulePublicationStale, fmt.Sprint(r.Seq), time.Time{}, "the publication site is stale: "+r.Details, nil)
+	case ActionClockDrifted:
+		// SYS-4: the guard journals each drift once; nothing is signed
+		// until the clock is back within the limit.
+		raise(RuleClockDrift, fmt.Sprint(r.Seq), time.Time{}, "the clock drifted beyond its limit, signing is refused: "+r.Details, nil)
+	case ActionClockUnreachable:
+		// SYS-4: no answer is not "in sync"; signing stops after the grace.
+		raise(RuleClockUnreachable, fmt.Sprint(r.Seq), time.Time{}, "no NTP server answers the clock check: "+r.Details, nil)
 	case ActionCeremonyStarted:
 		a.ceremonies[r.Object] = true
 	case ActionCeremonyEnded, ActionCeremonyAborted:

@@ -260,3 +260,17 @@ func (s *syncBuf) String() string {
 }
 
 var _ io.Writer = (*syncBuf)(nil)
+
+// SYS-4, AUD-6: the clock guard's drift and unreachable servers raise an
+// alert each; the return in range does not.
+func TestSYS4_ClockDriftAndUnreachableServersRaiseAlerts(t *testing.T) {
+	x := newAnalysis(t, audit.DefaultRules(), time.Date(2026, 6, 2, 10, 0, 0, 0, time.UTC))
+	guard := sceau.System("clock")
+	x.add(1, guard, audit.ActionClockInSync, "clock:node-1")
+	x.expect("in sync at start")
+	x.add(1, guard, audit.ActionClockDrifted, "clock:node-1")
+	x.expect("drifted", audit.RuleClockDrift)
+	x.add(1, guard, audit.ActionClockInSync, "clock:node-1")
+	x.add(1, guard, audit.ActionClockUnreachable, "clock:node-1")
+	x.expect("back, then unreachable", audit.RuleClockUnreachable)
+}

@@ -118,6 +118,13 @@ const (
 	ActionPublicationFresh      = "publication.fresh"
 )
 
+// The clock guard (SYS-4): each change of its verdict, once.
+const (
+	ActionClockInSync      = "clock.in_sync"
+	ActionClockDrifted     = "clock.drifted"
+	ActionClockUnreachable = "clock.unreachable"
+)
+
 // Kind describes one action of the catalogue.
 type Kind struct {
 	Action   string
@@ -165,6 +172,9 @@ var Catalogue = []Kind{
 	{ActionHostStarted, "system", "an operator recorded the start of a host (machine) of the installation", "sceau audit record host-start"},
 	{ActionHostStopped, "system", "an operator recorded the stop of a host (machine) of the installation", "sceau audit record host-stop"},
 	{ActionKeystoreActivated, "system", "the keystore was opened with its activation secret", "sceau (node start)"},
+	{ActionClockInSync, "system", "the clock was found within clock.max_drift of the NTP servers: at the first check after a start, and after a drift or an outage (SYS-4)", "node (clock guard)"},
+	{ActionClockDrifted, "system", "the clock was found beyond clock.max_drift of the NTP servers: nothing is signed until it is back within; an alert is raised (SYS-4)", "node (clock guard)"},
+	{ActionClockUnreachable, "system", "no NTP server answered: signing goes on for the grace after the last check in range, or stops; recorded again when it stops; an alert is raised (SYS-4)", "node (clock guard)"},
 	{ActionAdminPKICreated, "system", "the administration PKI (admin CA, listener and operator certificates) was created", "sceau init"},
 
 	{ActionLoggingStarted, "logging", "the journal's workers started: checkpoints, export, syslog, retention, analysis (with their settings)", "audit"},

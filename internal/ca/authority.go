@@ -52,6 +52,11 @@ type Options struct {
 	ActivationHint func(caID string) string
 	// Observe, if set, is told of each issuance outcome and its duration.
 	Observe func(outcome string, d time.Duration)
+	// ClockGuard, if set, is asked before each signature (SYS-4): an error
+	// (the clock guard's refusal, clockguard.ErrClockDrift) refuses it
+	// before anything is reserved. It must be cheap: it is on every
+	// issuance.
+	ClockGuard func() error
 }
 
 // Revoker is what issuance needs of the revocation service: a loaded CA
@@ -217,6 +222,11 @@ func (a *Authority) CAs() []*CA {
 
 func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error {
 	op := fmt.Sprintf("ca: create %q", s.ID)
+	// SYS-4: no CA certificate is signed on a clock that is not trusted,
+	// and no key is generated for it.
+	if err := a.clockErr(op); err != nil {
+		return err
+	}
 	// KEY-7: a CA key pair and certificate live at most 10 years.
 	if s.Validity <= 0 || s.Validity > MaxCAValidity {
 		return sceau.Errorf(sceau.Invalid, op, "validity %s is outside (0, 10 years] (KEY-7)", s.Validity)
@@ -339,6 +349,9 @@ func (a *Authority) recordUnderParent(ctx context.Context, s Spec, cert *x509.Ce
 	if n > 0 {
 		return nil
 	}
+	if err := a.clockErr(op); err != nil { // SYS-4: at a later load
+		return fmt.Errorf("%w: %w", errClockRefused, err)
+	}
 	resp, err := a.rev.SignGood(s.Parent, cert.SerialNumber)
 	if err != nil {
 		return err
@@ -435,8 +448,13 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 	}
 	// A responder certificate nearing its end is replaced at load, so a
 	// restarted or long-running service never answers with an expired one.
+	// SYS-4: while the clock guard refuses, the current responder stays
+	// (it is valid for a third of its life still) and the renewal waits
+	// for the next load or the daily renewal.
 	if a.clock.Now().Add(a.opts.OCSPSignerValidity/3).After(ocspCert.NotAfter) && Activated(signer) {
-		if ocspCert, ocspRef, err = a.renewOCSPSigner(ctx, s, cert, signer); err != nil {
+		if err := a.clockErr(op); err != nil {
+			a.log.Warn("the OCSP responder certificate is not renewed while the clock is not trusted", "ca", s.ID, "err", err)
+		} else if ocspCert, ocspRef, err = a.renewOCSPSigner(ctx, s, cert, signer); err != nil {
 			return err
 		}
 	}
@@ -445,7 +463,9 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 		return err
 	}
 	if s.Parent != "" {
-		if err := a.recordUnderParent(ctx, s, cert); err != nil {
+		if err := a.recordUnderParent(ctx, s, cert); errors.Is(err, errClockRefused) {
+			a.log.Warn("the CA certificate is recorded under its parent once the clock is trusted", "ca", s.ID, "err", err)
+		} else if err != nil {
 			return err
 		}
 	}
@@ -508,6 +528,22 @@ func (a *Authority) renewOCSPSigner(ctx context.Context, s Spec, caCert *x509.Ce
 			Details: map[string]any{"key": label, "not_after": cert.NotAfter, "sha256": fp}})
 	})
 	return cert, label, err
+}
+
+// errClockRefused marks a step skipped because the clock guard refused.
+var errClockRefused = errors.New("ca: refused by the clock guard")
+
+// clockErr is the clock guard's refusal, if any (SYS-4). The guard's error
+// is returned as it is: one precise kind (Unavailable, wrapping
+// clockguard.ErrClockDrift) whatever signs.
+func (a *Authority) clockErr(op string) error {
+	if a.opts.ClockGuard == nil {
+		return nil
+	}
+	if err := a.opts.ClockGuard(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
 }
 
 // Activated reports whether a signer can sign now: false for a key whose

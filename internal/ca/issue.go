@@ -119,6 +119,11 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		a.observe("refused", start)
 		return nil, a.NotActivated(op, c.Spec.ID, nil)
 	}
+	// SYS-4: nor does one whose clock is not trusted.
+	if err := a.clockErr(op); err != nil {
+		a.observe("refused", start)
+		return nil, err
+	}
 	tmpl, err := a.template(c, p, validity, sr)
 	if err != nil {
 		a.observe("refused", start)
@@ -287,6 +292,13 @@ func (c *CA) drawSerial(tmpl *x509.Certificate, urls URLs) {
 func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 	const op = "ca: issue"
 	start := time.Now()
+	// SYS-4: the clock may have drifted since Prepare. Checked before the
+	// token is spent: the reservation stays, Issue may be called again once
+	// the clock is back, or the recovery revokes it as an orphan.
+	if err := a.clockErr(op); err != nil {
+		a.observe("refused", start)
+		return nil, err
+	}
 	if !p.used.CompareAndSwap(false, true) {
 		return nil, sceau.Errorf(sceau.Conflict, op, "certificate %s was signed already", p.serial)
 	}

@@ -56,6 +56,9 @@ func (a *Authority) IssueWithKey(ctx context.Context, actor sceau.Actor, req Req
 	if !ok {
 		return nil, sceau.Errorf(sceau.NotFound, op, "CA %q has no profile %q", req.CA, req.Profile)
 	}
+	if err := a.clockErr(op); err != nil { // SYS-4: before a key is made for nothing
+		return nil, err
+	}
 	key, err := req.GenerateKey.Generate(nil)
 	if err != nil {
 		return nil, sceau.E(sceau.Internal, op, "", err)

@@ -36,7 +36,9 @@ type Config struct {
 	Access Access `yaml:"access"`
 	// Publication describes the public repository (publication.go).
 	Publication Publication `yaml:"publication"`
-	CAs         []CA        `yaml:"cas"`
+	// Clock configures the clock guard (clock.go, SYS-4).
+	Clock Clock `yaml:"clock"`
+	CAs   []CA  `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -336,6 +338,7 @@ func DefaultConfig() *Config {
 		Audit:       DefaultAudit(),
 		Access:      DefaultAccess(),
 		Publication: DefaultPublication(),
+		Clock:       DefaultClock(),
 	}
 }
 
@@ -541,6 +544,7 @@ func (c *Config) Validate() error {
 	}
 	c.Access.validate(bad)
 	c.Publication.validate(c, bad)
+	c.Clock.validate(bad)
 	return errors.Join(errs...)
 }
 

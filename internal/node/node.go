@@ -16,6 +16,7 @@ import (
 
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/clockguard"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
@@ -45,6 +46,9 @@ type Node struct {
 	// Publication holds the documents of the public repository (PUB-1).
 	Publication *publication.Service
 	Metrics     *server.Metrics
+	// ClockGuard checks the clock against clock.servers; every signing
+	// path asks it first (SYS-4, clock.go).
+	ClockGuard *clockguard.Guard
 
 	kick chan string // CA IDs whose CRL must be reissued now
 
@@ -92,12 +96,16 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 		db.Close()
 		return nil, err
 	}
+	// SYS-4: the clock is checked before anything can sign, even here
+	// (a responder renewed at load, a ceremony's CA certificates).
+	n.ClockGuard = n.newClockGuard()
+	n.ClockGuard.Measure(ctx)
 	n.Ring = keys.NewRing(n.Keys)
 	n.openCAStores()
 	n.Registry = quorum.NewRegistry(db, n.Journal, nil)
 	n.Sessions = quorum.NewSessions(n.Registry)
 	n.Revocation = revocation.New(db, n.Journal, revocation.Options{
-		OCSPValidity: cfg.OCSP.Validity.Duration, OCSPRefreshBefore: cfg.OCSP.RefreshBefore.Duration,
+		OCSPValidity: cfg.OCSP.Validity.Duration, OCSPRefreshBefore: cfg.OCSP.RefreshBefore.Duration, ClockGuard: n.ClockGuard.Err,
 		OnRevoke: func(id string) {
 			select {
 			case n.kick <- id:
@@ -108,7 +116,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 		ActivationHint: n.activationHint,
 		Logger:         log, URLs: ca.URLs{Base: cfg.Public.BaseURL}, OCSPSignerValidity: cfg.OCSP.SignerValidity.Duration,
 		BatchMax: cfg.Issuance.BatchMax, BatchWait: cfg.Issuance.BatchWait.Duration, OrphanGrace: cfg.Issuance.OrphanGrace.Duration,
-		Observe: n.Metrics.ObserveIssuance})
+		Observe: n.Metrics.ObserveIssuance, ClockGuard: n.ClockGuard.Err})
 	n.Authority.Committer().Observe = n.Metrics.ObserveBatch
 	n.Publication = publication.NewService(db, n.Journal, publication.Options{MaxSize: cfg.Publication.MaxDocumentBytes})
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a

@@ -41,9 +41,15 @@ type manifestSigner struct {
 	key   crypto.Signer
 	chain []*x509.Certificate
 	clock sceau.Clock
+	guard func() error // the clock guard (SYS-4)
 }
 
 func (m *manifestSigner) SignManifest(body []byte) ([]byte, error) {
+	// SYS-4: no manifest is signed on a clock that is not trusted; the
+	// site serves the last one and reports itself stale after the grace.
+	if err := m.guard(); err != nil {
+		return nil, fmt.Errorf("publication: sign manifest: %w", err)
+	}
 	sig, err := cms.SignDetached(body, m.key, m.chain[0], m.chain[1:], m.clock.Now())
 	if err != nil {
 		return nil, sceau.E(sceau.Unavailable, "publication: sign manifest", "the publication key cannot sign", err)
@@ -156,7 +162,7 @@ func (n *Node) loadSigner(rec signerRecord) (*manifestSigner, error) {
 	if len(rec.Chain) == 0 {
 		return nil, sceau.Errorf(sceau.Internal, op, "%s holds no certificate", signerFile)
 	}
-	s := &manifestSigner{clock: sceau.ClockOr(nil)}
+	s := &manifestSigner{clock: sceau.ClockOr(nil), guard: n.ClockGuard.Err}
 	for _, der := range rec.Chain {
 		c, err := x509.ParseCertificate(der)
 		if err != nil {

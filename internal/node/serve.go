@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/clockguard"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -43,7 +44,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	// AUD-1: start and stop of the application are journal events; if the
 	// journal cannot be written, the service does not start (AUD-7).
 	if err := n.record(ctx, "service.started", map[string]any{"pid": os.Getpid(), "data_dir": cfg.DataDir,
-		"public": cfg.Public.Listen, "admin": cfg.Admin.Listen}); err != nil {
+		"public": cfg.Public.Listen, "admin": cfg.Admin.Listen, "clock": n.ClockGuard.Summary()}); err != nil {
 		return err
 	}
 	defer func() {
@@ -69,13 +70,23 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		return err
 	}
 	n.Metrics.ObservePublication(site.CRLSecondsLeft, site.ManifestNumber)
+	// SYS-4: the clock's last check is a metric and on /healthz, which
+	// answers 503 while the guard refuses to sign.
+	n.Metrics.ObserveClock(n.clockReading)
+	if n.ClockGuard.Status().State == clockguard.Off {
+		log.Warn("SYS-4: clock.servers is empty: the clock is not checked against NTP; a production installation lists its servers (docs/clock.md)")
+	}
 	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log, Site: site.Handler(),
 		Health: func(ctx context.Context) error {
 			if err := n.DB.Health(ctx); err != nil {
 				return err
 			}
+			if err := n.ClockGuard.Err(); err != nil {
+				return err
+			}
 			return site.Health()
-		}}
+		},
+		Details: func() []string { return []string{"clock: " + n.ClockGuard.Summary()} }}
 	acc, err := n.Access(ctx)
 	if err != nil {
 		return err
@@ -95,6 +106,11 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		n.Revocation.RunScheduler(sctx, n.kick, time.Minute, func(msg string, args ...any) { log.Warn(msg, args...) })
 	}()
 	go n.maintain(sctx, log)
+	clockDone := make(chan struct{})
+	go func() { // SYS-4: every clock.interval, every minute while not in range
+		defer close(clockDone)
+		n.ClockGuard.Run(sctx)
+	}()
 	go site.Run(sctx)
 	log.Info("sceau started", "config", cfg.DataDir, "pid", os.Getpid())
 	err = server.Listen(sctx, log, []server.Listener{
@@ -107,6 +123,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	})
 	cancel()
 	<-schedDone
+	<-clockDone
 	log.Info("sceau stopped")
 	return err
 }

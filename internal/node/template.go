@@ -171,6 +171,29 @@ publication:
   # How often each node rereads what is published (100ms..1m). Default: 500ms
   refresh: 500ms
 
+# SYS-4 (policy §6.7, docs/clock.md): the clock is checked against NTP
+# servers at start and every interval; beyond max_drift nothing is signed
+# (certificates, CRLs, OCSP responses, manifests) until it is back within,
+# and an alert is raised. No answer is not "in sync": at first start
+# nothing is signed until a server answers.
+clock:
+  # NTP servers (RFC 5905), host or host:port (port 123); the median offset
+  # of those that answer counts, so list three or more of your own.
+  # Empty: the clock is not checked, which only a demonstration or an
+  # offline root's machine may do. Default: [] (not checked)
+  servers: []
+  # servers: [ntp1.example.org, ntp2.example.org, ntp3.example.org]
+  # Time between checks while in range (1m..24h). Default: 10m
+  interval: 10m
+  # Largest offset at which Sceau signs (1ms..1m). Default: 1s (ETSI EN
+  # 319 421: time-stamps within 1 s of UTC)
+  max_drift: 1s
+  # When no server answers, signing goes on this long after the check that
+  # was due; 0 stops at once; interval + grace at most 24h. Default: 1h
+  grace: 1h
+  # Each server's answer, name resolution included. Default: 2s
+  timeout: 2s
+
 # The CA hierarchy (CA-1). Parents come before their children.
 cas:
   - id: root

@@ -66,6 +66,11 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 	if err != nil {
 		return nil, err
 	}
+	// SYS-4: no CRL number is reserved, and no CRL signed, on a clock that
+	// is not trusted: its thisUpdate and nextUpdate would be wrong.
+	if err := s.clockErr(op); err != nil {
+		return nil, err
+	}
 	mu := s.crlLock(caID)
 	mu.Lock()
 	defer mu.Unlock()
@@ -137,6 +142,9 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 				return nil, sceau.E(sceau.Internal, op, "", err)
 			}
 			tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, idp)
+		}
+		if err := s.clockErr(op); err != nil { // SYS-4: it changed since; the number stays unused
+			return nil, err
 		}
 		der, err := x509.CreateRevocationList(rand.Reader, tmpl, iss.Cert, iss.Signer)
 		if err != nil {
@@ -358,6 +366,12 @@ func (s *Service) RunScheduler(ctx context.Context, kick <-chan string, every ti
 // refresh, and those owed a revocation made since (CA-3); then it re-signs
 // the OCSP responses that expire soon.
 func (s *Service) schedulerPass(ctx context.Context, actor sceau.Actor, logf func(msg string, args ...any)) {
+	// SYS-4: nothing is signed while the clock is not trusted; said once
+	// per pass, and what is owed is issued at the first pass after.
+	if err := s.clockErr("revocation: scheduler"); err != nil {
+		logf("crl issuance and ocsp refresh wait for the clock", "err", err)
+		return
+	}
 	s.mu.RLock()
 	ids := make([]string, 0, len(s.issuers))
 	for id := range s.issuers {

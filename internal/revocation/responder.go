@@ -137,6 +137,12 @@ func (rs *Responder) respond(ctx context.Context, der []byte) answer {
 		ext = append(ext, ocspExtension{nonceExtension(req.Nonce)})
 	}
 	resp, err := rs.svc.SignOCSP(iss, req.Serial, st, req.Hash, ext...)
+	if errors.Is(err, errClockRefused) {
+		// SYS-4: tryLater, never a response signed on an untrusted clock;
+		// the guard raised the alert already.
+		rs.log.Warn("ocsp response not signed: the clock is not trusted", "ca", iss.ID, "err", err)
+		return answer{body: ocsp.TryLaterErrorResponse, status: "trylater"}
+	}
 	if err != nil {
 		rs.log.Error("ocsp signing failed", "ca", iss.ID, "err", err)
 		return answer{body: ocsp.TryLaterErrorResponse, status: "trylater"}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/big"
 	"sync"
@@ -24,6 +25,11 @@ type Options struct {
 	// OnRevoke is called after a revocation commits, with the CA's ID (the
 	// CRL scheduler uses it to reissue the CRL at once).
 	OnRevoke func(caID string)
+	// ClockGuard, if set, is asked before each CRL and OCSP signature
+	// (SYS-4): an error (the clock guard's refusal, wrapping
+	// clockguard.ErrClockDrift) refuses it. It must be cheap: the
+	// responder asks it on every response signed on demand.
+	ClockGuard func() error
 }
 
 // Service revokes certificates, signs CRLs and OCSP responses, and reads
@@ -156,6 +162,12 @@ func (s *Service) Lookup(ctx context.Context, q store.Querier, serial string) (*
 // responder. hash selects the CertID hash; extra goes into the response
 // extensions (the nonce).
 func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto.Hash, extra ...ocspExtension) (Response, error) {
+	// SYS-4: no response is signed on a clock that is not trusted; the
+	// responses stored before are still served (they were signed when the
+	// clock was right, and carry their own nextUpdate).
+	if err := s.clockErr("revocation: sign ocsp"); err != nil {
+		return Response{}, err
+	}
 	now := s.clock.Now().UTC().Truncate(time.Second)
 	t := &responseTemplate{
 		hash:       hash,
@@ -193,6 +205,21 @@ func (s *Service) SignOCSP(iss *Issuer, serial *big.Int, st *Status, hash crypto
 		return Response{}, sceau.E(sceau.Unavailable, "revocation: sign ocsp", "the OCSP responder key cannot sign", err)
 	}
 	return Response{DER: der, ThisUpdate: t.thisUpdate, NextUpdate: t.nextUpdate}, nil
+}
+
+// errClockRefused marks the clock guard's refusals.
+var errClockRefused = errors.New("revocation: refused by the clock guard")
+
+// clockErr is the clock guard's refusal, if any (SYS-4), as the guard gave
+// it (Unavailable, wrapping clockguard.ErrClockDrift).
+func (s *Service) clockErr(op string) error {
+	if s.opts.ClockGuard == nil {
+		return nil
+	}
+	if err := s.opts.ClockGuard(); err != nil {
+		return fmt.Errorf("%s: %w: %w", op, err, errClockRefused)
+	}
+	return nil
 }
 
 // SignGood pre-signs the "good" response of a freshly issued certificate.
@@ -237,11 +264,22 @@ func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, 
 		caID = st.CAID
 		st.Revoked, st.RevokedAt, st.Reason = true, s.clock.Now().UTC().Truncate(time.Second), reason
 		resp, err := s.SignOCSP(iss, n, st, crypto.SHA1)
+		if errors.Is(err, errClockRefused) {
+			// SYS-4: the revocation is recorded all the same, without a
+			// response: the stored "good" one is dropped, so the responder
+			// answers tryLater for the serial (never good), and the refresher
+			// signs its "revoked" response once the clock is back, as after
+			// a mass revocation. Its CRL waits for the clock too.
+			resp, err = Response{}, nil
+		}
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, qRevoke, store.FormatTime(st.RevokedAt), reason, resp.DER,
-			store.FormatTime(resp.ThisUpdate), store.FormatTime(resp.NextUpdate), serial)
+		var this, next any
+		if resp.DER != nil {
+			this, next = store.FormatTime(resp.ThisUpdate), store.FormatTime(resp.NextUpdate)
+		}
+		res, err := tx.ExecContext(ctx, qRevoke, store.FormatTime(st.RevokedAt), reason, resp.DER, this, next, serial)
 		if err != nil {
 			return store.Classify(op, err)
 		}
@@ -265,6 +303,9 @@ func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, 
 // certificates, up to limit of them, and returns how many it signed.
 func (s *Service) Refresh(ctx context.Context, limit int) (int, error) {
 	const op = "revocation: refresh ocsp"
+	if err := s.clockErr(op); err != nil { // SYS-4
+		return 0, err
+	}
 	horizon := store.FormatTime(s.clock.Now().Add(s.opts.OCSPRefreshBefore))
 	// Only CAs loaded here can sign; the most urgent responses first.
 	s.mu.RLock()

@@ -86,6 +86,8 @@ type HierarchyOptions struct {
 	Specs     []ca.Spec // default Specs()
 	BaseURL   string    // default http://127.0.0.1:8080
 	AfterSign func(serial string)
+	// ClockGuard goes to ca.Options and revocation.Options (SYS-4).
+	ClockGuard func() error
 }
 
 // NewHierarchy creates the CAs on db with a keystore in a temp directory
@@ -104,8 +106,8 @@ func NewHierarchy(t testing.TB, db *store.DB, o HierarchyOptions) *Hierarchy {
 	if err := h.Keys.Init([]byte("test activation secret, not for production")); err != nil {
 		t.Fatal(err)
 	}
-	h.Revocation = revocation.New(db, h.Journal, revocation.Options{Clock: o.Clock})
-	h.Authority = ca.New(db, h.Journal, h.Keys, h.Revocation, ca.Options{Clock: o.Clock, URLs: h.URLs, AfterSign: o.AfterSign})
+	h.Revocation = revocation.New(db, h.Journal, revocation.Options{Clock: o.Clock, ClockGuard: o.ClockGuard})
+	h.Authority = ca.New(db, h.Journal, h.Keys, h.Revocation, ca.Options{Clock: o.Clock, URLs: h.URLs, AfterSign: o.AfterSign, ClockGuard: o.ClockGuard})
 	t.Cleanup(h.Authority.Close)
 	if err := h.Authority.Bootstrap(ctx, sceau.System("test"), o.Specs); err != nil {
 		t.Fatalf("bootstrap: %v", err)

@@ -65,6 +65,44 @@ func (m *Metrics) ObservePublication(crlLeft func() map[string]float64, manifest
 			Help: "Number of the signed manifest the site serves (0: none)."}, func() float64 { return float64(manifest()) }))
 }
 
+// ClockReading is what the clock guard knows (SYS-4).
+type ClockReading struct {
+	Offset    time.Duration // the NTP servers' time minus this machine's, at the last check that got answers
+	CheckedAt time.Time     // end of the last check; zero before the first
+	InSync    bool          // the last check measured an offset within the limit
+	Refused   bool          // the guard refuses to sign now
+	Answered  int           // servers that answered the last check
+}
+
+// ObserveClock exports the clock guard's last check (SYS-4): its offset,
+// its time, whether it was in range, whether signing is refused, and how
+// many servers answered. read is called at each scrape; it must be cheap.
+func (m *Metrics) ObserveClock(read func() ClockReading) {
+	gauge := func(name, help string, f func(ClockReading) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(read()) })
+	}
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	m.Registry.MustRegister(
+		gauge("sceau_clock_offset_seconds", "NTP servers' time minus this machine's at the last clock check that got answers (median; positive: the local clock is behind).",
+			func(r ClockReading) float64 { return r.Offset.Seconds() }),
+		gauge("sceau_clock_last_check_timestamp_seconds", "Unix time of the last clock check (0: none).", func(r ClockReading) float64 {
+			if r.CheckedAt.IsZero() {
+				return 0
+			}
+			return float64(r.CheckedAt.UnixNano()) / 1e9
+		}),
+		gauge("sceau_clock_ok", "1 when the last clock check found the clock within clock.max_drift, else 0 (drifted, unanswered, unchecked or not configured).",
+			func(r ClockReading) float64 { return b(r.InSync) }),
+		gauge("sceau_clock_signing_refused", "1 while the clock guard refuses to sign (SYS-4).", func(r ClockReading) float64 { return b(r.Refused) }),
+		gauge("sceau_clock_servers_answered", "NTP servers that answered the last clock check.", func(r ClockReading) float64 { return float64(r.Answered) }),
+	)
+}
+
 type crlCollector struct {
 	desc *prometheus.Desc
 	left func() map[string]float64

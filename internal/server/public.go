@@ -29,6 +29,9 @@ type Public struct {
 	// with its reason, so a load balancer drains a node whose database is
 	// lost or full (AUD-7).
 	Health func(context.Context) error
+	// Details, if set, gives lines /healthz prints after its verdict, 503
+	// or not: the clock's last check and offset (SYS-4).
+	Details func() []string
 	// Site, if set, serves the publication site (PUB-1: pages, CA
 	// certificates, full CRLs, documents, manifests); the routes below
 	// then only add OCSP, the CRL partitions and /healthz.
@@ -60,10 +63,21 @@ func (p *Public) healthz(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "unavailable: %s\n", sceau.Message(err))
+			p.healthDetails(w)
 			return
 		}
 	}
 	fmt.Fprintln(w, "ok")
+	p.healthDetails(w)
+}
+
+func (p *Public) healthDetails(w http.ResponseWriter) {
+	if p.Details == nil {
+		return
+	}
+	for _, l := range p.Details() {
+		fmt.Fprintln(w, l)
+	}
 }
 
 // readOnly refuses every method that could write, before routing.

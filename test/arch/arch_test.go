@@ -27,7 +27,7 @@ const module = "github.com/sceau/sceau/"
 // or a listed one that does not exist, fails the test.
 var classes = map[string]string{
 	"sceau":    "base",
-	"safefile": "support", "store": "support", "config": "support", "cms": "support",
+	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
 	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
