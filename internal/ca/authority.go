@@ -52,6 +52,11 @@ type Options struct {
 	ActivationHint func(caID string) string
 	// Observe, if set, is told of each issuance outcome and its duration.
 	Observe func(outcome string, d time.Duration)
+	// ReadOnly loads the CAs without writing anything: a public-only node
+	// (docs/scaling.md) holds no key and serves what the signing nodes
+	// wrote, so loading neither renews a responder certificate nor records
+	// a CA certificate under its parent; the signing nodes do both.
+	ReadOnly bool
 }
 
 // Revoker is what issuance needs of the revocation service: a loaded CA
@@ -435,16 +440,24 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 	}
 	// A responder certificate nearing its end is replaced at load, so a
 	// restarted or long-running service never answers with an expired one.
-	if a.clock.Now().Add(a.opts.OCSPSignerValidity/3).After(ocspCert.NotAfter) && Activated(signer) {
+	if a.clock.Now().Add(a.opts.OCSPSignerValidity/3).After(ocspCert.NotAfter) && Activated(signer) && !a.opts.ReadOnly {
 		if ocspCert, ocspRef, err = a.renewOCSPSigner(ctx, s, cert, signer); err != nil {
 			return err
 		}
 	}
 	ocspSigner, err := a.keys.Signer(ocspRef)
+	if errors.Is(err, keys.ErrNotActivated) {
+		// KEY-5: so too the responder's key, in a store that is not
+		// activated (a public-only node has none): it answers OCSP with
+		// the pre-signed responses only.
+		if r, ok := a.keys.(keys.Resolver); ok {
+			ocspSigner, err = keys.Deferred(r, ocspRef, ocspCert.PublicKey), nil
+		}
+	}
 	if err != nil {
 		return err
 	}
-	if s.Parent != "" {
+	if s.Parent != "" && !a.opts.ReadOnly {
 		if err := a.recordUnderParent(ctx, s, cert); err != nil {
 			return err
 		}

@@ -19,15 +19,7 @@ import (
 // listeners. ready, if set, is called with the node once the listeners are
 // bound.
 func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(*Node)) error {
-	// Issuance allocates briskly and the heap stays small (tens of MiB):
-	// collecting less often buys about 7% of issuance throughput. GOGC and
-	// GOMEMLIMIT in the environment take precedence.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(300)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(2 << 30)
-	}
+	tuneGC()
 	n, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -70,7 +62,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	}
 	n.Metrics.ObservePublication(site.CRLSecondsLeft, site.ManifestNumber)
 	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log, Site: site.Handler(),
-		Health: func(ctx context.Context) error {
+		Mode: ModeSigning, Health: func(ctx context.Context) error {
 			if err := n.DB.Health(ctx); err != nil {
 				return err
 			}
@@ -108,6 +100,18 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	<-schedDone
 	log.Info("sceau stopped")
 	return err
+}
+
+// tuneGC: issuance allocates briskly and the heap stays small (tens of
+// MiB), so collecting less often buys about 7% of issuance throughput.
+// GOGC and GOMEMLIMIT in the environment take precedence.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
+	}
 }
 
 // maintain revokes orphaned reservations every minute, renews the OCSP
