@@ -9,6 +9,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,6 +76,9 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 	entries, err := s.revokedEntries(ctx, s.db, caID)
 	if err != nil {
 		return nil, err
+	}
+	if s.afterCRLRead != nil {
+		s.afterCRLRead()
 	}
 	shards := []int{FullCRL}
 	for k := 1; k <= iss.CRL.Shards; k++ {
@@ -376,8 +380,24 @@ func (s *Service) RunScheduler(ctx context.Context, kick <-chan string, every ti
 		case <-t.C:
 			check()
 		case id := <-kick:
-			if _, err := s.IssueCRL(ctx, actor, id); err != nil && ctx.Err() == nil {
-				logf("crl issuance failed", "ca", id, "err", err)
+			// A burst of revocations kicks many times: every kick queued
+			// now was sent after its revocation committed, so one CRL per
+			// CA, read after this drain, lists them all (CA-3).
+			ids := []string{id}
+			for drained := false; !drained; {
+				select {
+				case more := <-kick:
+					if !slices.Contains(ids, more) {
+						ids = append(ids, more)
+					}
+				default:
+					drained = true
+				}
+			}
+			for _, id := range ids {
+				if _, err := s.IssueCRL(ctx, actor, id); err != nil && ctx.Err() == nil {
+					logf("crl issuance failed", "ca", id, "err", err)
+				}
 			}
 		}
 	}
