@@ -60,38 +60,10 @@ const clientsPerNode = 8
 // every revocation; the public-only node signs and writes nothing and has
 // no admin API.
 func TestCA3_TwoNodesOnOnePostgreSQLIssueRevokeAndAgree(t *testing.T) {
-	dsn := sceautest.PostgresSchema(t)
 	ctx := t.Context()
 	certsPerNode := int64(*nodesCerts)
 	scratch := t.TempDir()
-	dsnFile := filepath.Join(scratch, "postgres.dsn")
-	if err := os.WriteFile(dsnFile, []byte(dsn+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pubA, admA := freeAddr(t), freeAddr(t)
-	text := string(node.RenderConfig(node.ConfigValues{Org: "Nodes Test", PublicListen: pubA, AdminListen: admA, BaseURL: "http://" + pubA}))
-	for old, new := range map[string]string{
-		"engine: sqlite":                     "engine: postgres",
-		"  # dsn_file: secrets/postgres.dsn": "  dsn_file: " + dsnFile,
-		"  refresh: 500ms":                   "  refresh: 200ms", // the site rereads the store
-		"    every: 1000":                    "    every: 50",    // checkpoints signed by both nodes
-	} {
-		if strings.Count(text, old) != 1 {
-			t.Fatalf("the configuration template holds %q %d times, want once", old, strings.Count(text, old))
-		}
-		text = strings.Replace(text, old, new, 1)
-	}
-	inst, err := node.Init(ctx, filepath.Join(scratch, "ca"), []byte(text), node.InitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	load := func() *config.Config {
-		cfg, err := config.Load(inst.ConfigPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
+	load := initOnPostgres(t, sceautest.PostgresSchema(t), scratch)
 	// Two signing nodes of one installation, each with its own listeners.
 	cfgA, cfgB, cfgC := load(), load(), load()
 	cfgB.Public.Listen, cfgB.Admin.Listen = freeAddr(t), freeAddr(t)
@@ -106,13 +78,8 @@ func TestCA3_TwoNodesOnOnePostgreSQLIssueRevokeAndAgree(t *testing.T) {
 
 	root, issuing := a.Authority.CAs()[0].Cert, a.Authority.CAs()[1].Cert
 	nodes := []*testNode{{name: "A", cfg: cfgA, n: a}, {name: "B", cfg: cfgB, n: b}, {name: "C (public-only)", cfg: cfgC, n: c}}
-	for _, tn := range nodes[:2] {
-		if tn.api, err = adminapi.New(tn.cfg, adminapi.Credentials{}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, tn := range nodes {
-		tn.base = "http://" + tn.cfg.Public.Listen
+		tn.connect(t)
 	}
 
 	// The load: both signing nodes issue; every third certificate goes to
@@ -464,6 +431,20 @@ type testNode struct {
 	base string
 }
 
+// connect makes the node's clients: its public URL, and its admin API
+// when it has one.
+func (tn *testNode) connect(t *testing.T) {
+	t.Helper()
+	tn.base = "http://" + tn.cfg.Public.Listen
+	if strings.Contains(tn.name, "public-only") {
+		return
+	}
+	var err error
+	if tn.api, err = adminapi.New(tn.cfg, adminapi.Credentials{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (tn *testNode) get(t *testing.T, path string, want int) string {
 	t.Helper()
 	resp, err := http.Get(tn.base + path)
@@ -566,6 +547,41 @@ func crlNumbersInJournal(t *testing.T, n *node.Node) []int64 {
 			return out
 		}
 		f.After = p.Next
+	}
+}
+
+// initOnPostgres makes an installation of the template configuration on
+// the PostgreSQL database dsn names, under scratch, and returns a function
+// that loads its configuration afresh (one per node).
+func initOnPostgres(t *testing.T, dsn, scratch string) func() *config.Config {
+	t.Helper()
+	dsnFile := filepath.Join(scratch, "postgres.dsn")
+	if err := os.WriteFile(dsnFile, []byte(dsn+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pub, adm := freeAddr(t), freeAddr(t)
+	text := string(node.RenderConfig(node.ConfigValues{Org: "Nodes Test", PublicListen: pub, AdminListen: adm, BaseURL: "http://" + pub}))
+	for old, new := range map[string]string{
+		"engine: sqlite":                     "engine: postgres",
+		"  # dsn_file: secrets/postgres.dsn": "  dsn_file: " + dsnFile,
+		"  refresh: 500ms":                   "  refresh: 200ms", // the site rereads the store
+		"    every: 1000":                    "    every: 50",    // checkpoints signed by every node
+	} {
+		if strings.Count(text, old) != 1 {
+			t.Fatalf("the configuration template holds %q %d times, want once", old, strings.Count(text, old))
+		}
+		text = strings.Replace(text, old, new, 1)
+	}
+	inst, err := node.Init(t.Context(), filepath.Join(scratch, "ca"), []byte(text), node.InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() *config.Config {
+		cfg, err := config.Load(inst.ConfigPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
 	}
 }
 
