@@ -10,7 +10,7 @@ import (
 )
 
 func newServeCmd(e *env) *cobra.Command {
-	var logJSON bool
+	var logJSON, publicOnly bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the CAs with their public and administration listeners",
@@ -25,6 +25,9 @@ responses, and serves:
   admin listener (TLS 1.3,     /api/v1/...                       issuance and revocation API
   client certificate)          /metrics                          Prometheus metrics
 
+With --public-only it opens no keystore and no admin listener, signs and writes
+nothing, and serves the public listener from the shared database (docs/scaling.md).
+
 Stop it with Ctrl-C or SIGTERM: listeners drain, keys are dropped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -33,10 +36,14 @@ Stop it with Ctrl-C or SIGTERM: listeners drain, keys are dropped.`,
 				return err
 			}
 			log := newLogger(e, logJSON)
+			if publicOnly {
+				return node.ServePublic(cmd.Context(), cfg, log, nil)
+			}
 			return node.Serve(cmd.Context(), cfg, log, nil)
 		},
 	}
 	cmd.Flags().BoolVar(&logJSON, "log-json", false, "write logs as JSON lines")
+	cmd.Flags().BoolVar(&publicOnly, "public-only", false, "serve CRLs, OCSP and the site alone: no key, no admin listener")
 	return cmd
 }
 

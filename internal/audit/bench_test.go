@@ -111,3 +111,45 @@ func BenchmarkVerify(b *testing.B) {
 	b.ReportMetric(eps, "events/s")
 	b.ReportMetric(eps/verifyTarget, "x_target")
 }
+
+// BenchmarkHeadLockPostgres measures the journal's one global
+// serialisation point on PostgreSQL (docs/scaling.md): concurrent
+// transactions, as many nodes' would be, each append one event and commit
+// on their own, without group commit. Every one holds the head row's lock
+// from its SELECT … FOR UPDATE to its commit, so past a few callers the
+// rate is the inverse of that critical section (reported as ms/commit).
+func BenchmarkHeadLockPostgres(b *testing.B) {
+	for _, callers := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			db := sceautest.OpenPostgres(b)
+			j := audit.NewJournal(nil)
+			actor := sceau.Actor{ID: "cert:operator", Role: "operator"}
+			ctx := context.Background()
+			var next, failed atomic.Int64
+			n := int64(b.N)
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Go(func() {
+					for i := next.Add(1); i <= n; i = next.Add(1) {
+						err := db.InTx(ctx, func(tx *store.Tx) error {
+							return j.Append(ctx, tx, audit.Event{Actor: actor, Action: audit.ActionCertificateIssued, Object: fmt.Sprintf("certificate:%016x", i)})
+						})
+						if err != nil {
+							failed.Add(1)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			if failed.Load() > 0 {
+				b.Fatalf("%d appends failed", failed.Load())
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "commits/s")
+			b.ReportMetric(elapsed.Seconds()*1000/float64(b.N), "ms/commit")
+		})
+	}
+}

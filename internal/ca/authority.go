@@ -57,6 +57,11 @@ type Options struct {
 	// before anything is reserved. It must be cheap: it is on every
 	// issuance.
 	ClockGuard func() error
+	// ReadOnly loads the CAs without writing anything: a public-only node
+	// (docs/scaling.md) holds no key and serves what the signing nodes
+	// wrote, so loading neither renews a responder certificate nor records
+	// a CA certificate under its parent; the signing nodes do both.
+	ReadOnly bool
 }
 
 // Revoker is what issuance needs of the revocation service: a loaded CA
@@ -451,7 +456,7 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 	// SYS-4: while the clock guard refuses, the current responder stays
 	// (it is valid for a third of its life still) and the renewal waits
 	// for the next load or the daily renewal.
-	if a.clock.Now().Add(a.opts.OCSPSignerValidity/3).After(ocspCert.NotAfter) && Activated(signer) {
+	if a.clock.Now().Add(a.opts.OCSPSignerValidity/3).After(ocspCert.NotAfter) && Activated(signer) && !a.opts.ReadOnly {
 		if err := a.clockErr(op); err != nil {
 			a.log.Warn("the OCSP responder certificate is not renewed while the clock is not trusted", "ca", s.ID, "err", err)
 		} else if ocspCert, ocspRef, err = a.renewOCSPSigner(ctx, s, cert, signer); err != nil {
@@ -459,10 +464,18 @@ func (a *Authority) load(ctx context.Context, s Spec) error {
 		}
 	}
 	ocspSigner, err := a.keys.Signer(ocspRef)
+	if errors.Is(err, keys.ErrNotActivated) {
+		// KEY-5: so too the responder's key, in a store that is not
+		// activated (a public-only node has none): it answers OCSP with
+		// the pre-signed responses only.
+		if r, ok := a.keys.(keys.Resolver); ok {
+			ocspSigner, err = keys.Deferred(r, ocspRef, ocspCert.PublicKey), nil
+		}
+	}
 	if err != nil {
 		return err
 	}
-	if s.Parent != "" {
+	if s.Parent != "" && !a.opts.ReadOnly {
 		if err := a.recordUnderParent(ctx, s, cert); errors.Is(err, errClockRefused) {
 			a.log.Warn("the CA certificate is recorded under its parent once the clock is trusted", "ca", s.ID, "err", err)
 		} else if err != nil {

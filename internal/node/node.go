@@ -54,6 +54,8 @@ type Node struct {
 
 	pendingMu sync.Mutex
 	pending   []ca.Spec // declared CAs that did not exist at Open (newcas.go)
+
+	publicOnly bool // opened by OpenPublic: no key, read-only store (public.go)
 }
 
 // Open opens the installation cfg describes: the store (migrated), the
@@ -301,13 +303,22 @@ func parseOID(s string) (asn1.ObjectIdentifier, error) {
 // OpenStore opens the database the configuration names (not migrated).
 func OpenStore(ctx context.Context, cfg *config.Config) (*store.DB, error) {
 	if cfg.Database.Engine == "postgres" {
-		dsn, err := os.ReadFile(cfg.Path(cfg.Database.DSNFile))
+		dsn, err := readDSN(cfg)
 		if err != nil {
-			return nil, sceau.E(sceau.Unavailable, "database", "cannot read database.dsn_file", err)
+			return nil, err
 		}
-		return store.Open(ctx, store.Postgres, strings.TrimSpace(string(dsn)))
+		return store.Open(ctx, store.Postgres, dsn)
 	}
 	return store.Open(ctx, store.SQLite, cfg.Path(cfg.Database.Path))
+}
+
+// readDSN reads the PostgreSQL connection string of database.dsn_file.
+func readDSN(cfg *config.Config) (string, error) {
+	dsn, err := os.ReadFile(cfg.Path(cfg.Database.DSNFile))
+	if err != nil {
+		return "", sceau.E(sceau.Unavailable, "database", "cannot read database.dsn_file", err)
+	}
+	return strings.TrimSpace(string(dsn)), nil
 }
 
 // OpenExistingStore opens the database of an installation that exists,

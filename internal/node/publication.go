@@ -229,12 +229,12 @@ func (s siteSources) CurrentCRL(ctx context.Context, caID string) (*publication.
 func (n *Node) Site() *publication.Site {
 	cfg := n.Config.Publication
 	var signer publication.ManifestSigner
-	if cfg.SignerCA != "" {
+	if cfg.SignerCA != "" && !n.publicOnly { // PUB-2: a public-only node serves the manifests others sign
 		signer = &lazySigner{n: n}
 	}
 	return publication.NewSite(n.Publication, siteSources{n}, signer, publication.SiteOptions{
 		Publisher: cfg.Name, About: map[string]string{"fr": cfg.AboutFR, "en": cfg.AboutEN}, Contact: cfg.Contact, BaseURL: n.Config.Public.BaseURL,
-		Refresh: cfg.Refresh.Duration, CRLMargin: cfg.CRLMargin.Duration, Log: n.Log})
+		Refresh: cfg.Refresh.Duration, CRLMargin: cfg.CRLMargin.Duration, Log: n.Log, ReadOnly: n.publicOnly})
 }
 
 // ExportSite writes the site of the installation cfg describes into dir,

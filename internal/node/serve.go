@@ -20,15 +20,7 @@ import (
 // listeners. ready, if set, is called with the node once the listeners are
 // bound.
 func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(*Node)) error {
-	// Issuance allocates briskly and the heap stays small (tens of MiB):
-	// collecting less often buys about 7% of issuance throughput. GOGC and
-	// GOMEMLIMIT in the environment take precedence.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(300)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(2 << 30)
-	}
+	tuneGC()
 	n, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -77,7 +69,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		log.Warn("SYS-4: clock.servers is empty: the clock is not checked against NTP; a production installation lists its servers (docs/clock.md)")
 	}
 	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log, Site: site.Handler(),
-		Health: func(ctx context.Context) error {
+		Mode: ModeSigning, Health: func(ctx context.Context) error {
 			if err := n.DB.Health(ctx); err != nil {
 				return err
 			}
@@ -126,6 +118,18 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	<-clockDone
 	log.Info("sceau stopped")
 	return err
+}
+
+// tuneGC: issuance allocates briskly and the heap stays small (tens of
+// MiB), so collecting less often buys about 7% of issuance throughput.
+// GOGC and GOMEMLIMIT in the environment take precedence.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
+	}
 }
 
 // maintain revokes orphaned reservations every minute, renews the OCSP

@@ -39,6 +39,10 @@ type SiteOptions struct {
 	ManifestGrace time.Duration
 	Clock         sceau.Clock
 	Log           *slog.Logger
+	// ReadOnly is for a node that writes nothing (public-only,
+	// docs/scaling.md): a change between stale and fresh is logged, not
+	// journaled; the signing nodes' sites journal it (PUB-3, AUD-6).
+	ReadOnly bool
 }
 
 // Site is the public repository as served: pages, files, the manifest,
@@ -137,6 +141,10 @@ func (s *Site) journalFreshness(ctx context.Context, stale []string) error {
 		s.log.Info("publication: the site is fresh again")
 	} else {
 		s.log.Warn("publication: the site is stale", "reasons", why)
+	}
+	if s.opts.ReadOnly {
+		s.staleSent = why
+		return nil
 	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		return s.svc.journal.Append(ctx, tx, audit.Event{Actor: sceau.System("publication"), Action: action, Object: "site", Details: details})

@@ -9,6 +9,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,29 +76,24 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 	mu.Lock()
 	defer mu.Unlock()
 
-	entries, err := s.revokedEntries(ctx, caID)
+	// Read outside the transaction: a million entries would hold the
+	// database's write lock meanwhile (SQLite).
+	entries, err := s.revokedEntries(ctx, s.db, caID)
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock.Now().UTC().Truncate(time.Second)
-	next := now.Add(iss.CRL.Validity)
-	if next.After(iss.Cert.NotAfter) {
-		next = iss.Cert.NotAfter
+	if s.afterCRLRead != nil {
+		s.afterCRLRead()
 	}
 	shards := []int{FullCRL}
 	for k := 1; k <= iss.CRL.Shards; k++ {
 		shards = append(shards, k)
 	}
-	parts := make(map[int][]x509.RevocationListEntry, len(shards))
-	parts[FullCRL] = entries
-	if iss.CRL.Shards > 0 {
-		for _, e := range entries {
-			k := ShardOf(e.SerialNumber, iss.CRL.Shards)
-			parts[k] = append(parts[k], e)
-		}
-	}
-
-	var number int64
+	var (
+		number    int64
+		now, next time.Time
+		parts     map[int][]x509.RevocationListEntry
+	)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		// One statement takes the next number: on PostgreSQL the upsert
 		// locks the row, so two nodes issuing at once get consecutive
@@ -107,6 +103,30 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 		if err != nil {
 			return store.Classify(op, err)
 		}
+		// CA-3, several nodes: the number was taken after the previous
+		// CRL's transaction committed, and that CRL listed what was revoked
+		// before it committed. The entries read above may predate a
+		// revocation made meanwhile on another node (the mutex above is
+		// this process's only), which would let a higher number list less.
+		// A revocation is never undone, so the same count means the same
+		// set; otherwise the entries are read again, here.
+		var revoked int
+		if err := tx.QueryRowContext(ctx, qCountRevoked, caID).Scan(&revoked); err != nil {
+			return store.Classify(op, err)
+		}
+		if revoked != len(entries) {
+			if entries, err = s.revokedEntries(ctx, tx, caID); err != nil {
+				return err
+			}
+		}
+		// thisUpdate after the number: on one clock, a higher number
+		// never carries an earlier thisUpdate.
+		now = s.clock.Now().UTC().Truncate(time.Second)
+		next = now.Add(iss.CRL.Validity)
+		if next.After(iss.Cert.NotAfter) {
+			next = iss.Cert.NotAfter
+		}
+		parts = partition(entries, iss.CRL.Shards)
 		if err := checkShards(ctx, tx, caID, number-1, iss.CRL.Shards); err != nil {
 			return err
 		}
@@ -172,20 +192,33 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 	return out, nil
 }
 
+// partition splits entries among the full CRL and the CA's shards.
+func partition(entries []x509.RevocationListEntry, shards int) map[int][]x509.RevocationListEntry {
+	parts := make(map[int][]x509.RevocationListEntry, shards+1)
+	parts[FullCRL] = entries
+	if shards > 0 {
+		for _, e := range entries {
+			k := ShardOf(e.SerialNumber, shards)
+			parts[k] = append(parts[k], e)
+		}
+	}
+	return parts
+}
+
 // revokedEntries returns every revoked serial of the CA. A CRL may list a
 // million of them: the entries are counted first and allocated at once,
 // serials are decoded into one slab of words, and stored dates (fixed
 // width, store.FormatTime) are read without time.Parse; anything unusual
 // takes the general path (big.Int.SetString, store.ParseTime).
-func (s *Service) revokedEntries(ctx context.Context, caID string) ([]x509.RevocationListEntry, error) {
+func (s *Service) revokedEntries(ctx context.Context, q store.Querier, caID string) ([]x509.RevocationListEntry, error) {
 	const op = "revocation: read revoked"
 	// A size hint only: revocations committed in between are still read.
 	var n int
-	if err := s.db.QueryRowContext(ctx, qCountRevoked, caID).
+	if err := q.QueryRowContext(ctx, qCountRevoked, caID).
 		Scan(&n); err != nil {
 		return nil, store.Classify(op, err)
 	}
-	rows, err := s.db.QueryContext(ctx, qRevokedEntries, caID)
+	rows, err := q.QueryContext(ctx, qRevokedEntries, caID)
 	if err != nil {
 		return nil, store.Classify(op, err)
 	}
@@ -355,8 +388,24 @@ func (s *Service) RunScheduler(ctx context.Context, kick <-chan string, every ti
 		case <-t.C:
 			check()
 		case id := <-kick:
-			if _, err := s.IssueCRL(ctx, actor, id); err != nil && ctx.Err() == nil {
-				logf("crl issuance failed", "ca", id, "err", err)
+			// A burst of revocations kicks many times: every kick queued
+			// now was sent after its revocation committed, so one CRL per
+			// CA, read after this drain, lists them all (CA-3).
+			ids := []string{id}
+			for drained := false; !drained; {
+				select {
+				case more := <-kick:
+					if !slices.Contains(ids, more) {
+						ids = append(ids, more)
+					}
+				default:
+					drained = true
+				}
+			}
+			for _, id := range ids {
+				if _, err := s.IssueCRL(ctx, actor, id); err != nil && ctx.Err() == nil {
+					logf("crl issuance failed", "ca", id, "err", err)
+				}
 			}
 		}
 	}

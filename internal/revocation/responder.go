@@ -122,8 +122,21 @@ func (rs *Responder) respond(ctx context.Context, der []byte) answer {
 		return answer{body: ocsp.TryLaterErrorResponse, status: "trylater"}
 	}
 	now := rs.svc.clock.Now()
-	if st != nil && req.Nonce == nil && req.Hash == crypto.SHA1 && st.Response != nil && now.Before(st.ResponseNextUpdate) {
+	// A node without the responder's key (public-only, docs/scaling.md)
+	// signs nothing: it answers from the responses the signing nodes
+	// stored, and a nonce it cannot echo is left out (RFC 6960 §4.4.1 makes
+	// the nonce optional; RFC 5019 §2.1 responders ignore it), which the
+	// client may accept or not.
+	canSign := signerActive(iss.OCSPSigner)
+	presigned := st != nil && req.Hash == crypto.SHA1 && st.Response != nil && now.Before(st.ResponseNextUpdate)
+	if presigned && (req.Nonce == nil || !canSign) {
 		return answer{body: st.Response, status: statusName(st), thisUpdate: st.ResponseThisUpdate, nextUpdate: st.ResponseNextUpdate}
+	}
+	if !canSign {
+		// CA-3: no stored response fits (a SHA-256 CertID, an unknown
+		// serial, a response past its nextUpdate): tryLater, as when a
+		// signature fails, so the client asks another node or retries.
+		return answer{body: ocsp.TryLaterErrorResponse, status: "trylater"}
 	}
 	// Signed on demand: nonce echo, SHA-256 CertIDs, unknown serials.
 	select {
@@ -148,6 +161,15 @@ func (rs *Responder) respond(ctx context.Context, der []byte) answer {
 		return answer{body: ocsp.TryLaterErrorResponse, status: "trylater"}
 	}
 	return answer{body: resp.DER, status: statusName(st), thisUpdate: resp.ThisUpdate, nextUpdate: resp.NextUpdate}
+}
+
+// signerActive reports whether a responder key can sign now: false for a
+// key whose store is not activated (keys.Deferred says so; KEY-5).
+func signerActive(s crypto.Signer) bool {
+	if a, ok := s.(interface{ Active() bool }); ok {
+		return a.Active()
+	}
+	return s != nil
 }
 
 func statusName(st *Status) string {

@@ -47,6 +47,10 @@ type Service struct {
 	// onDemand bounds OCSP signatures made on the request path.
 	onDemand chan struct{}
 	crlMu    sync.Map // ca id -> *sync.Mutex: one CRL issuance per CA at a time
+
+	// afterCRLRead, set by tests, runs between the reading of a CRL's
+	// entries and the taking of its number (another node's turn).
+	afterCRLRead func()
 }
 
 // New returns a Service over db.

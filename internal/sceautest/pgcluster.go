@@ -104,3 +104,46 @@ func (c *PostgresCluster) command(name string, args ...string) *exec.Cmd {
 	argv := append(append(append([]string{}, c.as...), name), args...)
 	return exec.Command(argv[0], argv[1:]...)
 }
+
+// NewStandby makes a streaming hot standby of c (pg_basebackup -R, as
+// docs/scaling.md describes) on a free port of its own and starts it; it
+// is stopped and removed when the test ends, before c.
+func (c *PostgresCluster) NewStandby() *PostgresCluster {
+	c.t.Helper()
+	s := &PostgresCluster{t: c.t, bin: c.bin, as: c.as}
+	dir, err := os.MkdirTemp("", "sceau-pg-standby-")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	s.dir = dir
+	c.t.Cleanup(func() {
+		s.pgctl("stop", "-m", "immediate")
+		os.RemoveAll(dir)
+	})
+	if len(c.as) > 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	s.port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	// -R writes standby.signal and primary_conninfo: the copy starts as a
+	// hot standby streaming from c.
+	out, err := s.command(filepath.Join(c.bin, "pg_basebackup"), "-D", filepath.Join(dir, "data"), "-R", "-X", "stream",
+		"-h", "127.0.0.1", "-p", strconv.Itoa(c.port), "-U", "postgres", "--no-sync").CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("sceautest: pg_basebackup: %v\n%s", err, out)
+	}
+	s.Start()
+	return s
+}

@@ -57,8 +57,32 @@ func OpenSQLite(t testing.TB) *store.DB {
 // OpenPostgres returns a fresh migrated PostgreSQL database: a uniquely
 // named schema on the server that SCEAU_TEST_POSTGRES_DSN names, with every
 // connection's search_path set to it. The schema is dropped when the test
-// ends. The test is skipped when the variable is not set.
+// ends. The test is skipped when the variable is not set (it fails under
+// SCEAU_TEST_REQUIRE_ALL=1).
 func OpenPostgres(t testing.TB) *store.DB {
+	t.Helper()
+	sdsn := PostgresSchema(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Postgres, sdsn)
+	if err != nil {
+		t.Fatalf("sceautest: open postgres schema: %v", err)
+	}
+	// Registered after the drop, so it runs before it: no connection holds
+	// the schema when it is dropped.
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("sceautest: migrate postgres schema: %v", err)
+	}
+	return db
+}
+
+// PostgresSchema creates a uniquely named, empty schema on the server that
+// SCEAU_TEST_POSTGRES_DSN names and returns a DSN whose connections use it
+// (search_path), for a test that writes it into an installation's
+// database.dsn_file. The schema is dropped when the test ends; close what
+// uses it in a cleanup registered after this call. The test is skipped
+// when the variable is not set (it fails under SCEAU_TEST_REQUIRE_ALL=1).
+func PostgresSchema(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(PostgresDSNEnv)
 	if dsn == "" {
@@ -83,22 +107,11 @@ func OpenPostgres(t testing.TB) *store.DB {
 			t.Errorf("sceautest: drop schema %s: %v", schema, err)
 		}
 	})
-
 	sdsn, err := withSearchPath(dsn, schema)
 	if err != nil {
 		t.Fatalf("sceautest: %s: %v", PostgresDSNEnv, err)
 	}
-	db, err := store.Open(ctx, store.Postgres, sdsn)
-	if err != nil {
-		t.Fatalf("sceautest: open postgres schema %s: %v", schema, err)
-	}
-	// Registered after the drop, so it runs before it: no connection holds
-	// the schema when it is dropped.
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatalf("sceautest: migrate postgres schema %s: %v", schema, err)
-	}
-	return db
+	return sdsn
 }
 
 // schemaName returns a fresh schema name; it needs no quoting.

@@ -36,6 +36,10 @@ type Public struct {
 	// certificates, full CRLs, documents, manifests); the routes below
 	// then only add OCSP, the CRL partitions and /healthz.
 	Site http.Handler
+	// Mode, if set, is the node's mode, which /healthz reports after its
+	// verdict ("mode: signing", "mode: public-only"; docs/scaling.md), so
+	// that an operator sees what the load balancer sends traffic to.
+	Mode string
 }
 
 // Handler returns the public routes.
@@ -63,12 +67,20 @@ func (p *Public) healthz(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "unavailable: %s\n", sceau.Message(err))
+			p.writeMode(w)
 			p.healthDetails(w)
 			return
 		}
 	}
 	fmt.Fprintln(w, "ok")
+	p.writeMode(w)
 	p.healthDetails(w)
+}
+
+func (p *Public) writeMode(w http.ResponseWriter) {
+	if p.Mode != "" {
+		fmt.Fprintf(w, "mode: %s\n", p.Mode)
+	}
 }
 
 func (p *Public) healthDetails(w http.ResponseWriter) {

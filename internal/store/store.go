@@ -59,6 +59,8 @@ type DB struct {
 	// lastFailure is the last commit refused for want of the store, nil
 	// once a commit succeeds (Health).
 	lastFailure atomic.Pointer[failure]
+	// readOnly: opened by OpenReadOnly, every transaction is read-only.
+	readOnly bool
 }
 
 // maxCachedStatements bounds the cache; queries built with a variable
@@ -133,13 +135,21 @@ func (db *DB) prepare(ctx context.Context, q string) *sql.Stmt {
 // survives a power loss. For PostgreSQL, dsn is a libpq connection string or
 // URL.
 func Open(ctx context.Context, engine Engine, dsn string) (*DB, error) {
+	return open(ctx, engine, dsn, false)
+}
+
+func open(ctx context.Context, engine Engine, dsn string, readOnly bool) (*DB, error) {
 	const op = "store: open"
 	var (
 		db  *sql.DB
 		err error
 	)
-	switch engine {
-	case SQLite:
+	switch {
+	case readOnly:
+		if db, err = openReadOnly(engine, dsn); err != nil {
+			return nil, err // it says why
+		}
+	case engine == SQLite:
 		if dsn == "" {
 			return nil, sceau.Errorf(sceau.Invalid, op, "sqlite needs a file path")
 		}
@@ -160,7 +170,7 @@ func Open(ctx context.Context, engine Engine, dsn string) (*DB, error) {
 			db.SetMaxOpenConns(8)
 			db.SetMaxIdleConns(8)
 		}
-	case Postgres:
+	case engine == Postgres:
 		db, err = sql.Open("pgx", dsn)
 		if err == nil {
 			db.SetMaxOpenConns(16)
@@ -178,7 +188,7 @@ func Open(ctx context.Context, engine Engine, dsn string) (*DB, error) {
 		db.Close()
 		return nil, sceau.E(sceau.Unavailable, op, "cannot reach the database", err)
 	}
-	return &DB{sql: db, engine: engine}, nil
+	return &DB{sql: db, engine: engine, readOnly: readOnly}, nil
 }
 
 // Engine returns the engine of db.
@@ -196,7 +206,7 @@ func (db *DB) Close() error {
 		st.(*sql.Stmt).Close()
 		return true
 	})
-	if db.engine == SQLite {
+	if db.engine == SQLite && !db.readOnly {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_, _ = db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)") // best effort: closing checkpoints too
 		cancel()
