@@ -220,7 +220,7 @@ func TestSYS4_ErrIsCheapAndRunChecksAtTheInterval(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if d := time.Since(start); d > 200*time.Millisecond {
+	if d := time.Since(start); d > time.Second { // about 10ms; slack for a loaded machine under -race
 		t.Errorf("100000 calls of Err took %s", d)
 	}
 	if srv.Requests() != asked {
