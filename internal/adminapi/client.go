@@ -48,16 +48,25 @@ func New(cfg *config.Config, cred Credentials) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, port, _ := net.SplitHostPort(cfg.Admin.Listen)
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
 	tr := &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 64, ForceAttemptHTTP2: true}
 	return &Client{
-		base:  "https://" + net.JoinHostPort(host, port),
+		base:  "https://" + DialAddress(cfg.Admin.Listen),
 		http:  &http.Client{Transport: tr, Timeout: 60 * time.Second},
 		token: cred.Token,
 	}, nil
+}
+
+// DialAddress turns a listen address (":8443", "0.0.0.0:8443") into one
+// to dial on this machine.
+func DialAddress(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // HasSession says whether the client presents a session token.

@@ -27,9 +27,9 @@ func start(ctx context.Context, pw io.Writer) (*installation, error) {
 	return startWith(ctx, pw, false)
 }
 
-// startWith is start; demo makes a demo installation, with its demo people
-// (tests log in as them).
-func startWith(ctx context.Context, pw io.Writer, demo bool) (*installation, error) {
+// startWith is start; people adds the demo people (tests log in as them),
+// the CA keys staying in the service keystore as start's.
+func startWith(ctx context.Context, pw io.Writer, people bool) (*installation, error) {
 	const op = "bench"
 	dir, err := os.MkdirTemp("", "sceau-bench-")
 	if err != nil {
@@ -43,11 +43,11 @@ func startWith(ctx context.Context, pw io.Writer, demo bool) (*installation, err
 	if err != nil {
 		return fail(sceau.E(sceau.Unavailable, op, "no free port on 127.0.0.1", err))
 	}
-	values := node.ConfigValues{Demo: demo, Org: "Sceau Bench", PublicListen: ports[0], AdminListen: ports[1], BaseURL: "http://" + ports[0]}
+	values := node.ConfigValues{Org: "Sceau Bench", PublicListen: ports[0], AdminListen: ports[1], BaseURL: "http://" + ports[0]}
 	progress(pw, "creating a temporary installation in %s …", dir)
 	opts := node.InitOptions{}
-	if demo {
-		opts = node.InitOptions{CreateOptions: node.CreateOptions{PINs: node.DemoPIN}, People: node.People{Demo: true}}
+	if people {
+		opts.People = node.People{Demo: true}
 	}
 	inst, err := node.Init(ctx, dir, node.RenderConfig(values), opts)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/adminapi"
-	"github.com/sceau/sceau/internal/demo"
 	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/server"
 )
@@ -28,9 +27,6 @@ func TestRunningInstallationIsMeasuredWithItsNodesCPUAndTheBareCeiling(t *testin
 		t.Fatal(err)
 	}
 	defer inst.Close()
-	if _, err := demo.Activate(ctx, inst.cfg, mustAPI(t, inst)); err != nil {
-		t.Fatal(err)
-	}
 	n := Node{Admin: inst.cfg.Admin.Listen, Public: inst.cfg.Public.Listen}
 	// The operator's certificate alone may not read /metrics (ROLE-2): the
 	// report says why the nodes' figures are missing.

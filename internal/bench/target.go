@@ -57,22 +57,9 @@ func newTarget(o Options, inst *installation) (*target, error) {
 	r := o.Remote
 	nodes := r.Nodes
 	if len(nodes) == 0 {
-		nodes = []Node{{Admin: dialable(r.Config.Admin.Listen), Public: dialable(r.Config.Public.Listen)}}
+		nodes = []Node{{Admin: adminapi.DialAddress(r.Config.Admin.Listen), Public: adminapi.DialAddress(r.Config.Public.Listen)}}
 	}
 	return &target{cfg: r.Config, nodes: nodes, remote: true, token: r.Token}, nil
-}
-
-// dialable turns a listen address (":8443", "0.0.0.0:8443") into one to
-// dial on this machine.
-func dialable(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // withTarget runs measure on the running installation of o.Remote, or on a

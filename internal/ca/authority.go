@@ -326,9 +326,7 @@ func (a *Authority) create(ctx context.Context, actor sceau.Actor, s Spec) error
 			return store.Classify(op, err)
 		}
 		if s.Parent != "" {
-			if _, err := tx.ExecContext(ctx, qRecordCACertificate, revocation.SerialHex(cert.SerialNumber), s.Parent, cert.Subject.String(),
-				cert.RawTBSCertificate, der, store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), store.FormatTime(now),
-				store.FormatTime(now), ocspResp.DER, store.FormatTime(ocspResp.ThisUpdate), store.FormatTime(ocspResp.NextUpdate)); err != nil {
+			if err := recordCACert(ctx, tx, s.Parent, cert, ocspResp, now); err != nil {
 				return store.Classify(op, err)
 			}
 		}
@@ -363,14 +361,21 @@ func (a *Authority) recordUnderParent(ctx context.Context, s Spec, cert *x509.Ce
 	}
 	now := a.clock.Now().UTC()
 	return a.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, qRecordCACertificate, serial, s.Parent, cert.Subject.String(), cert.RawTBSCertificate, cert.Raw,
-			store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), store.FormatTime(now), store.FormatTime(now),
-			resp.DER, store.FormatTime(resp.ThisUpdate), store.FormatTime(resp.NextUpdate)); err != nil {
+		if err := recordCACert(ctx, tx, s.Parent, cert, resp, now); err != nil {
 			return store.Classify(op, err)
 		}
 		return a.journal.Append(ctx, tx, audit.Event{Actor: sceau.System("ca"), Action: audit.ActionCACertRecorded, Object: "certificate:" + serial,
 			Details: map[string]any{"ca": s.ID, "parent": s.Parent, "sha256": sha256Hex(cert.Raw)}})
 	})
+}
+
+// recordCACert inserts a subordinate CA's certificate as a row of its
+// parent, issued, with the parent's first response for it (CA-3).
+func recordCACert(ctx context.Context, tx *store.Tx, parent string, cert *x509.Certificate, resp revocation.Response, now time.Time) error {
+	_, err := tx.ExecContext(ctx, qRecordCACertificate, revocation.SerialHex(cert.SerialNumber), parent, cert.Subject.String(),
+		cert.RawTBSCertificate, cert.Raw, store.FormatTime(cert.NotBefore), store.FormatTime(cert.NotAfter), store.FormatTime(now),
+		store.FormatTime(now), resp.DER, store.FormatTime(resp.ThisUpdate), store.FormatTime(resp.NextUpdate))
+	return err
 }
 
 // newOCSPSigner makes the CA's delegated OCSP responder: a P-256 key in the

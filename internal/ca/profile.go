@@ -167,7 +167,7 @@ func CheckSpecs(specs []Spec, now time.Time) error {
 var forbiddenInTLSCA = []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageCodeSigning,
 	x509.ExtKeyUsageTimeStamping, x509.ExtKeyUsageOCSPSigning, x509.ExtKeyUsageAny}
 
-// checkCAPurposes checks a CA-level extendedKeyUsage: a TLS CA mixes in no
+// checkCAPurposes checks a CA-level extendedKeyUsage (CA-1, CA-2): a TLS CA mixes in no
 // forbidden purpose, and each profile's purposes are among the CA's, since
 // relying parties (Go, NSS, Windows) refuse a leaf whose purpose its
 // issuer does not have.

@@ -44,8 +44,8 @@ func (s *Site) Handler() http.Handler {
 	css := &static{body: siteCSS, header: http.Header{"Content-Type": hv("text/css; charset=utf-8"),
 		"Cache-Control": hv("public, max-age=3600"), "Etag": hv(`"` + sum256(siteCSS)[:32] + `"`)}}
 	mux.HandleFunc("GET /site.css", css.serve)
-	// The profiles put BaseURL/cps in certificates as their CPS pointer
-	// (RFC 5280 §4.2.1.4, id-qt-cps): it leads to the current version.
+	// PUB-1: the profiles put BaseURL/cps in certificates as their CPS
+	// pointer (RFC 5280 §4.2.1.4, id-qt-cps): it leads to the current version.
 	mux.HandleFunc("GET /cps", s.currentOf(CPS, ""))
 	mux.HandleFunc("GET /cp", s.currentOf(CP, ""))
 	// The eIDAS profiles name BaseURL/pds/{lang} in QcPDS (EN 319 412-5
