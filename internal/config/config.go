@@ -38,7 +38,14 @@ type Config struct {
 	Publication Publication `yaml:"publication"`
 	// Clock configures the clock guard (clock.go, SYS-4).
 	Clock Clock `yaml:"clock"`
-	CAs   []CA  `yaml:"cas"`
+	// Archive configures the ten-year archive (archive.go, ARC-*).
+	Archive Archive `yaml:"archive"`
+	// Timestamping configures the RFC 3161 time-stamping unit
+	// (timestamping.go, ARC-5).
+	Timestamping Timestamping `yaml:"timestamping"`
+	// Backup configures the installation's backups (backup.go, CONT-1).
+	Backup Backup `yaml:"backup"`
+	CAs    []CA   `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -335,10 +342,13 @@ func DefaultConfig() *Config {
 		Issuance: Issuance{BatchMax: 128, OrphanGrace: Duration{5 * time.Minute}, MaxInFlight: 1024},
 		OCSP: OCSP{Validity: Duration{4 * 24 * time.Hour}, RefreshBefore: Duration{2 * 24 * time.Hour},
 			SignerValidity: Duration{90 * 24 * time.Hour}},
-		Audit:       DefaultAudit(),
-		Access:      DefaultAccess(),
-		Publication: DefaultPublication(),
-		Clock:       DefaultClock(),
+		Audit:        DefaultAudit(),
+		Access:       DefaultAccess(),
+		Publication:  DefaultPublication(),
+		Clock:        DefaultClock(),
+		Archive:      DefaultArchive(),
+		Timestamping: DefaultTimestamping(),
+		Backup:       DefaultBackup(),
 	}
 }
 
@@ -545,6 +555,9 @@ func (c *Config) Validate() error {
 	c.Access.validate(bad)
 	c.Publication.validate(c, bad)
 	c.Clock.validate(bad)
+	c.Archive.validate(c, bad)
+	c.Timestamping.validate(c, bad)
+	c.Backup.validate(c, bad)
 	return errors.Join(errs...)
 }
 
