@@ -118,6 +118,15 @@ const (
 	ActionPublicationFresh      = "publication.fresh"
 )
 
+// The archive (ARC-1..ARC-6).
+const (
+	ActionArchiveAdded      = "archive.added"
+	ActionArchiveHead       = "archive.head_issued"
+	ActionArchiveRetrieved  = "archive.retrieved"
+	ActionArchivePurged     = "archive.purged"
+	ActionArchiveSignerCert = "archive.signer_certified"
+)
+
 // The clock guard (SYS-4): each change of its verdict, once.
 const (
 	ActionClockInSync      = "clock.in_sync"
@@ -128,7 +137,7 @@ const (
 // Kind describes one action of the catalogue.
 type Kind struct {
 	Action   string
-	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication
+	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication, archive
 	// Description says what happened when the event is written.
 	Description string
 	// Source names who writes it: a package, a command, or the issue that
@@ -203,6 +212,12 @@ var Catalogue = []Kind{
 	{ActionPublicationSignerCert, "publication", "the publication key got a certificate from the hierarchy (PUB-2)", "node"},
 	{ActionPublicationStale, "publication", "the freshness monitor found a CRL near its nextUpdate without a newer one, or the manifest behind the site (PUB-3); an alert is raised", "publication"},
 	{ActionPublicationFresh, "publication", "the publication site is fresh again after a stale episode", "publication"},
+
+	{ActionArchiveAdded, "archive", "items were archived: their leaves, kinds, sources and digests (ARC-1)", "archive"},
+	{ActionArchiveHead, "archive", "a signed head of the archive's Merkle tree was issued, consistent with the previous one (ARC-3)", "archive"},
+	{ActionArchiveRetrieved, "archive", "a confidential archived item was retrieved by a person (ARC-3)", "archive"},
+	{ActionArchivePurged, "archive", "items past their retention date were purged by an explicit command (ARC-2)", "archive"},
+	{ActionArchiveSignerCert, "archive", "the archive key got a certificate from the hierarchy (ARC-3)", "node"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},

@@ -3,10 +3,6 @@ package audit_test
 import (
 	"context"
 	"crypto"
-	"net"
-	"net/http"
-	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,45 +13,8 @@ import (
 	"github.com/sceau/sceau/internal/sceautest"
 )
 
-// s3rver starts s3rver (the npm package: an S3-compatible server) on 127.0.0.1 with one bucket, and returns its
-// endpoint. It skips the test when s3rver is not installed: set
-// SCEAU_TEST_S3RVER to its path, or put it on PATH
-// (npm install -g s3rver@3.7.1).
-func s3rver(t *testing.T, bucket string) string {
-	t.Helper()
-	bin := os.Getenv("SCEAU_TEST_S3RVER")
-	if bin == "" {
-		var err error
-		if bin, err = osexec.LookPath("s3rver"); err != nil {
-			sceautest.Missing(t, "s3rver", "npm install -g s3rver@3.7.1, or set SCEAU_TEST_S3RVER")
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	cmd := osexec.Command(bin, "-d", t.TempDir(), "-a", "127.0.0.1", "-p", port, "--silent", "--configure-bucket", bucket)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	endpoint := "http://127.0.0.1:" + port
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(endpoint + "/" + bucket); err == nil {
-			resp.Body.Close()
-			return endpoint
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("s3rver did not answer on %s", endpoint)
-	return ""
-}
+// s3rver starts s3rver with one bucket (sceautest.StartS3rver).
+func s3rver(t *testing.T, bucket string) string { return sceautest.StartS3rver(t, bucket) }
 
 // failingCursor fails the first write of cursor.json, as a crash between
 // a part and its cursor would.

@@ -29,7 +29,7 @@ var classes = map[string]string{
 	"sceau":    "base",
 	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
-	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain",
+	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
@@ -40,6 +40,7 @@ var classes = map[string]string{
 // interface; the ceremony drives quorum's splits and the key stores.
 var domainEdges = map[string][]string{
 	"access":      {"audit", "keys"},
+	"archive":     {"audit"},
 	"audit":       {},
 	"ca":          {"audit", "etsi", "keys", "revocation"},
 	"ceremony":    {"audit", "keys", "quorum"},
