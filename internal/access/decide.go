@@ -68,6 +68,11 @@ const (
 
 	PublicationChange Action = "publication.change"
 	PublicationList   Action = "publication.list"
+
+	ArchiveAdd              Action = "archive.add"
+	ArchiveRead             Action = "archive.read"
+	ArchiveReadConfidential Action = "archive.read_confidential"
+	ArchivePurge            Action = "archive.purge"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -248,6 +253,18 @@ var policy = []Rule{
 
 	{Action: PublicationChange, Roles: []Role{ApplicationAdministrator}, Approvers: []Role{SecurityOfficer, ApplicationAdministrator}},
 	{Action: PublicationList, Roles: allRoles},
+
+	// ARC-1, ARC-3: the archive. Items are added by those who produce
+	// records (documents, audit reports, evidence); every trusted role
+	// reads public and internal items; confidential ones (identity
+	// evidence, personnel records) only the Security Officer and the
+	// Auditor, who also hold the age identities that open them.
+	{Action: ArchiveAdd, Roles: []Role{ApplicationAdministrator, SecurityOfficer, SystemAuditor, RegistrationOfficer}},
+	{Action: ArchiveRead, Roles: allRoles},
+	{Action: ArchiveReadConfidential, Roles: []Role{SecurityOfficer, SystemAuditor}},
+	// ARC-2: only items past their retention date are purged, and only by
+	// a Security Officer; the database refuses any earlier deletion.
+	{Action: ArchivePurge, Roles: []Role{SecurityOfficer}},
 }
 
 var rules = func() map[Action]Rule {

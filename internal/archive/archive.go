@@ -78,6 +78,9 @@ func NewService(db *store.DB, j *audit.Journal, o Options) *Service {
 	return &Service{db: db, journal: j, o: o}
 }
 
+// MaxItemBytes is the largest item accepted.
+func (s *Service) MaxItemBytes() int { return s.o.MaxItemBytes }
+
 // Targets are the replication targets.
 func (s *Service) Targets() []Target { return s.o.Targets }
 
@@ -108,6 +111,29 @@ func (s *Service) Add(ctx context.Context, actor sceau.Actor, items ...New) ([]I
 		}
 	}
 	return out, nil
+}
+
+// AddMissing archives those of items whose source and content are not in
+// the archive yet (a sweep of what Sceau holds elsewhere: CA certificates,
+// published documents), returning how many it added.
+func (s *Service) AddMissing(ctx context.Context, actor sceau.Actor, items []New) (int, error) {
+	var missing []New
+	for _, it := range items {
+		var one int
+		err := s.db.QueryRowContext(ctx, qHasSource, it.Source, hexSHA256(it.Content)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			missing = append(missing, it)
+			continue
+		}
+		if err != nil {
+			return 0, store.Classify("archive: add", err)
+		}
+	}
+	if len(missing) == 0 {
+		return 0, nil
+	}
+	_, err := s.Add(ctx, actor, missing...)
+	return len(missing), err
 }
 
 // addedItem is one item in the archive.added event.

@@ -19,6 +19,7 @@ const (
 	qInsertItem = `INSERT INTO archive_items (` + itemColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qItem       = `SELECT ` + itemColumns + ` FROM archive_items WHERE leaf = ?`
 	qItemsFrom  = `SELECT ` + itemColumns + ` FROM archive_items WHERE leaf >= ? ORDER BY leaf LIMIT ?`
+	qHasSource  = `SELECT 1 FROM archive_items WHERE source = ? AND sha256 = ? LIMIT 1`
 	qPurged     = `SELECT purged_at FROM archive_purges WHERE leaf = ?`
 
 	qTreeNode   = `SELECT hash FROM archive_tree WHERE level = ? AND idx = ?`

@@ -24,6 +24,7 @@ const (
 	RuleMassRevocation            = "mass_revocation"             // many revocations in a short time
 	RulePublicationStale          = "publication_stale"           // a CRL near its nextUpdate unreplaced, or the manifest behind (PUB-3)
 	RuleClockDrift                = "clock_drift"                 // the clock beyond clock.max_drift of the NTP servers (SYS-4)
+	RuleArchiveLag                = "archive_replication_lag"     // an archive replica behind by more than archive.max_lag (ARC-4)
 	RuleClockUnreachable          = "clock_unreachable"           // no NTP server answers the clock guard (SYS-4)
 )
 
@@ -282,6 +283,9 @@ func (a *Analyzer) check(r *Record) []Alert {
 		// SYS-4: the guard journals each drift once; nothing is signed
 		// until the clock is back within the limit.
 		raise(RuleClockDrift, fmt.Sprint(r.Seq), time.Time{}, "the clock drifted beyond its limit, signing is refused: "+r.Details, nil)
+	case ActionArchiveLagging:
+		// ARC-4: the archive journals each episode once per replica.
+		raise(RuleArchiveLag, fmt.Sprint(r.Seq), time.Time{}, "an archive replica is behind: "+r.Details, nil)
 	case ActionClockUnreachable:
 		// SYS-4: no answer is not "in sync"; signing stops after the grace.
 		raise(RuleClockUnreachable, fmt.Sprint(r.Seq), time.Time{}, "no NTP server answers the clock check: "+r.Details, nil)

@@ -125,6 +125,8 @@ const (
 	ActionArchiveRetrieved  = "archive.retrieved"
 	ActionArchivePurged     = "archive.purged"
 	ActionArchiveSignerCert = "archive.signer_certified"
+	ActionArchiveLagging    = "archive.replication_lagging"
+	ActionArchiveCaughtUp   = "archive.replication_caught_up"
 )
 
 // The clock guard (SYS-4): each change of its verdict, once.
@@ -218,6 +220,8 @@ var Catalogue = []Kind{
 	{ActionArchiveRetrieved, "archive", "a confidential archived item was retrieved by a person (ARC-3)", "archive"},
 	{ActionArchivePurged, "archive", "items past their retention date were purged by an explicit command (ARC-2)", "archive"},
 	{ActionArchiveSignerCert, "archive", "the archive key got a certificate from the hierarchy (ARC-3)", "node"},
+	{ActionArchiveLagging, "archive", "an archive replica fell behind by more than archive.max_lag; an alert is raised (ARC-4, AUD-6)", "node"},
+	{ActionArchiveCaughtUp, "archive", "an archive replica caught up after a lagging episode (ARC-4)", "node"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},

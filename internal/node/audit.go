@@ -360,34 +360,45 @@ func objectPrefix(cfg *config.Config) string {
 // objectStore is the S3-compatible bucket of audit.export.s3 (AUD-5).
 func objectStore(cfg *config.Config) (*audit.S3, error) {
 	x := cfg.Audit.Export.S3
-	read := func(name, path string) (string, error) {
-		b, err := os.ReadFile(cfg.Path(path))
-		if err != nil {
-			return "", sceau.E(sceau.Invalid, "audit", "cannot read audit.export.s3."+name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	ak, err := read("access_key_file", x.AccessKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	sk, err := read("secret_key_file", x.SecretKeyFile)
+	ak, sk, tr, err := s3Access(cfg, x, "audit.export.s3")
 	if err != nil {
 		return nil, err
 	}
 	st := &audit.S3{Endpoint: x.Endpoint, Region: x.Region, Bucket: x.Bucket, AccessKey: ak, SecretKey: sk}
+	if tr != nil {
+		st.Client = &http.Client{Timeout: 60 * time.Second, Transport: tr}
+	}
+	return st, nil
+}
+
+// s3Access reads a bucket's keys from their files and, with ca_file, the
+// transport that verifies its endpoint (nil: the system's roots).
+func s3Access(cfg *config.Config, x config.AuditS3, setting string) (ak, sk string, tr *http.Transport, err error) {
+	read := func(name, path string) (string, error) {
+		b, err := os.ReadFile(cfg.Path(path))
+		if err != nil {
+			return "", sceau.E(sceau.Invalid, "node: S3", "cannot read "+setting+"."+name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if ak, err = read("access_key_file", x.AccessKeyFile); err != nil {
+		return "", "", nil, err
+	}
+	if sk, err = read("secret_key_file", x.SecretKeyFile); err != nil {
+		return "", "", nil, err
+	}
 	if x.CAFile != "" {
 		b, err := os.ReadFile(cfg.Path(x.CAFile))
 		if err != nil {
-			return nil, sceau.E(sceau.Invalid, "audit", "cannot read audit.export.s3.ca_file", err)
+			return "", "", nil, sceau.E(sceau.Invalid, "node: S3", "cannot read "+setting+".ca_file", err)
 		}
 		roots := x509.NewCertPool()
 		if !roots.AppendCertsFromPEM(b) {
-			return nil, sceau.Errorf(sceau.Invalid, "audit", "audit.export.s3.ca_file holds no PEM certificate")
+			return "", "", nil, sceau.Errorf(sceau.Invalid, "node: S3", "%s.ca_file holds no PEM certificate", setting)
 		}
-		st.Client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+		tr = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
 	}
-	return st, nil
+	return ak, sk, tr, nil
 }
 
 // syslogTLS is the client configuration of the syslog forwarding over TLS

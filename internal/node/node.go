@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/clockguard"
@@ -45,7 +46,9 @@ type Node struct {
 	Authority  *ca.Authority
 	// Publication holds the documents of the public repository (PUB-1).
 	Publication *publication.Service
-	Metrics     *server.Metrics
+	// Archive keeps the records of ten years (ARC-1..ARC-6, archive.go).
+	Archive *archive.Service
+	Metrics *server.Metrics
 	// ClockGuard checks the clock against clock.servers; every signing
 	// path asks it first (SYS-4, clock.go).
 	ClockGuard *clockguard.Guard
@@ -54,6 +57,8 @@ type Node struct {
 
 	pendingMu sync.Mutex
 	pending   []ca.Spec // declared CAs that did not exist at Open (newcas.go)
+
+	archiveLagging map[string]bool // replicas in a lagging episode (archive.go), serve's archive loop alone
 
 	publicOnly bool // opened by OpenPublic: no key, read-only store (public.go)
 }
@@ -106,7 +111,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 	n.openCAStores()
 	n.Registry = quorum.NewRegistry(db, n.Journal, nil)
 	n.Sessions = quorum.NewSessions(n.Registry)
-	n.Revocation = revocation.New(db, n.Journal, revocation.Options{
+	if n.Archive, err = n.newArchive(); err != nil {
+		n.Keys.Deactivate()
+		db.Close()
+		return nil, err
+	}
+	n.Revocation = revocation.New(db, n.Journal, revocation.Options{OnCRLIssued: n.archiveCRLs,
 		OCSPValidity: cfg.OCSP.Validity.Duration, OCSPRefreshBefore: cfg.OCSP.RefreshBefore.Duration, ClockGuard: n.ClockGuard.Err,
 		OnRevoke: func(id string) {
 			select {

@@ -85,7 +85,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	}
 	adm := &server.Admin{Authority: n.Authority, Revocation: n.Revocation, Metrics: n.Metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
 		Admission: server.NewAdmission(cfg.Issuance.MaxInFlight, n.Metrics),
-		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI(), Publication: n.Publication}
+		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI(), Publication: n.Publication, Archive: n.Archive}
 	if adm.Backups, err = n.KeyBackups(acc); err != nil { // KEY-4, KEY-6
 		return err
 	}
@@ -98,6 +98,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		n.Revocation.RunScheduler(sctx, n.kick, time.Minute, func(msg string, args ...any) { log.Warn(msg, args...) })
 	}()
 	go n.maintain(sctx, log)
+	go n.runArchive(sctx)
 	clockDone := make(chan struct{})
 	go func() { // SYS-4: every clock.interval, every minute while not in range
 		defer close(clockDone)

@@ -183,6 +183,11 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 				return store.Classify(op, err)
 			}
 		}
+		if s.opts.OnCRLIssued != nil {
+			if err := s.opts.OnCRLIssued(ctx, tx, out); err != nil {
+				return err
+			}
+		}
 		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "crl.issued", Object: "ca:" + caID,
 			Details: map[string]any{"number": number, "entries": len(entries), "crls": len(out)}})
 	})

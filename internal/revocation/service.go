@@ -30,6 +30,10 @@ type Options struct {
 	// clockguard.ErrClockDrift) refuses it. It must be cheap: the
 	// responder asks it on every response signed on demand.
 	ClockGuard func() error
+	// OnCRLIssued, if set, is called in the transaction that stores a CRL
+	// and its shards (the archive takes them there: ARC-1); an error rolls
+	// the issuance back.
+	OnCRLIssued func(ctx context.Context, tx *store.Tx, crls []*CRL) error
 }
 
 // Service revokes certificates, signs CRLs and OCSP responses, and reads

@@ -80,6 +80,16 @@ var routeActions = map[string]access.Action{
 	"POST /api/v1/publication/files":    access.PublicationChange,
 	"POST /api/v1/publication/requests": access.PublicationChange,
 	"GET /api/v1/publication/documents": access.PublicationList,
+
+	// ARC-1..ARC-6: the archive (archive.go); a confidential item is
+	// further checked against archive.read_confidential.
+	"POST /api/v1/archive/items":       access.ArchiveAdd,
+	"GET /api/v1/archive/items":        access.ArchiveRead,
+	"GET /api/v1/archive/items/{leaf}": access.ArchiveRead,
+	"GET /api/v1/archive/status":       access.ArchiveRead,
+	"GET /api/v1/archive/verify":       access.ArchiveRead,
+	"POST /api/v1/archive/heads":       access.ArchiveAdd,
+	"POST /api/v1/archive/purge":       access.ArchivePurge,
 }
 
 // requestRoutes are the actions under dual control whose handler makes an

@@ -468,6 +468,17 @@ func matrixEndpoints() []endpoint {
 		{route: "POST /api/v1/publication/requests", method: "POST", path: fixed("/api/v1/publication/requests"),
 			body: fixed(`{"op":"withdraw","document":"cgu/a/1/fr","reason":"typo"}`), allowed: []string{"aa"}, ok: 503},
 		{route: "GET /api/v1/publication/documents", method: "GET", path: fixed("/api/v1/publication/documents"), allowed: everyRole, ok: 503},
+		// ARC-1..ARC-6: nor the archive (Admin.Archive is nil);
+		// internal/archive and cmd/sceau test the flow.
+		{route: "POST /api/v1/archive/items", method: "POST", path: fixed("/api/v1/archive/items?kind=audit-report&source=x"),
+			body: fixed("report\n"), allowed: []string{"aa", "so", "au", "ra"}, ok: 503},
+		{route: "GET /api/v1/archive/items", method: "GET", path: fixed("/api/v1/archive/items"), allowed: everyRole, ok: 503},
+		{route: "GET /api/v1/archive/items/{leaf}", method: "GET", path: fixed("/api/v1/archive/items/0"), allowed: everyRole, ok: 503},
+		{route: "GET /api/v1/archive/status", method: "GET", path: fixed("/api/v1/archive/status"), allowed: everyRole, ok: 503},
+		{route: "GET /api/v1/archive/verify", method: "GET", path: fixed("/api/v1/archive/verify"), allowed: everyRole, ok: 503},
+		{route: "POST /api/v1/archive/heads", method: "POST", path: fixed("/api/v1/archive/heads"), allowed: []string{"aa", "so", "au", "ra"}, ok: 503},
+		{route: "POST /api/v1/archive/purge", method: "POST", path: fixed("/api/v1/archive/purge"), body: fixed(`{"dry_run":true}`),
+			allowed: []string{"so"}, ok: 503},
 	}
 }
 

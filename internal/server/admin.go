@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
@@ -50,6 +51,9 @@ type Admin struct {
 	// Publication stores documents and takes publication requests (PUB-4);
 	// nil: those routes answer 503.
 	Publication *publication.Service
+	// Archive keeps the records of ten years (ARC-1..ARC-6, archive.go);
+	// nil: those routes answer 503.
+	Archive *archive.Service
 	// Admission bounds the issuance requests in progress; nil: no bound.
 	Admission *Admission
 }
@@ -71,6 +75,7 @@ func (a *Admin) Handler() http.Handler {
 	a.accessRoutes(mux)
 	a.auditRoutes(mux)
 	a.publicationRoutes(mux) // publication.go
+	a.archiveRoutes(mux)     // archive.go
 	return a.authenticate(a.authorize(mux))
 }
 
@@ -102,6 +107,9 @@ func (a *Admin) authenticate(next http.Handler) http.Handler {
 			limit := a.MaxBodyBytes
 			if r.URL.Path == filesRoute && a.Publication != nil {
 				limit = a.Publication.MaxSize() // a document file, not JSON
+			}
+			if r.URL.Path == archiveItemsRoute && a.Archive != nil {
+				limit = int64(a.Archive.MaxItemBytes()) // an archive item, not JSON
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}

@@ -16,6 +16,7 @@ type Metrics struct {
 	ocsp        *prometheus.CounterVec
 	ocspDur     prometheus.Histogram
 	batch       prometheus.Histogram
+	archiveLag  *prometheus.GaugeVec
 }
 
 // NewMetrics registers Sceau's metrics and the Go runtime's.
@@ -32,7 +33,9 @@ func NewMetrics() *Metrics {
 		Help: "Time to answer an OCSP request.", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 14)})
 	m.batch = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sceau_group_commit_batch_size",
 		Help: "Operations per committed transaction on the issuance path.", Buckets: prometheus.ExponentialBuckets(1, 2, 10)})
-	m.Registry.MustRegister(m.issuance, m.issuanceDur, m.revocations, m.ocsp, m.ocspDur, m.batch,
+	m.archiveLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sceau_archive_replication_lag_seconds",
+		Help: "Seconds since the oldest archive item or head not yet copied to each replica was queued (0: caught up; ARC-4)."}, []string{"target"})
+	m.Registry.MustRegister(m.issuance, m.issuanceDur, m.revocations, m.ocsp, m.ocspDur, m.batch, m.archiveLag,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -51,6 +54,11 @@ func (m *Metrics) ObserveOCSP(status string, d time.Duration) {
 
 // ObserveBatch records a group-commit batch.
 func (m *Metrics) ObserveBatch(size int, _ time.Duration) { m.batch.Observe(float64(size)) }
+
+// SetArchiveLag sets a replica's replication lag (ARC-4).
+func (m *Metrics) SetArchiveLag(target string, lag time.Duration) {
+	m.archiveLag.WithLabelValues(target).Set(lag.Seconds())
+}
 
 // ObserveRevocation counts a revocation.
 func (m *Metrics) ObserveRevocation() { m.revocations.Inc() }
