@@ -29,12 +29,12 @@ type GetOptions struct {
 type Retrieved struct {
 	Item     Item      `json:"item"`
 	Content  []byte    `json:"-"`
-	Head     *Head     `json:"head"`      // the signed head it is included in
-	StampAt  time.Time `json:"stamp_at"`  // its token's time; zero: no token yet
-	Checks   []string  `json:"checks"`    // what was verified, in order
-	Warnings []string  `json:"warnings"`  // what could not be checked yet
-	From     string    `json:"from"`      // "database" or a target's name
-	Sealed   bool      `json:"sealed"`    // Content is the age ciphertext (no identity given)
+	Head     *Head     `json:"head"`     // the signed head it is included in
+	StampAt  time.Time `json:"stamp_at"` // its token's time; zero: no token yet
+	Checks   []string  `json:"checks"`   // what was verified, in order
+	Warnings []string  `json:"warnings"` // what could not be checked yet
+	From     string    `json:"from"`     // "database" or a target's name
+	Sealed   bool      `json:"sealed"`   // Content is the age ciphertext (no identity given)
 }
 
 // Get retrieves an item and verifies it: the stored bytes against their

@@ -34,9 +34,9 @@ type Target interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 }
 
-func objectKey(sum string) string  { return "objects/" + sum }
-func itemKey(leaf int64) string    { return fmt.Sprintf("items/%016d.json", leaf) }
-func headKey(number int64) string  { return fmt.Sprintf("heads/%016d.json", number) }
+func objectKey(sum string) string { return "objects/" + sum }
+func itemKey(leaf int64) string   { return fmt.Sprintf("items/%016d.json", leaf) }
+func headKey(number int64) string { return fmt.Sprintf("heads/%016d.json", number) }
 
 // replicaBatch bounds the rows one pass takes per target.
 const replicaBatch = 500
