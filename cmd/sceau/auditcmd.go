@@ -231,8 +231,11 @@ func printAuditVerify(w io.Writer, what string, r *audit.VerifyResult) {
 	}
 }
 
-// progressPrinter shows progress on a terminal, and nothing in scripts.
-func auditProgress(e *env, what string) func(done, total int64) {
+// auditProgress shows a journal's progress on a terminal.
+func auditProgress(e *env, what string) func(done, total int64) { return progress(e, what, "events") }
+
+// progress shows progress on a terminal, and nothing in scripts.
+func progress(e *env, what, unit string) func(done, total int64) {
 	if !isTerminal(e.stderr) {
 		return nil
 	}
@@ -243,9 +246,9 @@ func auditProgress(e *env, what string) func(done, total int64) {
 		}
 		last = time.Now()
 		if total > 0 {
-			fmt.Fprintf(e.stderr, "\r%s: %d of %d events (%d%%)   ", what, done, total, done*100/max(total, 1))
+			fmt.Fprintf(e.stderr, "\r%s: %d of %d %s (%d%%)   ", what, done, total, unit, done*100/max(total, 1))
 		} else {
-			fmt.Fprintf(e.stderr, "\r%s: %d events   ", what, done)
+			fmt.Fprintf(e.stderr, "\r%s: %d %s   ", what, done, unit)
 		}
 		if done >= total && total > 0 {
 			fmt.Fprintln(e.stderr)

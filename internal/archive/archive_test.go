@@ -12,6 +12,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/sceau/sceau/internal/archive"
+	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
 	"github.com/sceau/sceau/internal/store"
@@ -67,6 +68,8 @@ func TestARC1_AddThenGetVerifiesHashHeadAndInclusion(t *testing.T) {
 		if _, err := s.Get(ctx, actor, 99, archive.GetOptions{}); sceau.KindOf(err) != sceau.NotFound {
 			t.Errorf("get 99: %v, want not found", err)
 		}
+		expectEvent(t, db, audit.ActionArchiveAdded, `"count":7,"first":0`)
+		expectEvent(t, db, audit.ActionArchiveHead, `"number":2,"root"`)
 	})
 }
 
@@ -146,6 +149,7 @@ func TestARC2_TheDatabaseRefusesDeletionBeforeTheRetentionDate(t *testing.T) {
 		if err != nil || !rep.OK() || rep.Purged != 1 || rep.Items != 1 {
 			t.Fatalf("verify after purge: %+v %v", rep, err)
 		}
+		expectEvent(t, db, audit.ActionArchivePurged, `"leaves":[1]`)
 	})
 }
 
@@ -276,6 +280,8 @@ func TestARC3_ConfidentialItemsAreSealedToTheRecipients(t *testing.T) {
 	if err != nil || !rep.OK() {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
+	expectEvent(t, db, audit.ActionArchiveRetrieved, `"sealed":true`)
+	expectEvent(t, db, audit.ActionArchiveRetrieved, `"sealed":false`)
 }
 
 // ARC-4: a target that is down keeps its rows queued with the error and a
@@ -368,4 +374,20 @@ func TestARC4_ReplicatesToAnS3CompatibleServer(t *testing.T) {
 	if err != nil || r.From != "bucket" {
 		t.Fatalf("get from the bucket: %v", err)
 	}
+}
+
+// expectEvent fails unless the journal holds an event of action whose
+// details contain want.
+func expectEvent(t *testing.T, db *store.DB, action, want string) {
+	t.Helper()
+	page, err := audit.Search(context.Background(), db, audit.Filter{Action: action, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Events {
+		if strings.Contains(r.Details, want) {
+			return
+		}
+	}
+	t.Errorf("no %s event with %s in the journal (%d of that action)", action, want, len(page.Events))
 }

@@ -82,13 +82,14 @@ func (s *Service) Get(ctx context.Context, actor sceau.Actor, leaf int64, o GetO
 				return nil, failed("hash", "item %d: the content in clear does not match its digest %s", leaf, short(it.SHA256))
 			}
 			r.Checks = append(r.Checks, "decrypt")
-			err := s.db.InTx(ctx, func(tx *store.Tx) error {
-				return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: audit.ActionArchiveRetrieved,
-					Object: "archive:item:" + itoa(leaf), Details: map[string]any{"kind": it.Kind, "source": it.Source, "from": r.From}})
-			})
-			if err != nil {
-				return nil, err
-			}
+		}
+		// ARC-3: who took a confidential item, sealed or not, is journaled.
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: audit.ActionArchiveRetrieved,
+				Object: "archive:item:" + itoa(leaf), Details: map[string]any{"kind": it.Kind, "source": it.Source, "from": r.From, "sealed": r.Sealed}})
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if !r.Sealed {

@@ -64,3 +64,22 @@ func ParseIdentities(r io.Reader) ([]age.Identity, error) {
 	}
 	return ids, nil
 }
+
+// Open opens a retrieved confidential item with ids and checks its
+// content in clear against its digest, where the identities are: on the
+// client. A public or internal item, or no identity, is left as it is.
+func Open(r *Retrieved, ids []age.Identity) error {
+	if r.Item.Class != Confidential || len(ids) == 0 || !r.Sealed {
+		return nil
+	}
+	clear, err := open(r.Content, ids)
+	if err != nil {
+		return err
+	}
+	if hexSHA256(clear) != r.Item.SHA256 {
+		return failed("hash", "item %d: the content in clear does not match its digest %s", r.Item.Leaf, short(r.Item.SHA256))
+	}
+	r.Content, r.Sealed = clear, false
+	r.Checks = append(r.Checks, "decrypt")
+	return nil
+}

@@ -87,8 +87,8 @@ func (a *Archive) validate(c *Config, bad func(string, ...any)) {
 	if d := a.ReplicationInterval.Duration; d < time.Second || d > time.Hour {
 		bad("archive.replication_interval: %s is not within 1s..1h", a.ReplicationInterval)
 	}
-	if a.MaxLag.Duration < time.Minute {
-		bad("archive.max_lag: %s is below 1m", a.MaxLag)
+	if a.MaxLag.Duration < time.Second {
+		bad("archive.max_lag: %s is below 1s", a.MaxLag)
 	}
 	if a.MaxItemBytes < 1<<10 || a.MaxItemBytes > 1<<30 {
 		bad("archive.max_item_bytes: %d is not within 1 KiB..1 GiB", a.MaxItemBytes)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
@@ -50,7 +51,7 @@ func (n *Node) newArchive() (*archive.Service, error) {
 	for k, d := range cfg.Retention {
 		o.Retention[k] = d.Duration
 	}
-	if cfg.SignerCA != "" {
+	if cfg.SignerCA != "" && !n.publicOnly {
 		o.Heads = headSigner{key: &lazyKey{n: n, job: n.archiveJob()}}
 	}
 	for _, r := range cfg.Replicas {
@@ -189,4 +190,15 @@ func (n *Node) runArchive(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// VerifyArchive verifies the archive of the installation cfg describes,
+// opening its database read-only (ARC-6).
+func VerifyArchive(ctx context.Context, cfg *config.Config, o archive.VerifyOptions) (*archive.Report, error) {
+	n, err := OpenPublic(ctx, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer n.Close()
+	return n.Archive.VerifyAll(ctx, o)
 }

@@ -102,6 +102,10 @@ func (n *Node) openPublic(ctx context.Context, specs []ca.Spec) error {
 		Logger:         n.Log, URLs: ca.URLs{Base: cfg.Public.BaseURL}, OCSPSignerValidity: cfg.OCSP.SignerValidity.Duration,
 		ReadOnly: true})
 	n.Publication = publication.NewService(n.DB, n.Journal, publication.Options{MaxSize: cfg.Publication.MaxDocumentBytes})
+	// ARC-6: the archive reads and verifies here; it signs no head.
+	if n.Archive, err = n.newArchive(); err != nil {
+		return err
+	}
 	pendingCAs, err := n.Authority.LoadCreated(ctx, specs)
 	if err != nil {
 		return err

@@ -171,6 +171,43 @@ publication:
   # How often each node rereads what is published (100ms..1m). Default: 500ms
   refresh: 500ms
 
+# ARC-1..ARC-6 (policy §5.5, docs/archive.md): the ten-year archive. CRLs
+# go in when issued; CA certificates and published documents are swept in;
+# 'sceau archive add' takes the rest. Each item is a leaf of a Merkle tree
+# whose signed heads prove that nothing was removed or replaced.
+archive:
+  # ARC-3: the CA and profile that certify the archive key, which signs the
+  # tree heads (detached CMS, documentSigning). Default: none (no heads)
+  signer_ca: issuing
+  signer_profile: publication
+  # ARC-3: age public keys (age1…) to which confidential items are sealed;
+  # their identities stay with the Security Officer and the Auditor, off
+  # this machine (age-keygen makes a pair). Empty: confidential items are
+  # refused. Default: []
+  recipients: []
+  # ARC-2: retention per kind from the event, each at least 10y (a setting
+  # may only lengthen it). Default: 10y for every kind
+  # retention:
+  #   subscriber-agreement: 12y
+  # ARC-3: a signed tree head at least this often (1m..24h). Default: 1h
+  head_interval: 1h
+  # ARC-4: copies at a second site, a directory (another disk, NFS) or an
+  # S3-compatible bucket (object lock in compliance mode where enabled).
+  # Default: none, which ARC-4 does not allow in production
+  replicas: []
+  # replicas:
+  #   - name: second-site
+  #     dir: /mnt/second-site/sceau-archive
+  #   - name: bucket
+  #     s3: {endpoint: "https://s3.example.org", bucket: sceau-archive,
+  #          access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
+  # Time between replication passes (1s..1h). Default: 10s
+  replication_interval: 10s
+  # ARC-4, AUD-6: a replica further behind raises an alert. Default: 1h
+  max_lag: 1h
+  # Largest item, in bytes (1 KiB..1 GiB). Default: 67108864
+  max_item_bytes: 67108864
+
 # SYS-4 (policy §6.7, docs/clock.md): the clock is checked against NTP
 # servers at start and every interval; beyond max_drift nothing is signed
 # (certificates, CRLs, OCSP responses, manifests) until it is back within,
