@@ -31,6 +31,7 @@ whose heads the archive key signs; retrieval checks the hash, the inclusion in
 the latest signed head and the head's signature and chain. See docs/archive.md.`}
 	cmd.AddCommand(newArchiveAddCmd(e), newArchiveGetCmd(e), newArchiveListCmd(e), newArchiveStatusCmd(e),
 		newArchiveVerifyCmd(e), newArchiveHeadCmd(e), newArchivePurgeCmd(e))
+	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print JSON")
 	return cmd
 }
 

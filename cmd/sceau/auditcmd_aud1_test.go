@@ -36,6 +36,14 @@ import (
 var auditProvedBy = map[string]string{
 	// CA-3: the backfill of installations made before parents answered for their CAs.
 	"ca.certificate_recorded": "internal/ca.TestCA3_OlderInstallationsGetTheirCACertificatesRecordedUnderTheParent",
+	// ARC-1..ARC-6: the archive.
+	"archive.added":                 "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
+	"archive.head_issued":           "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
+	"archive.signer_certified":      "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
+	"archive.retrieved":             "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
+	"archive.purged":                "internal/archive.TestARC2_TheDatabaseRefusesDeletionBeforeTheRetentionDate",
+	"archive.replication_lagging":   "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
+	"archive.replication_caught_up": "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
 	// PUB-1..PUB-4: the publication flow under dual control and the freshness monitor.
 	"publication.file_stored": "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
 	"publication.published":   "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",

@@ -34,6 +34,7 @@ func TestKEY3_NoCommandExportsAKeyInClear(t *testing.T) {
 		"sceau account cert issue --out": "a person's own admin client key, made at their terminal; the server never sees it (no escrow)",
 		"sceau audit status --key-out":   "the public key that verifies the journal's checkpoints",
 		"sceau audit export --to":        "the export directory of the journal",
+		"sceau archive get --out":        "an archived item, sealed with age if confidential unless the person's own identity opened it",
 		"sceau cert issue --out":         "a certificate (PEM)",
 		"sceau cert issue --p12-out":     "a subject's key generated for them, only inside a password-encrypted PKCS#12",
 	}

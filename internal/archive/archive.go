@@ -24,7 +24,9 @@ type Stamper interface {
 }
 
 // HeadSigner signs a tree head's body with the archive key: a detached
-// CMS signature carrying the key's chain.
+// CMS signature carrying the key's chain. SignHead is called inside the
+// transaction that stores the head; a signer that may need to write first
+// (certify its key) also has a Prepare() error method, called before.
 type HeadSigner interface {
 	SignHead(body []byte) ([]byte, error)
 }

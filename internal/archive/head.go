@@ -46,6 +46,13 @@ func (s *Service) IssueHead(ctx context.Context, actor sceau.Actor) (*Head, erro
 	if s.o.Heads == nil {
 		return nil, sceau.Errorf(sceau.Unavailable, op, "no archive key: archive.signer_ca is not set")
 	}
+	// A signer that must first get its key certified does it now: that
+	// is a transaction of its own, which cannot wait inside this one.
+	if p, ok := s.o.Heads.(interface{ Prepare() error }); ok {
+		if err := p.Prepare(); err != nil {
+			return nil, err
+		}
+	}
 	var h *Head
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var size int64

@@ -31,6 +31,12 @@ func (n *Node) archiveJob() serviceKeyJob {
 // headSigner signs tree heads with the archive key.
 type headSigner struct{ key *lazyKey }
 
+// Prepare gets the archive key certified if it has no certificate yet.
+func (h headSigner) Prepare() error {
+	_, err := h.key.get("archive: sign head")
+	return err
+}
+
 func (h headSigner) SignHead(body []byte) ([]byte, error) {
 	k, err := h.key.get("archive: sign head")
 	if err != nil {
