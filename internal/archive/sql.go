@@ -20,7 +20,15 @@ const (
 	qItem       = `SELECT ` + itemColumns + ` FROM archive_items WHERE leaf = ?`
 	qItemsFrom  = `SELECT ` + itemColumns + ` FROM archive_items WHERE leaf >= ? ORDER BY leaf LIMIT ?`
 	qHasSource  = `SELECT 1 FROM archive_items WHERE source = ? AND sha256 = ? LIMIT 1`
-	qPurged     = `SELECT purged_at FROM archive_purges WHERE leaf = ?`
+	// A verification batch: the items of a leaf range with their stored
+	// bytes and token, in one query.
+	qVerifyBatch = `SELECT i.leaf, i.kind, i.source, i.event_at, i.added_at, i.added_by, i.media_type, i.size, i.sha256, i.class,
+		i.object, i.retain_until, o.content, s.token FROM archive_items i
+		LEFT JOIN archive_objects o ON o.sha256 = i.object
+		LEFT JOIN archive_stamps s ON s.what = 'item' AND s.id = i.leaf
+		WHERE i.leaf >= ? AND i.leaf < ? ORDER BY i.leaf`
+	qPurgedRange = `SELECT leaf FROM archive_purges WHERE leaf >= ? AND leaf < ?`
+	qPurged      = `SELECT purged_at FROM archive_purges WHERE leaf = ?`
 
 	qTreeNode   = `SELECT hash FROM archive_tree WHERE level = ? AND idx = ?`
 	qInsertNode = `INSERT INTO archive_tree (level, idx, hash) VALUES (?, ?, ?)`

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"filippo.io/age"
 
@@ -96,16 +98,17 @@ func (s *Service) VerifyAll(ctx context.Context, o VerifyOptions) (*Report, erro
 		}
 	}
 	checkRoots()
-	for next := int64(0); next < r.Size; {
-		leaves, err := s.leafBatch(ctx, next, verifyBatch)
-		if err != nil {
-			return nil, err
+	// The database is read one batch ahead while the previous one is
+	// hashed, so reading and hashing overlap.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reads := s.readAhead(rctx, r.Size)
+	for rd := range reads {
+		if rd.err != nil {
+			return nil, rd.err
 		}
-		items, err := s.itemBatch(ctx, next, verifyBatch)
-		if err != nil {
-			return nil, err
-		}
-		end := min(next+verifyBatch, r.Size)
+		next, end, leaves, batch := rd.next, rd.end, rd.leaves, rd.batch
+		s.checkContents(ctx, batch, from, o.Identities)
 		for leaf := next; leaf < end; leaf++ {
 			lh, ok := leaves[leaf]
 			if !ok {
@@ -116,10 +119,9 @@ func (s *Service) VerifyAll(ctx context.Context, o VerifyOptions) (*Report, erro
 				return nil, sceau.E(sceau.Internal, op, "", err)
 			}
 			checkRoots()
-			it, ok := items[leaf]
+			v, ok := batch.items[leaf]
 			if !ok {
-				var at string
-				if s.db.QueryRowContext(ctx, qPurged, leaf).Scan(&at) == nil {
+				if batch.purged[leaf] {
 					r.Purged++
 				} else {
 					r.fail(leaf, "removed", "item %d was removed without a purge record", leaf)
@@ -127,17 +129,21 @@ func (s *Service) VerifyAll(ctx context.Context, o VerifyOptions) (*Report, erro
 				continue
 			}
 			r.Items++
-			r.Bytes += it.Size
-			if !bytes.Equal(it.LeafHash(), lh) {
+			r.Bytes += v.item.Size
+			if !bytes.Equal(v.item.LeafHash(), lh) {
 				r.fail(leaf, "index", "item %d: its description differs from its leaf (changed after archiving)", leaf)
 			}
-			s.verifyContent(ctx, r, it, from, o.Identities)
-			s.verifyStamp(ctx, r, "item", leaf, it.SHA256)
+			if v.problem != nil {
+				r.fail(leaf, v.problem.check, "%s", v.problem.msg)
+			}
+			s.checkToken(r, "item", leaf, v.item.SHA256, v.token)
 		}
-		next = end
 		if o.Progress != nil {
-			o.Progress(next, r.Size)
+			o.Progress(end, r.Size)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, sceau.E(sceau.Unavailable, op, "interrupted", err)
 	}
 	if got := int64(tree.End()); got == r.Size && r.Size > 0 {
 		stored, err := rootAt(ctx, s.db, r.Size)
@@ -160,38 +166,179 @@ func (s *Service) VerifyAll(ctx context.Context, o VerifyOptions) (*Report, erro
 	return r, nil
 }
 
-func (s *Service) verifyContent(ctx context.Context, r *Report, it *Item, from Target, ids []age.Identity) {
-	var (
-		stored []byte
-		err    error
-	)
-	if from != nil {
-		stored, err = from.Get(ctx, objectKey(it.Object))
-	} else {
-		stored, err = object(ctx, s.db, it.Object)
+type readBatch struct {
+	next, end int64
+	leaves    map[int64][]byte
+	batch     *batchRead
+	err       error
+}
+
+// readAhead reads the leaves and items of [0, size) batch by batch, on
+// as many connections as there are cores (reading the bytes is the
+// larger part of the work), delivering the batches in order.
+func (s *Service) readAhead(ctx context.Context, size int64) <-chan readBatch {
+	readers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	lanes := make([]chan readBatch, readers)
+	for w := range lanes {
+		lanes[w] = make(chan readBatch, 1)
+		go func(w int) {
+			defer close(lanes[w])
+			for next := int64(w) * verifyBatch; next < size; next += int64(readers) * verifyBatch {
+				rd := readBatch{next: next, end: min(next+verifyBatch, size)}
+				rd.leaves, rd.err = s.leafBatch(ctx, next, verifyBatch)
+				if rd.err == nil {
+					rd.batch, rd.err = s.verifyBatch(ctx, next, rd.end)
+				}
+				select {
+				case lanes[w] <- rd:
+				case <-ctx.Done():
+					return
+				}
+				if rd.err != nil {
+					return
+				}
+			}
+		}(w)
 	}
+	out := make(chan readBatch)
+	go func() {
+		defer close(out)
+		for i := 0; ; i++ {
+			rd, ok := <-lanes[i%readers]
+			if !ok {
+				return
+			}
+			select {
+			case out <- rd:
+			case <-ctx.Done():
+				return
+			}
+			if rd.err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// verified is one item of a batch with what its checks found.
+type verified struct {
+	item    *Item
+	stored  []byte // nil: the object is missing
+	token   []byte
+	problem *problem
+}
+
+type problem struct{ check, msg string }
+
+type batchRead struct {
+	items  map[int64]*verified
+	purged map[int64]bool
+}
+
+// verifyBatch reads the items of [from, end) with their bytes and tokens,
+// and the purges of the range, in two queries.
+func (s *Service) verifyBatch(ctx context.Context, from, end int64) (*batchRead, error) {
+	const op = "archive: verify"
+	b := &batchRead{items: make(map[int64]*verified, end-from), purged: map[int64]bool{}}
+	rows, err := s.db.QueryContext(ctx, qVerifyBatch, from, end)
 	if err != nil {
-		r.fail(it.Leaf, "hash", "item %d: %v", it.Leaf, err)
-		return
+		return nil, store.Classify(op, err)
+	}
+	for rows.Next() {
+		var (
+			it                          Item
+			eventAt, addedAt, retain, c string
+			v                           = &verified{item: &it}
+		)
+		if err := rows.Scan(&it.Leaf, &it.Kind, &it.Source, &eventAt, &addedAt, &it.AddedBy, &it.MediaType, &it.Size, &it.SHA256, &c,
+			&it.Object, &retain, &v.stored, &v.token); err != nil {
+			rows.Close()
+			return nil, store.Classify(op, err)
+		}
+		it.Class = Class(c)
+		it.EventAt, _ = store.ParseTime(eventAt)
+		it.AddedAt, _ = store.ParseTime(addedAt)
+		it.RetainUntil, _ = store.ParseTime(retain)
+		b.items[it.Leaf] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, store.Classify(op, err)
+	}
+	rows, err = s.db.QueryContext(ctx, qPurgedRange, from, end)
+	if err != nil {
+		return nil, store.Classify(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l int64
+		if err := rows.Scan(&l); err != nil {
+			return nil, store.Classify(op, err)
+		}
+		b.purged[l] = true
+	}
+	return b, store.Classify(op, rows.Err())
+}
+
+// checkContents hashes a batch's bytes on every core: the digest checks
+// are verification's real work (ARC-6).
+func (s *Service) checkContents(ctx context.Context, b *batchRead, from Target, ids []age.Identity) {
+	work := make(chan *verified, len(b.items))
+	for _, v := range b.items {
+		work <- v
+	}
+	close(work)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := range work {
+				v.problem = s.checkContent(ctx, v, from, ids)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *Service) checkContent(ctx context.Context, v *verified, from Target, ids []age.Identity) *problem {
+	it := v.item
+	stored := v.stored
+	if from != nil {
+		var err error
+		if stored, err = from.Get(ctx, objectKey(it.Object)); err != nil {
+			return &problem{"hash", fmt.Sprintf("item %d: %v", it.Leaf, err)}
+		}
+	}
+	if stored == nil {
+		return &problem{"hash", fmt.Sprintf("item %d: the object %s is missing", it.Leaf, short(it.Object))}
 	}
 	if hexSHA256(stored) != it.Object {
-		r.fail(it.Leaf, "hash", "item %d: the stored bytes do not match their digest", it.Leaf)
-		return
+		return &problem{"hash", fmt.Sprintf("item %d: the stored bytes do not match their digest", it.Leaf)}
 	}
 	switch {
 	case it.Class != Confidential && it.Object != it.SHA256:
-		r.fail(it.Leaf, "hash", "item %d: a %s item must be stored in clear", it.Leaf, it.Class)
+		return &problem{"hash", fmt.Sprintf("item %d: a %s item must be stored in clear", it.Leaf, it.Class)}
 	case it.Class == Confidential && len(ids) > 0:
 		clear, err := open(stored, ids)
 		if err != nil || hexSHA256(clear) != it.SHA256 {
-			r.fail(it.Leaf, "decrypt", "item %d: the sealed content does not open to its digest (%v)", it.Leaf, err)
+			return &problem{"decrypt", fmt.Sprintf("item %d: the sealed content does not open to its digest (%v)", it.Leaf, err)}
 		}
 	}
+	return nil
 }
 
 func (s *Service) verifyStamp(ctx context.Context, r *Report, what string, id int64, sum string) {
 	token, err := stamp(ctx, s.db, what, id)
-	if err != nil || token == nil {
+	if err != nil {
+		token = nil
+	}
+	s.checkToken(r, what, id, sum, token)
+}
+
+func (s *Service) checkToken(r *Report, what string, id int64, sum string, token []byte) {
+	if token == nil {
 		r.Unstamped++
 		return
 	}
@@ -268,25 +415,6 @@ func (s *Service) leafBatch(ctx context.Context, from int64, n int) (map[int64][
 			return nil, store.Classify("archive: verify", err)
 		}
 		out[i] = h
-	}
-	return out, store.Classify("archive: verify", rows.Err())
-}
-
-func (s *Service) itemBatch(ctx context.Context, from int64, n int) (map[int64]*Item, error) {
-	rows, err := s.db.QueryContext(ctx, qItemsFrom, from, n)
-	if err != nil {
-		return nil, store.Classify("archive: verify", err)
-	}
-	defer rows.Close()
-	out := make(map[int64]*Item, n)
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, err
-		}
-		if it.Leaf < from+int64(n) {
-			out[it.Leaf] = it
-		}
 	}
 	return out, store.Classify("archive: verify", rows.Err())
 }
