@@ -118,6 +118,9 @@ const (
 	ActionPublicationFresh      = "publication.fresh"
 )
 
+// The time-stamping unit (ARC-5).
+const ActionTSASignerCert = "tsa.signer_certified"
+
 // The clock guard (SYS-4): each change of its verdict, once.
 const (
 	ActionClockInSync      = "clock.in_sync"
@@ -203,6 +206,7 @@ var Catalogue = []Kind{
 	{ActionPublicationSignerCert, "publication", "the publication key got a certificate from the hierarchy (PUB-2)", "node"},
 	{ActionPublicationStale, "publication", "the freshness monitor found a CRL near its nextUpdate without a newer one, or the manifest behind the site (PUB-3); an alert is raised", "publication"},
 	{ActionPublicationFresh, "publication", "the publication site is fresh again after a stale episode", "publication"},
+	{ActionTSASignerCert, "ca", "the time-stamping unit's key got a certificate from the hierarchy (ARC-5)", "node"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},

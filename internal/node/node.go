@@ -56,6 +56,8 @@ type Node struct {
 	pending   []ca.Spec // declared CAs that did not exist at Open (newcas.go)
 
 	publicOnly bool // opened by OpenPublic: no key, read-only store (public.go)
+
+	stamper stamperCache // the archive's time-stamper (tsa.go, ARC-5)
 }
 
 // Open opens the installation cfg describes: the store (migrated), the
