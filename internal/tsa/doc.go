@@ -17,10 +17,11 @@
 //     UTC, as precise as the accuracy says;
 //   - the unit's certificate has timeStamping as its only, critical,
 //     extended key usage (RFC 3161 §2.3) and is valid at genTime;
-//   - every token is checked by Verify's own signature path before it is
-//     returned (cms.SignEncapsulated verifies what it signs);
-//   - ParseRequest and Verify never panic on input; their refusals are
-//     errors of kind sceau.Invalid whose message starts "tsa: ".
+//   - every token's signature is checked before it is returned
+//     (cms.SignEncapsulated verifies what it signs);
+//   - ParseRequest, ParseResponse and Verify never panic on input; their
+//     refusals are errors of kind sceau.Invalid whose message starts
+//     "tsa: ".
 //
 // The package imports cms and sceau only: no domain package, no store.
 package tsa

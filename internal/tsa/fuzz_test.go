@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sceau/sceau/internal/sceau"
 )
@@ -49,6 +50,28 @@ func FuzzARC5_TimeStampRequest(f *testing.F) {
 		if err != nil || r2.Hash != r.Hash || !bytes.Equal(r2.Digest, r.Digest) || !r2.Policy.Equal(r.Policy) ||
 			(r.Nonce == nil) != (r2.Nonce == nil) || (r.Nonce != nil && r.Nonce.Cmp(r2.Nonce) != 0) || r2.CertReq != r.CertReq {
 			t.Fatalf("re-encoded %+v parses as %+v, %v", r, r2, err)
+		}
+	})
+}
+
+// FuzzARC5_Token: Verify never panics on a token, and refuses what is not
+// the one token made for the digest with an Invalid "tsa: " error.
+func FuzzARC5_Token(f *testing.F) {
+	p := testPKI(f)
+	u := p.newUnit(f, UnitOptions{Accuracy: 1500 * time.Microsecond})
+	sum := sha256.Sum256([]byte("seed"))
+	token, err := u.Stamp(f.Context(), sum[:], crypto.SHA256)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(token)
+	f.Add(token[:len(token)/2])
+	roots := p.roots()
+	f.Fuzz(func(t *testing.T, der []byte) {
+		if _, err := Verify(der, sum[:], crypto.SHA256, VerifyOptions{Roots: roots}); err != nil {
+			if sceau.KindOf(err) != sceau.Invalid || !strings.HasPrefix(err.Error(), "tsa: ") {
+				t.Fatalf("refusal %v: not an invalid tsa error", err)
+			}
 		}
 	})
 }
