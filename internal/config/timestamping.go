@@ -29,9 +29,9 @@ type Timestamping struct {
 	// and required in the tokens when set. Default: none.
 	Policy string `yaml:"policy,omitempty"`
 	// Accuracy is the accuracy written in every token: genTime is within
-	// it of UTC. At least clock.max_drift (the clock guard refuses beyond
-	// it, SYS-4), at most 1m. Below 1s genTime carries the fraction it
-	// needs. Default: 1s.
+	// it of UTC. 1ms..1m, and at least clock.max_drift for the unit (the
+	// clock guard refuses beyond it, SYS-4). Below 1s genTime carries the
+	// fraction it needs. Default: 1s.
 	Accuracy Duration `yaml:"accuracy"`
 	// ExternalURL is an external TSA's HTTP(S) URL (RFC 3161 §3.4), used
 	// instead of the unit; exclusive with signer_ca. Default: none.
@@ -54,8 +54,10 @@ func DefaultTimestamping() Timestamping {
 var listenPath = regexp.MustCompile(`^(/[a-z0-9][a-z0-9._-]*)+$`)
 
 func (a *Timestamping) validate(c *Config, bad func(string, ...any)) {
-	if d := a.Accuracy.Duration; d < c.Clock.MaxDrift.Duration || d > time.Minute {
-		bad("timestamping.accuracy: %s is not within clock.max_drift (%s)..1m: a token must not claim more than the clock guard ensures (SYS-4)",
+	if d := a.Accuracy.Duration; d < time.Millisecond || d > time.Minute {
+		bad("timestamping.accuracy: %s is not within 1ms..1m", a.Accuracy)
+	} else if a.SignerCA != "" && d < c.Clock.MaxDrift.Duration {
+		bad("timestamping.accuracy: %s is below clock.max_drift (%s): a token must not claim more than the clock guard ensures (SYS-4)",
 			a.Accuracy, c.Clock.MaxDrift)
 	}
 	if !listenPath.MatchString(a.ListenPath) || strings.HasPrefix(a.ListenPath+"/", "/ocsp/") {

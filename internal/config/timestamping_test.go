@@ -48,8 +48,9 @@ func TestARC5_TimestampingSectionDefaultsAndLimits(t *testing.T) {
 		{minimal, "{external_url: \"ftp://t/\", external_ca_file: r.pem}", "is not an http or https URL"},
 		{minimal, "{external_url: \"https://t/\"}", "timestamping.external_ca_file: required with external_url"},
 		{minimal, "{external_ca_file: r.pem}", "only with external_url"},
-		{minimal, "{accuracy: 100ms}", "timestamping.accuracy: 100ms is not within clock.max_drift (1s)..1m"},
-		{minimal, "{accuracy: 2m}", "timestamping.accuracy"},
+		{withTSAProfile, "{signer_ca: issuing, policy: 1.2.3, accuracy: 100ms}", "timestamping.accuracy: 100ms is below clock.max_drift (1s)"},
+		{minimal, "{accuracy: 2m}", "timestamping.accuracy: 2m0s is not within 1ms..1m"},
+		{minimal, "{accuracy: 0s}", "timestamping.accuracy"},
 		{minimal, "{listen_path: tsa}", "timestamping.listen_path"},
 		{minimal, "{listen_path: /tsa/}", "timestamping.listen_path"},
 		{minimal, "{listen_path: /ocsp/tsa}", "not under /ocsp"},
@@ -61,7 +62,7 @@ func TestARC5_TimestampingSectionDefaultsAndLimits(t *testing.T) {
 		}
 	}
 	// A finer accuracy goes with a finer clock guard.
-	if _, err := config.Parse([]byte(minimal + "clock: {max_drift: 100ms}\ntimestamping: {accuracy: 100ms}\n")); err != nil {
+	if _, err := config.Parse([]byte(withTSAProfile + "clock: {max_drift: 100ms}\ntimestamping: {signer_ca: issuing, policy: 1.2.3, accuracy: 100ms}\n")); err != nil {
 		t.Errorf("accuracy 100ms with max_drift 100ms: %v", err)
 	}
 }
