@@ -55,7 +55,8 @@ func FuzzARC5_TimeStampRequest(f *testing.F) {
 }
 
 // FuzzARC5_Token: Verify never panics on a token, and refuses what is not
-// the one token made for the digest with an Invalid "tsa: " error.
+// the one token made for the digest with an Invalid "tsa: " error;
+// ParseResponse, the client's parser of a TSA's reply, never panics either.
 func FuzzARC5_Token(f *testing.F) {
 	p := testPKI(f)
 	u := p.newUnit(f, UnitOptions{Accuracy: 1500 * time.Microsecond})
@@ -67,7 +68,12 @@ func FuzzARC5_Token(f *testing.F) {
 	f.Add(token)
 	f.Add(token[:len(token)/2])
 	roots := p.roots()
+	f.Add(marshalResponse(statusGranted, "", 0, token))
+	f.Add(Rejection(refuse(BadAlg, "no")))
 	f.Fuzz(func(t *testing.T, der []byte) {
+		if _, err := ParseResponse(der); err != nil && (sceau.KindOf(err) != sceau.Invalid || !strings.HasPrefix(err.Error(), "tsa: ")) {
+			t.Fatalf("reply refused with %v: not an invalid tsa error", err)
+		}
 		if _, err := Verify(der, sum[:], crypto.SHA256, VerifyOptions{Roots: roots}); err != nil {
 			if sceau.KindOf(err) != sceau.Invalid || !strings.HasPrefix(err.Error(), "tsa: ") {
 				t.Fatalf("refusal %v: not an invalid tsa error", err)
