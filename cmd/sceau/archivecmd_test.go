@@ -74,7 +74,7 @@ func TestARC1_ArchiveFromTheCommandLine(t *testing.T) {
 	if b, _ := os.ReadFile(out); !bytes.Equal(b, mustRead(t, report)) {
 		t.Fatalf("archive get wrote other bytes")
 	}
-	if !strings.Contains(r.stdout, "verified: hash, head signature, head chain, inclusion") {
+	if !strings.Contains(r.stdout, "verified: hash, head signature, head chain, inclusion, timestamp") {
 		t.Errorf("archive get does not report its checks:\n%s", r.stdout)
 	}
 
@@ -126,6 +126,7 @@ func TestARC1_ArchiveFromTheCommandLine(t *testing.T) {
 		Head struct {
 			Body, Signature []byte
 		} `json:"head"`
+		Token []byte `json:"token"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got.Head.Signature) == 0 {
 		t.Fatalf("get --json: %v\n%s", err, r.stdout)
@@ -143,6 +144,20 @@ func TestARC1_ArchiveFromTheCommandLine(t *testing.T) {
 	if o, err := exec.Command("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", sig, "-content", body, "-CAfile", root,
 		"-purpose", "any", "-out", os.DevNull).CombinedOutput(); err != nil {
 		t.Fatalf("openssl cms -verify of the tree head: %v\n%s", err, o)
+	}
+	// ARC-5: the item's token verifies with openssl against the same root.
+	token, chain := filepath.Join(tmp, "item.tsr"), filepath.Join(tmp, "issuing.pem")
+	os.WriteFile(token, got.Token, 0o600)
+	resp, err = http.Get("http://" + pub + "/ca/issuing.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	os.WriteFile(chain, ib, 0o600)
+	if o, err := exec.Command("openssl", "ts", "-verify", "-data", report, "-in", token, "-token_in", "-CAfile", root,
+		"-untrusted", chain).CombinedOutput(); err != nil || !strings.Contains(string(o), "Verification: OK") {
+		t.Fatalf("openssl ts -verify of the item's token: %v\n%s", err, o)
 	}
 
 	// The journal holds what happened.

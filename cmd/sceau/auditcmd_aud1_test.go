@@ -50,6 +50,8 @@ var auditProvedBy = map[string]string{
 	"publication.withdrawn":   "internal/publication.TestPUB1_PublishedVersionIsImmutableAndWithdrawnStaysListed",
 	"publication.stale":       "internal/publication.TestPUB3_CRLNearItsNextUpdateMakesTheSiteStale",
 	"publication.fresh":       "internal/publication.TestPUB3_CRLNearItsNextUpdateMakesTheSiteStale",
+	// ARC-5: the time-stamping unit's key, certified on first use.
+	"tsa.signer_certified": "internal/node.TestARC5_NodeServesTimeStampsOnThePublicListener",
 	// SYS-4: the clock guard, against real NTP servers the tests start.
 	"clock.in_sync":     "internal/node.TestSYS4_ClockDriftStopsSigningAndRecoveryResumesIt",
 	"clock.drifted":     "internal/node.TestSYS4_ClockDriftStopsSigningAndRecoveryResumesIt",

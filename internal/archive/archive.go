@@ -80,6 +80,9 @@ func NewService(db *store.DB, j *audit.Journal, o Options) *Service {
 	return &Service{db: db, journal: j, o: o}
 }
 
+// Stamps says whether items and heads are timestamped (ARC-5).
+func (s *Service) Stamps() bool { return s.o.Stamper != nil }
+
 // MaxItemBytes is the largest item accepted.
 func (s *Service) MaxItemBytes() int { return s.o.MaxItemBytes }
 

@@ -31,6 +31,7 @@ type Retrieved struct {
 	Content  []byte    `json:"-"`
 	Head     *Head     `json:"head"`     // the signed head it is included in
 	StampAt  time.Time `json:"stamp_at"` // its token's time; zero: no token yet
+	Token    []byte    `json:"token"`    // its RFC 3161 token over the content's SHA-256, DER
 	Checks   []string  `json:"checks"`   // what was verified, in order
 	Warnings []string  `json:"warnings"` // what could not be checked yet
 	From     string    `json:"from"`     // "database" or a target's name
@@ -154,7 +155,7 @@ func (s *Service) proveItem(ctx context.Context, q store.Querier, it *Item, r *R
 	if err != nil {
 		return failed("timestamp", "item %d: %v", it.Leaf, err)
 	}
-	r.StampAt = at
+	r.StampAt, r.Token = at, token
 	r.Checks = append(r.Checks, "timestamp")
 	return nil
 }

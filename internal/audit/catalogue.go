@@ -129,6 +129,9 @@ const (
 	ActionArchiveCaughtUp   = "archive.replication_caught_up"
 )
 
+// The time-stamping unit (ARC-5).
+const ActionTSASignerCert = "tsa.signer_certified"
+
 // The clock guard (SYS-4): each change of its verdict, once.
 const (
 	ActionClockInSync      = "clock.in_sync"
@@ -214,6 +217,7 @@ var Catalogue = []Kind{
 	{ActionPublicationSignerCert, "publication", "the publication key got a certificate from the hierarchy (PUB-2)", "node"},
 	{ActionPublicationStale, "publication", "the freshness monitor found a CRL near its nextUpdate without a newer one, or the manifest behind the site (PUB-3); an alert is raised", "publication"},
 	{ActionPublicationFresh, "publication", "the publication site is fresh again after a stale episode", "publication"},
+	{ActionTSASignerCert, "ca", "the time-stamping unit's key got a certificate from the hierarchy (ARC-5)", "node"},
 
 	{ActionArchiveAdded, "archive", "items were archived: their leaves, kinds, sources and digests (ARC-1)", "archive"},
 	{ActionArchiveHead, "archive", "a signed head of the archive's Merkle tree was issued, consistent with the previous one (ARC-3)", "archive"},

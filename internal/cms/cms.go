@@ -32,6 +32,9 @@ var (
 	oidMessageDigest       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
 	oidSigningTime         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
 	oidAlgorithmProtection = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 52}
+	// RFC 2634 §5.4 and RFC 5035 §3: id-aa-signingCertificate(V2).
+	oidSigningCertificate   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12}
+	oidSigningCertificateV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
 
 	oidSHA256 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 	oidSHA384 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
@@ -220,11 +223,29 @@ func signDetached(content []byte, signer crypto.Signer, cert *x509.Certificate, 
 		}
 		attrs = append(attrs, attribute{oidSigningTime, [][]byte{t}})
 	}
+	si, err := signAttributes(op, signer, cert, hash, sigAlg, attrs)
+	if err != nil {
+		return nil, err
+	}
+	der, err := marshalContentInfo(signedDataParts{
+		version:          1, // RFC 5652 §5.1: id-data, version 1 SignerInfos, X.509 certificates only
+		digestAlgorithms: []algorithm{digestAlgorithm(hash)},
+		certificates:     certificateSet(cert, chain),
+		signerInfos:      [][]byte{si},
+	})
+	if err != nil {
+		return nil, sceau.E(sceau.Internal, op, "", err)
+	}
+	return der, nil
+}
+
+// signAttributes signs attrs with signer and returns the SignerInfo naming
+// cert.
+func signAttributes(op string, signer crypto.Signer, cert *x509.Certificate, hash crypto.Hash, sigAlg algorithm, attrs []attribute) ([]byte, error) {
 	signed, err := marshalAttributes(attrs)
 	if err != nil {
 		return nil, sceau.E(sceau.Internal, op, "", err)
 	}
-
 	// The signature is over the DER SET OF (RFC 5652 §5.4): hashed with the
 	// digest for ECDSA and RSA, whole for Ed25519 (RFC 8419 §3.2).
 	var sig []byte
@@ -236,27 +257,22 @@ func signDetached(content []byte, signer crypto.Signer, cert *x509.Certificate, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-
 	si, err := marshalSignerInfo(cert, digestAlgorithm(hash), signed, sigAlg, sig)
 	if err != nil {
 		return nil, sceau.E(sceau.Internal, op, "", err)
 	}
+	return si, nil
+}
+
+// certificateSet is cert and chain, each once.
+func certificateSet(cert *x509.Certificate, chain []*x509.Certificate) [][]byte {
 	certs := [][]byte{cert.Raw}
 	for _, c := range chain {
 		if !slices.ContainsFunc(certs, func(d []byte) bool { return bytes.Equal(d, c.Raw) }) {
 			certs = append(certs, c.Raw)
 		}
 	}
-	der, err := marshalContentInfo(signedDataParts{
-		version:          1, // RFC 5652 §5.1: id-data, version 1 SignerInfos, X.509 certificates only
-		digestAlgorithms: []algorithm{digestAlgorithm(hash)},
-		certificates:     certs,
-		signerInfos:      [][]byte{si},
-	})
-	if err != nil {
-		return nil, sceau.E(sceau.Internal, op, "", err)
-	}
-	return der, nil
+	return certs
 }
 
 func digest(h crypto.Hash, data []byte) []byte {
@@ -351,11 +367,12 @@ func implicitSignedAttributes(set []byte) []byte {
 	return out
 }
 
-// signedDataParts is what marshalContentInfo assembles; eContent is only
-// for tests (a detached signature has none).
+// signedDataParts is what marshalContentInfo assembles: eContentType is
+// id-data when nil; eContent is absent when nil (a detached signature).
 type signedDataParts struct {
 	version          int64
 	digestAlgorithms []algorithm
+	eContentType     asn1.ObjectIdentifier
 	eContent         []byte
 	certificates     [][]byte
 	signerInfos      [][]byte
@@ -381,7 +398,11 @@ func marshalContentInfo(p signedDataParts) ([]byte, error) {
 				b.AddASN1Int64(p.version)
 				addSetOf(b, casn1.SET, digestAlgs)
 				b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddASN1ObjectIdentifier(oidData)
+					if p.eContentType != nil {
+						b.AddASN1ObjectIdentifier(p.eContentType)
+					} else {
+						b.AddASN1ObjectIdentifier(oidData)
+					}
 					if p.eContent != nil {
 						b.AddASN1(tagExplicit0, func(b *cryptobyte.Builder) { b.AddASN1OctetString(p.eContent) })
 					}

@@ -50,27 +50,15 @@ func VerifyDetached(sig, content []byte) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	si := sd.signerInfo
-	i := slices.IndexFunc(sd.certificates, si.matches)
-	if i < 0 {
-		return nil, invalid("the signature does not carry the signer's certificate (%s)", si.describe())
+	if !sd.eContentType.Equal(oidData) {
+		return nil, invalid("the encapsulated content type is %s, not id-data", sd.eContentType)
 	}
-	signer := sd.certificates[i]
-	attrs, err := parseSignedAttributes(si.signedAttrs)
+	if sd.eContent != nil {
+		return nil, invalid("the signed data holds its content (eContent); a detached signature must not")
+	}
+	signer, attrs, hash, err := checkSignerInfo(sd, nil)
 	if err != nil {
 		return nil, err
-	}
-	hash, alg, err := checkAlgorithms(si, signer)
-	if err != nil {
-		return nil, err
-	}
-	if p := attrs.protection; p != nil {
-		if !p.digest.equal(si.digestAlg) || !p.signature.equal(si.signatureAlg) {
-			return nil, invalid("the CMSAlgorithmProtection attribute names other algorithms than the signer info (RFC 6211)")
-		}
-	}
-	if err := signer.CheckSignature(alg, si.signedAttrs, si.signature); err != nil {
-		return nil, sceau.E(sceau.Invalid, "cms", "the signature does not verify with the signer's public key", err)
 	}
 	if !attrs.contentType.Equal(oidData) {
 		return nil, invalid("the content type attribute is %s, not id-data", attrs.contentType)
@@ -79,6 +67,36 @@ func VerifyDetached(sig, content []byte) (*Signed, error) {
 		return nil, invalid("the content does not match the signature's message digest")
 	}
 	return &Signed{Signer: signer, Certificates: sd.certificates, SigningTime: attrs.signingTime}, nil
+}
+
+// checkSignerInfo finds the signer of sd among the certificates it carries
+// and extra, parses the signed attributes and checks the signature over
+// them; the caller checks what the attributes say of the content.
+func checkSignerInfo(sd *signedData, extra []*x509.Certificate) (*x509.Certificate, *signedAttributes, crypto.Hash, error) {
+	si := sd.signerInfo
+	candidates := append(slices.Clip(sd.certificates), extra...)
+	i := slices.IndexFunc(candidates, si.matches)
+	if i < 0 {
+		return nil, nil, 0, invalid("the signature does not carry the signer's certificate (%s)", si.describe())
+	}
+	signer := candidates[i]
+	attrs, err := parseSignedAttributes(si.signedAttrs)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	hash, alg, err := checkAlgorithms(si, signer)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if p := attrs.protection; p != nil {
+		if !p.digest.equal(si.digestAlg) || !p.signature.equal(si.signatureAlg) {
+			return nil, nil, 0, invalid("the CMSAlgorithmProtection attribute names other algorithms than the signer info (RFC 6211)")
+		}
+	}
+	if err := signer.CheckSignature(alg, si.signedAttrs, si.signature); err != nil {
+		return nil, nil, 0, sceau.E(sceau.Invalid, "cms", "the signature does not verify with the signer's public key", err)
+	}
+	return signer, attrs, hash, nil
 }
 
 func invalid(format string, args ...any) error {
@@ -105,14 +123,18 @@ func unwrapPEM(sig []byte) ([]byte, error) {
 	return block.Bytes, nil
 }
 
-// signedData is the part of a SignedData that VerifyDetached uses.
+// signedData is the part of a SignedData that VerifyDetached and
+// VerifyEncapsulated use.
 type signedData struct {
+	eContentType asn1.ObjectIdentifier
+	eContent     []byte // nil when absent (detached); a DER OCTET STRING's contents otherwise
 	certificates []*x509.Certificate
 	signerInfo   *signerInfo
 }
 
-// parseContentInfo parses a ContentInfo holding a detached SignedData with
-// one SignerInfo (RFC 5652 §3, §5.1).
+// parseContentInfo parses a ContentInfo holding a SignedData with one
+// SignerInfo (RFC 5652 §3, §5.1); the caller checks its content type and
+// whether it must hold its content.
 func parseContentInfo(der []byte) (*signedData, error) {
 	in := cryptobyte.String(der)
 	var ci, explicit, sd cryptobyte.String
@@ -153,17 +175,18 @@ func parseContentInfo(der []byte) (*signedData, error) {
 	if !sd.ReadASN1(&encap, casn1.SEQUENCE) || !encap.ReadASN1ObjectIdentifier(&eContentType) {
 		return nil, invalid("malformed encapsulated content info")
 	}
-	if !eContentType.Equal(oidData) {
-		return nil, invalid("the encapsulated content type is %s, not id-data", eContentType)
-	}
+	out := &signedData{eContentType: eContentType}
 	if encap.PeekASN1Tag(tagExplicit0) {
-		return nil, invalid("the signed data holds its content (eContent); a detached signature must not")
+		var explicit, content cryptobyte.String
+		if !encap.ReadASN1(&explicit, tagExplicit0) || !explicit.ReadASN1(&content, casn1.OCTET_STRING) || !explicit.Empty() {
+			return nil, invalid("malformed encapsulated content")
+		}
+		out.eContent = append([]byte{}, content...)
 	}
 	if !encap.Empty() {
 		return nil, invalid("malformed encapsulated content info")
 	}
 
-	out := &signedData{}
 	var certs cryptobyte.String
 	var present bool
 	if !sd.ReadOptionalASN1(&certs, &present, tagExplicit0) {
@@ -367,6 +390,10 @@ type signedAttributes struct {
 	messageDigest []byte
 	signingTime   time.Time
 	protection    *algorithmProtection
+	// The DER of the ESS signingCertificate (RFC 2634 §5.4) and
+	// signingCertificateV2 (RFC 5035 §3) values, nil when absent;
+	// essBinding reads them.
+	signingCert, signingCertV2 []byte
 }
 
 // algorithmProtection is a CMSAlgorithmProtection attribute (RFC 6211 §2).
@@ -431,6 +458,10 @@ func parseSignedAttributes(set []byte) (*signedAttributes, error) {
 			out.signingTime = out.signingTime.UTC()
 		case "algorithm protection":
 			out.protection, ok = readAlgorithmProtection(&value)
+		case "signing certificate":
+			out.signingCert, value, ok = slices.Clone([]byte(value)), nil, true
+		case "signing certificate v2":
+			out.signingCertV2, value, ok = slices.Clone([]byte(value)), nil, true
 		}
 		if !ok || !value.Empty() {
 			return nil, invalid("malformed %s attribute", name)
@@ -455,6 +486,10 @@ func attributeName(oid asn1.ObjectIdentifier) (string, bool) {
 		return "signing time", true
 	case oid.Equal(oidAlgorithmProtection):
 		return "algorithm protection", true
+	case oid.Equal(oidSigningCertificate):
+		return "signing certificate", true
+	case oid.Equal(oidSigningCertificateV2):
+		return "signing certificate v2", true
 	}
 	return "", false
 }

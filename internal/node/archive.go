@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"fmt"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/store"
+	"github.com/sceau/sceau/internal/tsa"
 )
 
 // The archive of the installation (ARC-1..ARC-6; docs/archive.md): CRLs go
@@ -57,6 +59,13 @@ func (n *Node) newArchive() (*archive.Service, error) {
 	for k, d := range cfg.Retention {
 		o.Retention[k] = d.Duration
 	}
+	// ARC-5: every item and head is timestamped by the installation's unit
+	// or the external TSA; tokens are checked against the roots that
+	// certify it.
+	if st, err := n.TimeStamper(); err == nil {
+		o.Stamper = st
+	}
+	o.CheckToken = n.checkToken
 	if cfg.SignerCA != "" && !n.publicOnly {
 		o.Heads = headSigner{key: &lazyKey{n: n, job: n.archiveJob()}}
 	}
@@ -80,6 +89,21 @@ func (n *Node) newArchive() (*archive.Service, error) {
 		o.Targets = append(o.Targets, t)
 	}
 	return archive.NewService(n.DB, n.Journal, o), nil
+}
+
+// checkToken verifies an RFC 3161 token over a SHA-256 digest: against the
+// external TSA's roots when timestamping.external_url is set, else the
+// installation's.
+func (n *Node) checkToken(token, digest []byte, roots *x509.CertPool) (time.Time, error) {
+	o := tsa.VerifyOptions{Roots: roots}
+	if c, ok := n.stamper.s.(*tsa.Client); ok {
+		o.Roots, o.Intermediates = c.Roots, c.Intermediates
+	}
+	info, err := tsa.Verify(token, digest, crypto.SHA256, o)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.GenTime, nil
 }
 
 // rootPool holds the certificates of the installation's root CAs.
@@ -151,6 +175,11 @@ func (n *Node) archiveDue(ctx context.Context) {
 			if _, err := n.Archive.IssueHead(ctx, sceau.System("archive")); err != nil && sceau.KindOf(err) != sceau.Unavailable {
 				n.Log.Warn("archive: tree head", "err", err)
 			}
+		}
+	}
+	if n.Archive.Stamps() {
+		if _, err := n.Archive.StampPending(ctx, 1000); err != nil && sceau.KindOf(err) != sceau.Unavailable {
+			n.Log.Warn("archive: timestamps", "err", err)
 		}
 	}
 	if _, err := n.Archive.Replicate(ctx); err != nil {

@@ -61,6 +61,8 @@ type Node struct {
 	archiveLagging map[string]bool // replicas in a lagging episode (archive.go), serve's archive loop alone
 
 	publicOnly bool // opened by OpenPublic: no key, read-only store (public.go)
+
+	stamper stamperCache // the archive's time-stamper (tsa.go, ARC-5)
 }
 
 // Open opens the installation cfg describes: the store (migrated), the

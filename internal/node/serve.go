@@ -78,7 +78,8 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 			}
 			return site.Health()
 		},
-		Details: func() []string { return []string{"clock: " + n.ClockGuard.Summary()} }}
+		Details: func() []string { return []string{"clock: " + n.ClockGuard.Summary()} },
+		TSA:     n.tsaHandler(), TSAPath: cfg.Timestamping.ListenPath} // ARC-5
 	acc, err := n.Access(ctx)
 	if err != nil {
 		return err

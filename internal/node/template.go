@@ -231,6 +231,25 @@ clock:
   # Each server's answer, name resolution included. Default: 2s
   timeout: 2s
 
+# ARC-5 (docs/timestamping.md): the RFC 3161 time-stamping unit. Its key is
+# certified by signer_ca under profile once that CA is activated; it stamps
+# every archived item and answers POST <listen_path> on the public listener.
+timestamping:
+  # CA and profile (timeStamping alone) of the unit's certificate.
+  # Default: none (no unit)
+  signer_ca: issuing
+  profile: timestamping
+  # TSA policy OID of every token; required with signer_ca. Default: none
+  policy: 1.2.250.1.999.1.8
+  # Accuracy in each token, at least clock.max_drift (..1m). Default: 1s
+  accuracy: 1s
+  # Or an external TSA instead (not with signer_ca), its tokens verified
+  # against the roots in external_ca_file (PEM). Default: none
+  # external_url: https://tsa.example.org/
+  # external_ca_file: tsa-roots.pem
+  # Path of the unit on the public listener. Default: /tsa
+  listen_path: /tsa
+
 # The CA hierarchy (CA-1). Parents come before their children.
 cas:
   - id: root

@@ -19,7 +19,8 @@ import (
 
 // Public serves the read-only public listener: CA certificates (DER, PEM,
 // fingerprints), CRLs and OCSP. Every other path is 404 and every method
-// but GET and HEAD (and POST on /ocsp) is 405: nothing is writable (SYS-2).
+// but GET and HEAD (and POST on /ocsp and TSAPath, which change nothing)
+// is 405: nothing is writable (SYS-2).
 type Public struct {
 	Authority  *ca.Authority
 	Revocation *revocation.Service
@@ -40,6 +41,10 @@ type Public struct {
 	// verdict ("mode: signing", "mode: public-only"; docs/scaling.md), so
 	// that an operator sees what the load balancer sends traffic to.
 	Mode string
+	// TSA, if set, is the time-stamping unit (RFC 3161 §3.4, ARC-5),
+	// mounted at POST TSAPath (default /tsa): the one other POST route.
+	TSA     http.Handler
+	TSAPath string
 }
 
 // Handler returns the public routes.
@@ -57,7 +62,14 @@ func (p *Public) Handler() http.Handler {
 	mux.Handle("POST /ocsp", p.Responder)
 	mux.Handle("POST /ocsp/", p.Responder)
 	mux.HandleFunc("GET /healthz", p.healthz)
-	return readOnly(mux)
+	tsaPath := ""
+	if p.TSA != nil {
+		if tsaPath = p.TSAPath; tsaPath == "" {
+			tsaPath = "/tsa"
+		}
+		mux.Handle("POST "+tsaPath, p.TSA)
+	}
+	return readOnly(mux, tsaPath)
 }
 
 func (p *Public) healthz(w http.ResponseWriter, r *http.Request) {
@@ -92,13 +104,14 @@ func (p *Public) healthDetails(w http.ResponseWriter) {
 	}
 }
 
-// readOnly refuses every method that could write, before routing.
-func readOnly(next http.Handler) http.Handler {
+// readOnly refuses every method that could write, before routing; POST
+// is for OCSP and, when tsaPath is set, time-stamp requests.
+func readOnly(next http.Handler, tsaPath string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 		case http.MethodPost:
-			if r.URL.Path != "/ocsp" && !strings.HasPrefix(r.URL.Path, "/ocsp/") {
+			if r.URL.Path != "/ocsp" && !strings.HasPrefix(r.URL.Path, "/ocsp/") && (tsaPath == "" || r.URL.Path != tsaPath) {
 				w.Header().Set("Allow", "GET, HEAD")
 				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 				return

@@ -29,7 +29,7 @@ var classes = map[string]string{
 	"sceau":    "base",
 	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
-	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain",
+	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain", "tsa": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
@@ -49,6 +49,7 @@ var domainEdges = map[string][]string{
 	"publication": {"audit"},
 	"quorum":      {"access", "audit", "keys"},
 	"revocation":  {"audit"},
+	"tsa":         {},
 }
 
 // The wiring packages' own order: server is below the installation (node),
