@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -34,6 +35,22 @@ type Mover struct {
 	cp        *Checkpointer
 	clock     sceau.Clock
 	retention time.Duration
+
+	// OnMoved, if set, takes each moved segment in the move's transaction
+	// (the archive seals it as an item: AUD-4, ARC-1); an error rolls the
+	// move back.
+	OnMoved func(ctx context.Context, tx *store.Tx, seg Segment) error
+}
+
+// Segment is a run of events moved out of the live journal, as export
+// lines (WriteExportPage): the events, the keys they register and the
+// checkpoints that cover them, the archive checkpoint last. VerifyExport
+// checks it on its own once the lines before it are known.
+type Segment struct {
+	From, Through int64 // the events' sequence numbers
+	Checkpoint    int64 // the archive checkpoint that seals it
+	At            string
+	Lines         []byte
 }
 
 // NewMover returns a mover that keeps events live for retention, which
@@ -84,6 +101,23 @@ func (m *Mover) Move(ctx context.Context) (int64, error) {
 			return sceau.Errorf(sceau.Internal, op, "copied %d events to the archive but removed %d", copied, deleted)
 		}
 		moved = copied
+		if m.OnMoved != nil {
+			var prev int64
+			if err := tx.QueryRowContext(ctx, sqlCheckpointBefore, archived).Scan(&prev); err != nil {
+				return store.Classify(op, err)
+			}
+			var b bytes.Buffer
+			pos, err := WriteExportPage(ctx, tx, &b, ExportPosition{Seq: archived, Checkpoint: prev}, int(through-archived))
+			if err != nil {
+				return err
+			}
+			if pos.Checkpoint < cp.ID { // it covers the head, past the segment: it seals it all the same
+				writeCheckpointLine(&b, cp)
+			}
+			if err := m.OnMoved(ctx, tx, Segment{From: archived + 1, Through: through, Checkpoint: cp.ID, At: cp.At, Lines: b.Bytes()}); err != nil {
+				return err
+			}
+		}
 		return m.journal.Append(ctx, tx, Event{Actor: sceau.System("retention"), Action: ActionArchived, Object: object("checkpoint", cp.ID),
 			Details: map[string]any{"from": archived + 1, "through": through, "events": copied, "checkpoint": cp.ID,
 				"older_than": cutoff, "retention": m.retention.String()}})

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"context"
 	"crypto"
 	"fmt"
 	"strings"
@@ -116,5 +117,59 @@ func TestAUD4_TamperingInTheArchiveIsFound(t *testing.T) {
 	exec(t, db, `UPDATE audit_archive SET details = '{"n":-1}' WHERE seq = ?`, seq)
 	if res := f.verifyAnchored(t, db); res.BrokenAt != seq {
 		t.Errorf("Verify = broken at %d (%s), want %d", res.BrokenAt, res.Reason, seq)
+	}
+}
+
+// AUD-4, ARC-1: each moved segment is handed over in the move's
+// transaction as export lines: every moved event, then the archive
+// checkpoint that seals it; when the hand-over fails, nothing moves.
+func TestAUD4_MovedSegmentGoesToTheArchiveWithItsCheckpoint(t *testing.T) {
+	db := sceautest.OpenSQLite(t)
+	ctx := t.Context()
+	clock := sceautest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	j := audit.NewJournal(clock)
+	cp := checkpointer(t, db, j, newSigner(t))
+	for day := range 40 {
+		appendN(t, db, j, 10, sceau.Actor{ID: "alice", Role: "registration-officer"}, audit.ActionCertificateIssued, fmt.Sprintf("certificate:%d", day))
+		clock.Advance(24 * time.Hour)
+	}
+	mover, err := audit.NewMover(db, j, cp, audit.MinLiveRetention, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mover.OnMoved = func(ctx context.Context, tx *store.Tx, seg audit.Segment) error {
+		return sceau.Errorf(sceau.Unavailable, "test", "the archive is full")
+	}
+	if n, err := mover.Move(ctx); err == nil || n != 0 {
+		t.Fatalf("a failed hand-over moved %d events (%v)", n, err)
+	}
+	if st, _ := audit.ReadStatus(ctx, db, "", clock.Now()); st.ArchivedEvents != 0 {
+		t.Fatalf("a failed hand-over left %d events archived", st.ArchivedEvents)
+	}
+	var got []audit.Segment
+	mover.OnMoved = func(ctx context.Context, tx *store.Tx, seg audit.Segment) error {
+		got = append(got, seg)
+		return nil
+	}
+	moved, err := mover.Move(ctx)
+	if err != nil || moved == 0 || len(got) != 1 {
+		t.Fatalf("moved %d, %v, segments %d", moved, err, len(got))
+	}
+	seg := got[0]
+	if seg.From != 1 || seg.Through != moved {
+		t.Errorf("segment %d..%d, moved %d", seg.From, seg.Through, moved)
+	}
+	lines := strings.Split(strings.TrimSpace(string(seg.Lines)), "\n")
+	events := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, `{"type":"event"`) {
+			events++
+		}
+	}
+	if int64(events) != moved {
+		t.Errorf("the segment holds %d events, %d moved", events, moved)
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, `{"type":"checkpoint"`) || !strings.Contains(last, fmt.Sprintf(`"id":%d`, seg.Checkpoint)) {
+		t.Errorf("the segment does not end with its archive checkpoint %d: %s", seg.Checkpoint, last)
 	}
 }

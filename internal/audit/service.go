@@ -53,6 +53,8 @@ type Options struct {
 	// the mover looks; default 1h.
 	LiveRetention     time.Duration
 	RetentionInterval time.Duration
+	// OnMoved takes each segment moved out of the live journal (Mover).
+	OnMoved func(ctx context.Context, tx *store.Tx, seg Segment) error
 
 	// Rules of the analysis (AUD-6), run every AnalysisInterval (default
 	// 5s); alerts also go to Webhook when it is set.
@@ -140,6 +142,7 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 	if s.mover, err = NewMover(o.DB, o.Journal, cp, o.LiveRetention, o.Clock); err != nil {
 		return nil, err
 	}
+	s.mover.OnMoved = o.OnMoved
 	if o.ExportDir != "" {
 		s.exporter = NewExporter(o.DB, o.ExportDir, o.Clock)
 	}

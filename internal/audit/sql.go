@@ -19,6 +19,9 @@ const (
 	// statement so that it sees one snapshot even while the retention mover
 	// moves events from one to the other. Both engines merge the two
 	// primary-key orders without sorting.
+	// The last checkpoint covering an event at or before seq (AUD-4: a
+	// moved segment's lines start after it).
+	sqlCheckpointBefore = `SELECT COALESCE(MAX(id), 0) FROM audit_checkpoints WHERE seq <= ?`
 	sqlReadAfter = `SELECT ` + eventColumns + ` FROM audit_archive WHERE seq > ?
 		UNION ALL SELECT ` + eventColumns + ` FROM audit_events WHERE seq > ?
 		ORDER BY seq LIMIT ?`

@@ -136,6 +136,20 @@ func (n *Node) archiveCRLs(ctx context.Context, tx *store.Tx, crls []*revocation
 	return err
 }
 
+// archiveSegment is the journal mover's OnMoved: each segment leaves the
+// live journal as an archive item, sealed by its archive checkpoint, in
+// the move's transaction (AUD-4, ARC-1).
+func (n *Node) archiveSegment(ctx context.Context, tx *store.Tx, seg audit.Segment) error {
+	at, err := store.ParseTime(seg.At)
+	if err != nil {
+		return sceau.E(sceau.Internal, "archive: journal segment", "", err)
+	}
+	_, err = n.Archive.AddTx(ctx, tx, sceau.System("retention"), archive.New{Kind: archive.KindJournalSegment,
+		Source: fmt.Sprintf("journal:%d-%d:checkpoint-%d", seg.From, seg.Through, seg.Checkpoint), EventAt: at,
+		MediaType: "application/jsonl", Class: archive.Internal, Content: seg.Lines})
+	return err
+}
+
 // SweepArchive archives what is not yet there of the CA certificates and
 // the published document versions (ARC-1), returning how many it added.
 func (n *Node) SweepArchive(ctx context.Context) (int, error) {

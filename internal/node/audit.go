@@ -174,7 +174,7 @@ func (n *Node) startAudit(ctx context.Context, log *slog.Logger) (stop func(), e
 		// AUD-2 wants the key in the device when there is one: say where it is.
 		log.Warn("the audit signing key is in the software keystore although a PKCS#11 device is configured: set audit.token")
 	}
-	o := audit.Options{DB: n.DB, Journal: n.Journal, Signer: signer, KeyLabel: a.SigningKey, Log: log,
+	o := audit.Options{DB: n.DB, Journal: n.Journal, Signer: signer, KeyLabel: a.SigningKey, Log: log, OnMoved: n.archiveSegment,
 		Settings:        map[string]any{"signing_key_store": where},
 		CheckpointEvery: a.Checkpoint.Every, CheckpointInterval: a.Checkpoint.Interval.Duration,
 		ExportInterval: a.Export.Interval.Duration, LiveRetention: a.Retention.Live.Duration,
