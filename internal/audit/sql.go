@@ -22,7 +22,7 @@ const (
 	// The last checkpoint covering an event at or before seq (AUD-4: a
 	// moved segment's lines start after it).
 	sqlCheckpointBefore = `SELECT COALESCE(MAX(id), 0) FROM audit_checkpoints WHERE seq <= ?`
-	sqlReadAfter = `SELECT ` + eventColumns + ` FROM audit_archive WHERE seq > ?
+	sqlReadAfter        = `SELECT ` + eventColumns + ` FROM audit_archive WHERE seq > ?
 		UNION ALL SELECT ` + eventColumns + ` FROM audit_events WHERE seq > ?
 		ORDER BY seq LIMIT ?`
 	sqlReadFrom = `SELECT ` + eventColumns + ` FROM audit_archive WHERE seq > ?
