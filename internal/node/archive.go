@@ -9,6 +9,7 @@ import (
 
 	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/audit"
+	"github.com/sceau/sceau/internal/ceremony"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
@@ -170,6 +171,20 @@ func (n *Node) SweepArchive(ctx context.Context) (int, error) {
 		}
 		items = append(items, archive.New{Kind: archive.KindDocument, Source: "document:" + d.ID, EventAt: d.PublishedAt,
 			MediaType: mediaType, Class: archive.Public, Content: content})
+	}
+	// Ceremony transcripts with their detached signature, one item each.
+	trs, err := ceremony.ArchivedTranscripts(ctx, n.DB)
+	if err != nil {
+		return 0, err
+	}
+	for _, tr := range trs {
+		at, _ := store.ParseTime(tr.CreatedAt)
+		items = append(items, archive.New{Kind: archive.KindCeremony, Source: "ceremony:" + tr.ID, EventAt: at,
+			MediaType: "application/json", Class: archive.Internal, Content: tr.Transcript})
+		if len(tr.Signature) > 0 {
+			items = append(items, archive.New{Kind: archive.KindCeremony, Source: "ceremony:" + tr.ID + ":signature", EventAt: at,
+				MediaType: "application/octet-stream", Class: archive.Internal, Content: tr.Signature})
+		}
 	}
 	return n.Archive.AddMissing(ctx, sceau.System("archive"), items)
 }
