@@ -125,6 +125,10 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	if err != nil {
 		return err
 	}
+	reportItem, report, err := demo.ArchiveSample(ctx, c, filepath.Join(dir, "sample"))
+	if err != nil {
+		return err
+	}
 	base := cfg.Public.BaseURL
 	w := e.stdout
 	fmt.Fprintf(w, "\nSceau demo — %s\n\n", demoMarker)
@@ -159,6 +163,15 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	fmt.Fprintf(w, "openssl ocsp -issuer %s -cert %s -url %s/ocsp -CAfile %s\n", s("issuing-ca.pem"), s("localhost.pem"), base, s("ca-chain.pem"))
 	fmt.Fprintln(w, "Check the public repository: the manifest's signature and chain, and every file it lists (PUB-2):")
 	fmt.Fprintf(w, "go run ./cmd/sceau publication verify %s/ --root %s\n", base, s("root-ca.pem"))
+	conf := rel(filepath.Join(dir, "sceau.yaml"))
+	fmt.Fprintf(w, "The archive (ARC-1..6): CRLs, CA certificates and documents are in it; a sample audit report is item %d.\n", reportItem)
+	fmt.Fprintln(w, "Get it back with every check (hash, inclusion in the signed head, chain, timestamp), then verify the whole archive:")
+	fmt.Fprintf(w, "  go run ./cmd/sceau --config %s archive get %d -o /tmp/report.txt\n", conf, reportItem)
+	fmt.Fprintf(w, "  go run ./cmd/sceau --config %s archive verify\n", conf)
+	fmt.Fprintln(w, "Ask the time-stamping unit (ARC-5, RFC 3161) and check its token with openssl:")
+	fmt.Fprintf(w, "  openssl ts -query -data %s -sha256 -cert -out /tmp/q.tsq\n", rel(report))
+	fmt.Fprintf(w, "  curl -s -H 'Content-Type: application/timestamp-query' --data-binary @/tmp/q.tsq %s%s -o /tmp/r.tsr\n", base, cfg.Timestamping.ListenPath)
+	fmt.Fprintf(w, "  openssl ts -verify -data %s -in /tmp/r.tsr -CAfile %s -untrusted %s\n", rel(report), s("root-ca.pem"), s("issuing-ca.pem"))
 	fmt.Fprintln(w, "Read the PKCS#12 (AES-256-CBC, PBKDF2-SHA-256; no -legacy needed):")
 	fmt.Fprintf(w, "openssl pkcs12 -in %s -passin file:%s -info -nokeys -noout\n", s("marie.p12"), s("marie.p12.pass"))
 	fmt.Fprintln(w, "Lint the eIDAS samples (EN 319 412 clause rules and zlint), then with zlint alone (docs/profiles.md):")

@@ -97,6 +97,16 @@ func (s *Service) Retention(kind string) time.Duration {
 	return DefaultRetention
 }
 
+// retainUntil is the retention date of an item of kind whose event was
+// at: ten calendar years later (ARC-2), or later still for the kind.
+func (s *Service) retainUntil(kind string, at time.Time) time.Time {
+	t := at.AddDate(10, 0, 0)
+	if d := at.Add(s.Retention(kind)); d.After(t) {
+		t = d
+	}
+	return t.Truncate(time.Second).Add(time.Second) // never a fraction before the date
+}
+
 // Add archives items in one transaction with their journal event, then
 // timestamps them when a stamper is set (a failed timestamp leaves the item
 // to StampPending, never unarchived).
@@ -112,7 +122,13 @@ func (s *Service) Add(ctx context.Context, actor sceau.Actor, items ...New) ([]I
 	}
 	if s.o.Stamper != nil {
 		if _, err := s.StampPending(ctx, len(out)); err != nil {
-			s.o.Log.Warn("archive: items archived but not yet timestamped", "first", out[0].Leaf, "count", len(out), "err", err)
+			// Unavailable: the unit waits for its CA's activation or the
+			// clock; serve stamps them as soon as it can.
+			level := slog.LevelWarn
+			if sceau.KindOf(err) == sceau.Unavailable {
+				level = slog.LevelInfo
+			}
+			s.o.Log.Log(ctx, level, "archive: items archived, not yet timestamped", "first", out[0].Leaf, "count", len(out), "err", err)
 		}
 	}
 	return out, nil
@@ -185,8 +201,7 @@ func (s *Service) AddTx(ctx context.Context, tx *store.Tx, actor sceau.Actor, it
 		it := Item{Leaf: begin + int64(i), Kind: nw.Kind, Source: nw.Source, EventAt: nw.EventAt.UTC(), AddedAt: now, AddedBy: actor.String(),
 			MediaType: nw.MediaType, Size: int64(len(nw.Content)), SHA256: hexSHA256(nw.Content), Class: nw.Class,
 			Object: hexSHA256(stored)}
-		// ARC-2: ten years from the event, or longer for the kind.
-		it.RetainUntil = it.EventAt.Add(s.Retention(it.Kind)).Truncate(time.Second)
+		it.RetainUntil = s.retainUntil(it.Kind, it.EventAt)
 		if _, err := tx.ExecContext(ctx, qPutObject, it.Object, len(stored), stored, store.FormatTime(it.RetainUntil)); err != nil {
 			return nil, store.Classify(op, err)
 		}
