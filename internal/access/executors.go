@@ -71,7 +71,14 @@ func (s *Service) RegisterCAExecutors(rev MassRevoker, term CATerminator) error 
 			if err := term.Terminate(ctx, tx, requesterActor(req), pl.CA, pl.Reason, req.ID); err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("CA %s is terminated: it issues no certificate any more", pl.CA), nil
+			// END-1: every unexpired certificate of the CA, revoked in the
+			// same transaction.
+			n, err := rev.RevokeAll(ctx, tx, requesterActor(req), pl.CA, "cessationOfOperation", req.ID)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("CA %s is terminated: it issues no certificate any more; %d certificates revoked (cessationOfOperation); "+
+				"its final CRL and the destruction of its key follow (docs/termination.md)", pl.CA, n), nil
 		},
 	})
 }

@@ -76,28 +76,29 @@ const (
 
 // CA operations (AUD-1: "every CA operation").
 const (
-	ActionCACreated            = "ca.created"
-	ActionCATerminated         = "ca.terminated"
-	ActionCACertRecorded       = "ca.certificate_recorded"
-	ActionOCSPResponderRenewed = "ca.ocsp_responder_renewed"
-	ActionCertificatePrepared  = "certificate.prepared"
-	ActionCertificateIssued    = "certificate.issued"
-	ActionCertificateRevoked   = "certificate.revoked"
-	ActionCRLPrepared          = "crl.prepared"
-	ActionCRLIssued            = "crl.issued"
-	ActionKeySplitRegistered   = "key.split_registered"
-	ActionKeyShareUnlocked     = "key.share_unlocked"
-	ActionKeySharesRevoked     = "key.shares_revoked"
-	ActionKeyShareWrongPIN     = "key.share_wrong_pin"
-	ActionKeyShareLocked       = "key.share_locked"
-	ActionKeySharePresented    = "key.share_presented"
-	ActionKeyShareRefused      = "key.share_refused"
-	ActionKeyActivationStarted = "key.activation_started"
-	ActionKeyActivationRefused = "key.activation_refused"
-	ActionKeyActivationFailed  = "key.activation_failed"
-	ActionKeyActivated         = "key.activated"
-	ActionKeyDeactivated       = "key.deactivated"
-	ActionKeySplitDiscarded    = "key.split_discarded"
+	ActionCACreated              = "ca.created"
+	ActionCATerminated           = "ca.terminated"
+	ActionCATerminationCompleted = "ca.termination_completed"
+	ActionCACertRecorded         = "ca.certificate_recorded"
+	ActionOCSPResponderRenewed   = "ca.ocsp_responder_renewed"
+	ActionCertificatePrepared    = "certificate.prepared"
+	ActionCertificateIssued      = "certificate.issued"
+	ActionCertificateRevoked     = "certificate.revoked"
+	ActionCRLPrepared            = "crl.prepared"
+	ActionCRLIssued              = "crl.issued"
+	ActionKeySplitRegistered     = "key.split_registered"
+	ActionKeyShareUnlocked       = "key.share_unlocked"
+	ActionKeySharesRevoked       = "key.shares_revoked"
+	ActionKeyShareWrongPIN       = "key.share_wrong_pin"
+	ActionKeyShareLocked         = "key.share_locked"
+	ActionKeySharePresented      = "key.share_presented"
+	ActionKeyShareRefused        = "key.share_refused"
+	ActionKeyActivationStarted   = "key.activation_started"
+	ActionKeyActivationRefused   = "key.activation_refused"
+	ActionKeyActivationFailed    = "key.activation_failed"
+	ActionKeyActivated           = "key.activated"
+	ActionKeyDeactivated         = "key.deactivated"
+	ActionKeySplitDiscarded      = "key.split_discarded"
 
 	// KEY-4, KEY-6: backups, imports and destruction of CA keys.
 	ActionKeyBackupCreated   = "key.backup_created"
@@ -229,7 +230,8 @@ var Catalogue = []Kind{
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},
-	{ActionCATerminated, "ca", "a CA was terminated under dual control: it issues no certificate any more", "ca"},
+	{ActionCATerminated, "ca", "a CA was terminated under dual control: it issues no certificate any more, and every unexpired certificate it issued is revoked (cessationOfOperation)", "ca"},
+	{ActionCATerminationCompleted, "ca", "a terminated CA's last steps are done: its final CRL (nextUpdate 99991231235959Z) is published and its key, backups and share carriers destroyed (END-1)", "ca"},
 	{ActionOCSPResponderRenewed, "ca", "a CA's delegated OCSP responder certificate was renewed", "ca"},
 	{ActionCertificatePrepared, "ca", "a serial was reserved and the linted to-be-signed certificate recorded (before signing)", "ca"},
 	{ActionCertificateIssued, "ca", "a certificate was signed and stored", "ca"},

@@ -25,7 +25,12 @@ const (
 	qCACertificates = `SELECT cert_der, ocsp_cert_der FROM cas WHERE id = ?`
 	qSetOCSPSigner  = `UPDATE cas SET ocsp_key_ref = ?, ocsp_cert_der = ? WHERE id = ?`
 	qTerminatedAt   = `SELECT terminated_at FROM cas WHERE id = ?`
-	qTerminateCA    = `UPDATE cas SET terminated_at = ?, terminated_by = ?, termination_approval = ?
+	// END-1: terminations whose last steps are not all done.
+	qUnfinishedTerminations = `SELECT id, COALESCE(termination_approval, ''), final_crl_number IS NOT NULL, key_destroyed_at IS NOT NULL
+		FROM cas WHERE terminated_at IS NOT NULL AND key_destroyed_at IS NULL ORDER BY id`
+	qSetFinalCRL     = `UPDATE cas SET final_crl_number = ? WHERE id = ? AND final_crl_number IS NULL`
+	qSetKeyDestroyed = `UPDATE cas SET key_destroyed_at = ? WHERE id = ? AND key_destroyed_at IS NULL`
+	qTerminateCA     = `UPDATE cas SET terminated_at = ?, terminated_by = ?, termination_approval = ?
 		WHERE id = ? AND terminated_at IS NULL`
 
 	// Record before sign (CA-2): the row exists before the real signature.

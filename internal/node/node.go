@@ -59,6 +59,7 @@ type Node struct {
 	pending   []ca.Spec // declared CAs that did not exist at Open (newcas.go)
 
 	archiveLagging map[string]bool // replicas in a lagging episode (archive.go), serve's archive loop alone
+	termWaiting    map[string]bool // terminated CAs said to wait for activation (termination.go), its loop alone
 
 	publicOnly bool // opened by OpenPublic: no key, read-only store (public.go)
 

@@ -100,6 +100,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	}()
 	go n.maintain(sctx, log)
 	go n.runArchive(sctx)
+	go n.runTerminations(sctx, adm.Backups) // END-1 (termination.go)
 	clockDone := make(chan struct{})
 	go func() { // SYS-4: every clock.interval, every minute while not in range
 		defer close(clockDone)

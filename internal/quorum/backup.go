@@ -617,13 +617,18 @@ func (b *Backups) Import(ctx context.Context, p access.Principal, caID, approval
 // key are revoked, and the key is destroyed in its store, last, so that a
 // store that refuses leaves nothing recorded.
 func (b *Backups) executeDestroy(ctx context.Context, tx *store.Tx, req *access.Request) (string, error) {
+	return b.DestroyKey(ctx, tx, sceau.Actor{ID: req.Requester, Role: string(req.RequesterRole)}, req.Resource.ID, req.ID)
+}
+
+// DestroyKey destroys CA caID's key in tx as executeDestroy says, for a
+// procedure approved elsewhere (a CA's termination, END-1), approval naming
+// its request.
+func (b *Backups) DestroyKey(ctx context.Context, tx *store.Tx, actor sceau.Actor, caID, approval string) (string, error) {
 	const op = "quorum: destroy"
-	caID := req.Resource.ID
 	vault, label, err := b.o.Vault(caID)
 	if err != nil {
 		return "", err
 	}
-	actor := sceau.Actor{ID: req.Requester, Role: string(req.RequesterRole)}
 	now := store.FormatTime(b.clock.Now())
 	list, err := b.list(ctx, tx, caID)
 	if err != nil {
@@ -634,7 +639,7 @@ func (b *Backups) executeDestroy(ctx context.Context, tx *store.Tx, req *access.
 		rec := &list[i]
 		if rec.Status == BackupActive {
 			if _, err := tx.ExecContext(ctx, qSetBackupStatus,
-				BackupDestroyed, now, req.Requester, rec.ID, BackupActive); err != nil {
+				BackupDestroyed, now, actor.ID, rec.ID, BackupActive); err != nil {
 				return "", store.Classify(op, err)
 			}
 			destroyed = append(destroyed, rec)
@@ -652,12 +657,12 @@ func (b *Backups) executeDestroy(ctx context.Context, tx *store.Tx, req *access.
 	for _, rec := range destroyed {
 		removed := os.Remove(rec.Location) == nil
 		if err := b.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "key.backup_destroyed", Object: "key:" + label,
-			Details: map[string]any{"ca": caID, "backup": rec.ID, "location": rec.Location, "file_removed": removed, "approval": req.ID}}); err != nil {
+			Details: map[string]any{"ca": caID, "backup": rec.ID, "location": rec.Location, "file_removed": removed, "approval": approval}}); err != nil {
 			return "", err
 		}
 	}
 	if err := b.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "key.destroyed", Object: "key:" + label,
-		Details: map[string]any{"ca": caID, "approval": req.ID, "backups_destroyed": len(destroyed)}}); err != nil {
+		Details: map[string]any{"ca": caID, "approval": approval, "backups_destroyed": len(destroyed)}}); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("the key of CA %s was destroyed; %d backups marked destroyed; share carriers revoked", caID, len(destroyed)), nil

@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -62,6 +63,38 @@ func (s *Service) crlLock(caID string) *sync.Mutex {
 // when the CA is sharded). The CRL number is reserved and recorded with an
 // audit event before signing; the signed CRLs are stored with a second event.
 func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) ([]*CRL, error) {
+	return s.issueCRL(ctx, actor, caID, false)
+}
+
+// FinalNextUpdate is the nextUpdate of a terminated CA's last CRL:
+// 9999-12-31 23:59:59 UTC, GeneralizedTime 99991231235959Z (END-1, RFC 5280
+// §4.1.2.5: no next update is intended). Go encodes years after 2049 as
+// GeneralizedTime.
+var FinalNextUpdate = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// IssueFinalCRL issues a terminated CA's last CRL (and its shards), whose
+// nextUpdate is FinalNextUpdate (END-1); no CRL of the CA follows it.
+func (s *Service) IssueFinalCRL(ctx context.Context, actor sceau.Actor, caID string) ([]*CRL, error) {
+	return s.issueCRL(ctx, actor, caID, true)
+}
+
+// Final says whether CA caID issued its final CRL, and its number.
+func (s *Service) Final(ctx context.Context, q store.Querier, caID string) (int64, bool, error) {
+	var (
+		number int64
+		next   string
+	)
+	err := q.QueryRowContext(ctx, qLatestCRLNext, caID).Scan(&number, &next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, store.Classify("revocation: final crl", err)
+	}
+	return number, next == store.FormatTime(FinalNextUpdate), nil
+}
+
+func (s *Service) issueCRL(ctx context.Context, actor sceau.Actor, caID string, final bool) ([]*CRL, error) {
 	const op = "revocation: issue crl"
 	iss, err := s.Issuer(caID)
 	if err != nil {
@@ -99,6 +132,12 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 		// locks the row, so two nodes issuing at once get consecutive
 		// numbers instead of a conflict; on SQLite the write lock does the
 		// same (RFC 5280 §5.2.3: CRL numbers only increase).
+		// END-1: nothing follows a terminated CA's final CRL.
+		if n, done, err := s.Final(ctx, tx, caID); err != nil {
+			return err
+		} else if done {
+			return sceau.Errorf(sceau.Conflict, op, "CA %q is terminated: its final CRL %d (nextUpdate 99991231235959Z) stays the last", caID, n)
+		}
 		err := tx.QueryRowContext(ctx, qNextCRLNumber, caID).Scan(&number)
 		if err != nil {
 			return store.Classify(op, err)
@@ -125,6 +164,9 @@ func (s *Service) IssueCRL(ctx context.Context, actor sceau.Actor, caID string) 
 		next = now.Add(iss.CRL.Validity)
 		if next.After(iss.Cert.NotAfter) {
 			next = iss.Cert.NotAfter
+		}
+		if final {
+			next = FinalNextUpdate
 		}
 		parts = partition(entries, iss.CRL.Shards)
 		if err := checkShards(ctx, tx, caID, number-1, iss.CRL.Shards); err != nil {
@@ -434,6 +476,9 @@ func (s *Service) schedulerPass(ctx context.Context, actor sceau.Actor, logf fun
 	s.mu.RUnlock()
 	for _, id := range ids {
 		iss, _ := s.Issuer(id)
+		if _, final, err := s.Final(ctx, s.db, id); err == nil && final {
+			continue // END-1: the final CRL stays the last
+		}
 		c, err := s.Latest(ctx, id, FullCRL)
 		if err == nil && s.clock.Now().Sub(c.ThisUpdate) < iss.CRL.Refresh {
 			// CA-3: a revocation acknowledged after this CRL is owed

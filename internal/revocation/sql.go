@@ -20,6 +20,8 @@ const (
 	qSetCRLDER = `UPDATE crls SET der = ? WHERE ca_id = ? AND number = ? AND shard = ?`
 	qLatestCRL = `SELECT number, this_update, next_update, entries, der FROM crls
 		WHERE ca_id = ? AND shard = ? AND der IS NOT NULL ORDER BY number DESC LIMIT 1`
+	// END-1: the latest signed full CRL's number and nextUpdate.
+	qLatestCRLNext   = `SELECT number, next_update FROM crls WHERE ca_id = ? AND shard = 0 AND der IS NOT NULL ORDER BY number DESC LIMIT 1`
 	qCountPartitions = `SELECT COUNT(*) FROM crls WHERE ca_id = ? AND number = ? AND shard > 0`
 
 	qCountRevoked   = `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NOT NULL`
