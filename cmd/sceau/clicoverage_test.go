@@ -37,6 +37,14 @@ var cliAccess = map[string]struct {
 	"publication verify":   {local: "reads the public site or a mirror, as any relying party does; it changes nothing"},
 	"publication export":   {local: "writes a mirror of what the public site serves from the local installation; it changes nothing published"},
 
+	"archive add":    {routes: []string{"POST /api/v1/archive/items"}},
+	"archive get":    {routes: []string{"GET /api/v1/archive/items/{leaf}"}, local: "--identity opens a sealed item on the operator's machine, after the server's checks"},
+	"archive head":   {routes: []string{"POST /api/v1/archive/heads"}},
+	"archive list":   {routes: []string{"GET /api/v1/archive/items"}},
+	"archive purge":  {routes: []string{"POST /api/v1/archive/purge"}},
+	"archive status": {routes: []string{"GET /api/v1/archive/status"}},
+	"archive verify": {local: "verification must work offline on the database and on replicas, read-only (ARC-6)"},
+
 	"approval approve": {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/approve"}},
 	"approval list":    {routes: []string{"GET /api/v1/approvals"}},
 	"approval reject":  {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/reject"}},

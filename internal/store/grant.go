@@ -96,6 +96,17 @@ var serviceGrants = []TableGrant{
 	{Table: "publication_files", Privileges: si, AppendOnly: true},
 	{Table: "publication_documents", Privileges: siu},
 	{Table: "publication_manifests", Privileges: si, AppendOnly: true},
+
+	// The archive (ARC-1..4): triggers keep items and objects until their
+	// retention date, and the tree, heads, stamps and purge records forever.
+	{Table: "archive_state", Privileges: su},      // the tree's size, moved under a row lock
+	{Table: "archive_objects", Privileges: siud},  // upsert lengthens retention; purge after the date
+	{Table: "archive_items", Privileges: sid},     // a recorded purge, after the date
+	{Table: "archive_replicas", Privileges: siud}, // the replication queue
+	{Table: "archive_tree", Privileges: si, AppendOnly: true},
+	{Table: "archive_heads", Privileges: si, AppendOnly: true},
+	{Table: "archive_stamps", Privileges: si, AppendOnly: true},
+	{Table: "archive_purges", Privileges: si, AppendOnly: true},
 }
 
 // ServiceGrants returns, for every table of the schema, what GrantServiceRole
