@@ -46,6 +46,8 @@ var auditProvedBy = map[string]string{
 	"archive.purged":                "internal/archive.TestARC2_TheDatabaseRefusesDeletionBeforeTheRetentionDate",
 	"archive.replication_lagging":   "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
 	"archive.replication_caught_up": "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
+	// COMP-1, COMP-2: the self-audit.
+	"compliance.checked": "internal/node.TestCOMP2_ReportsAreArchivedWithVerdictsAndEvidence",
 	// PUB-1..PUB-4: the publication flow under dual control and the freshness monitor.
 	"publication.file_stored": "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
 	"publication.published":   "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",

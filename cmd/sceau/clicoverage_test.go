@@ -45,6 +45,8 @@ var cliAccess = map[string]struct {
 	"archive status": {routes: []string{"GET /api/v1/archive/status"}},
 	"archive verify": {local: "verification must work offline on the database and on replicas, read-only (ARC-6)"},
 
+	"check confirm": {routes: []string{"POST /api/v1/archive/items"}},
+
 	"approval approve": {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/approve"}},
 	"approval list":    {routes: []string{"GET /api/v1/approvals"}},
 	"approval reject":  {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/reject"}},

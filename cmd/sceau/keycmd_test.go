@@ -35,6 +35,7 @@ func TestKEY3_NoCommandExportsAKeyInClear(t *testing.T) {
 		"sceau audit status --key-out":   "the public key that verifies the journal's checkpoints",
 		"sceau audit export --to":        "the export directory of the journal",
 		"sceau archive get --out":        "an archived item, sealed with age if confidential unless the person's own identity opened it",
+		"sceau check --out":              "the self-audit's HTML report",
 		"sceau cert issue --out":         "a certificate (PEM)",
 		"sceau cert issue --p12-out":     "a subject's key generated for them, only inside a password-encrypted PKCS#12",
 	}

@@ -73,6 +73,8 @@ const (
 	ArchiveRead             Action = "archive.read"
 	ArchiveReadConfidential Action = "archive.read_confidential"
 	ArchivePurge            Action = "archive.purge"
+
+	ComplianceCheck Action = "compliance.check"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -265,6 +267,11 @@ var policy = []Rule{
 	// ARC-2: only items past their retention date are purged, and only by
 	// a Security Officer; the database refuses any earlier deletion.
 	{Action: ArchivePurge, Roles: []Role{SecurityOfficer}},
+
+	// COMP-1, COMP-2: the self-audit reads every part of the installation
+	// and archives its report; the Auditor runs it, and the Security
+	// Officer to follow up on what failed.
+	{Action: ComplianceCheck, Roles: []Role{SecurityOfficer, SystemAuditor}},
 }
 
 var rules = func() map[Action]Rule {

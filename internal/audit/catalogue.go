@@ -130,6 +130,9 @@ const (
 	ActionArchiveCaughtUp   = "archive.replication_caught_up"
 )
 
+// The compliance self-audit (COMP-1, COMP-2).
+const ActionComplianceChecked = "compliance.checked"
+
 // The time-stamping unit (ARC-5).
 const ActionTSASignerCert = "tsa.signer_certified"
 
@@ -227,6 +230,7 @@ var Catalogue = []Kind{
 	{ActionArchiveSignerCert, "archive", "the archive key got a certificate from the hierarchy (ARC-3)", "node"},
 	{ActionArchiveLagging, "archive", "an archive replica fell behind by more than archive.max_lag; an alert is raised (ARC-4, AUD-6)", "node"},
 	{ActionArchiveCaughtUp, "archive", "an archive replica caught up after a lagging episode (ARC-4)", "node"},
+	{ActionComplianceChecked, "compliance", "a self-audit ran: verdict, counts, the failed clauses and their follow-up dates; the report is archived (COMP-1, COMP-2)", "node"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},

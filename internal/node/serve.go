@@ -90,6 +90,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	if adm.Backups, err = n.KeyBackups(acc); err != nil { // KEY-4, KEY-6
 		return err
 	}
+	adm.SelfAudit = n.SelfAudit(site, acc) // COMP-1 (compliance.go)
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()

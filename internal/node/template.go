@@ -208,6 +208,18 @@ archive:
   # Largest item, in bytes (1 KiB..1 GiB). Default: 67108864
   max_item_bytes: 67108864
 
+# COMP-1, COMP-2 (policy §8, docs/compliance.md): the limits of the
+# self-audit, 'sceau check', whose reports are archived.
+compliance:
+  # COMP-2: a failed clause must be put right within this (1d..365d).
+  # Default: 30d
+  follow_up: 30d
+  # CONT-1: the last backup may be this old. Default: 26h
+  backup_max_age: 26h
+  # CONT-1: the last verified restore ('sceau backup verify') may be this
+  # old. Default: 31d
+  restore_test_max_age: 31d
+
 # SYS-4 (policy §6.7, docs/clock.md): the clock is checked against NTP
 # servers at start and every interval; beyond max_drift nothing is signed
 # (certificates, CRLs, OCSP responses, manifests) until it is back within,

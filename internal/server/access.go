@@ -88,6 +88,7 @@ var routeActions = map[string]access.Action{
 	"GET /api/v1/archive/items/{leaf}": access.ArchiveRead,
 	"GET /api/v1/archive/status":       access.ArchiveRead,
 	"GET /api/v1/archive/verify":       access.ArchiveRead,
+	selfAuditRoute:                     access.ComplianceCheck,
 	"POST /api/v1/archive/heads":       access.ArchiveAdd,
 	"POST /api/v1/archive/purge":       access.ArchivePurge,
 }

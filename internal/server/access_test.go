@@ -476,6 +476,8 @@ func matrixEndpoints() []endpoint {
 		{route: "GET /api/v1/archive/items/{leaf}", method: "GET", path: fixed("/api/v1/archive/items/0"), allowed: everyRole, ok: 503},
 		{route: "GET /api/v1/archive/status", method: "GET", path: fixed("/api/v1/archive/status"), allowed: everyRole, ok: 503},
 		{route: "GET /api/v1/archive/verify", method: "GET", path: fixed("/api/v1/archive/verify"), allowed: everyRole, ok: 503},
+		// COMP-1: nor the self-audit (Admin.SelfAudit is nil); internal/node tests it.
+		{route: "POST /api/v1/compliance/reports", method: "POST", path: fixed("/api/v1/compliance/reports"), allowed: []string{"so", "au"}, ok: 503},
 		{route: "POST /api/v1/archive/heads", method: "POST", path: fixed("/api/v1/archive/heads"), allowed: []string{"aa", "so", "au", "ra"}, ok: 503},
 		{route: "POST /api/v1/archive/purge", method: "POST", path: fixed("/api/v1/archive/purge"), body: fixed(`{"dry_run":true}`),
 			allowed: []string{"so"}, ok: 503},

@@ -54,6 +54,9 @@ type Admin struct {
 	// Archive keeps the records of ten years (ARC-1..ARC-6, archive.go);
 	// nil: those routes answer 503.
 	Archive *archive.Service
+	// SelfAudit runs the compliance self-audit (COMP-1, compliance.go);
+	// nil: its route answers 503.
+	SelfAudit SelfAudit
 	// Admission bounds the issuance requests in progress; nil: no bound.
 	Admission *Admission
 }
@@ -76,6 +79,7 @@ func (a *Admin) Handler() http.Handler {
 	a.auditRoutes(mux)
 	a.publicationRoutes(mux) // publication.go
 	a.archiveRoutes(mux)     // archive.go
+	a.complianceRoutes(mux)  // compliance.go
 	return a.authenticate(a.authorize(mux))
 }
 

@@ -30,7 +30,8 @@ var classes = map[string]string{
 	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
 	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain", "tsa": "domain",
-	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
+	"compliance": "domain",
+	"server":     "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
 
@@ -42,6 +43,7 @@ var domainEdges = map[string][]string{
 	"access":      {"audit", "keys"},
 	"archive":     {"audit"},
 	"audit":       {},
+	"compliance":  {},
 	"ca":          {"audit", "etsi", "keys", "revocation"},
 	"ceremony":    {"audit", "keys", "quorum"},
 	"etsi":        {},
