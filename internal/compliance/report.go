@@ -37,8 +37,10 @@ type Finding struct {
 }
 
 // OK and Bad are findings.
-func OK(format string, args ...any) Finding  { return Finding{Message: fmt.Sprintf(format, args...)} }
-func Bad(format string, args ...any) Finding { return Finding{Failed: true, Message: fmt.Sprintf(format, args...)} }
+func OK(format string, args ...any) Finding { return Finding{Message: fmt.Sprintf(format, args...)} }
+func Bad(format string, args ...any) Finding {
+	return Finding{Failed: true, Message: fmt.Sprintf(format, args...)}
+}
 
 // Manual is a clause that needs human evidence (physical security,
 // training, a witness at a ceremony): it is reported "to confirm" with the
