@@ -47,6 +47,9 @@ var cliAccess = map[string]struct {
 
 	"check confirm": {routes: []string{"POST /api/v1/archive/items"}},
 
+	"incident weak-algorithm": {routes: []string{"GET /api/v1/revocations/selections/preview", "POST /api/v1/revocations/selections"},
+		local: "--local: the dry run reads the database read-only, with progress, for millions of certificates"},
+
 	"approval approve": {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/approve"}},
 	"approval list":    {routes: []string{"GET /api/v1/approvals"}},
 	"approval reject":  {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/reject"}},

@@ -31,6 +31,7 @@ const (
 	CertShow        Action = "cert.show"
 	CertRevoke      Action = "cert.revoke"
 	RevokeMass      Action = "revocation.mass"
+	RevokeSelected  Action = "revocation.selected"
 
 	KeyStatus          Action = "key.status"
 	KeyActivationBegin Action = "key.activation.begin"
@@ -204,6 +205,9 @@ var policy = []Rule{
 	{Action: CertShow, Roles: []Role{RegistrationOfficer, SystemAuditor, SecurityOfficer}},
 	{Action: CertRevoke, Roles: []Role{RegistrationOfficer}},
 	{Action: RevokeMass, Roles: []Role{SecurityOfficer, RegistrationOfficer}, Approvers: []Role{SecurityOfficer, RegistrationOfficer}},
+	// INC-3: the certificates an algorithm judged insufficient affects,
+	// chosen by a selector, revoked under the same dual control.
+	{Action: RevokeSelected, Roles: []Role{SecurityOfficer, RegistrationOfficer}, Approvers: []Role{SecurityOfficer, RegistrationOfficer}},
 
 	// Key activation is itself multi-person: m ≥ 2 holders present their
 	// shares (KEY-2), each authenticated by share and PIN.

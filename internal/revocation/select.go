@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -151,7 +152,7 @@ type Selection struct {
 
 // SelectOptions tune Select.
 type SelectOptions struct {
-	Sample   int                       // matches kept in Selection.Sample (default 100)
+	Sample   int                     // matches kept in Selection.Sample (default 100)
 	Progress func(done, total int64) // called after each page
 	Each     func(Match) error       // called for every match, in serial order
 	Now      time.Time               // "live" is not expired at Now; zero: now
@@ -252,6 +253,12 @@ func Select(ctx context.Context, q store.Querier, sel Selector, o SelectOptions)
 	}
 }
 
+// Preview is the dry run of a selective revocation on the service's
+// database: what sel matches now, with a sample of sample matches.
+func (s *Service) Preview(ctx context.Context, sel Selector, sample int) (*Selection, error) {
+	return Select(ctx, s.db, sel, SelectOptions{Sample: sample, Now: s.clock.Now()})
+}
+
 // SelectionPayload is the request of a selective revocation under dual
 // control: what to revoke and why.
 type SelectionPayload struct {
@@ -263,7 +270,9 @@ type SelectionPayload struct {
 func DecodeSelection(payload []byte) (SelectionPayload, error) {
 	const op = "revocation: selection"
 	var pl SelectionPayload
-	if err := json.Unmarshal(payload, &pl); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pl); err != nil {
 		return pl, sceau.E(sceau.Invalid, op, "bad request payload", err)
 	}
 	if err := pl.Selector.Check(); err != nil {

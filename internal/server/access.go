@@ -89,6 +89,8 @@ var routeActions = map[string]access.Action{
 	"GET /api/v1/archive/status":       access.ArchiveRead,
 	"GET /api/v1/archive/verify":       access.ArchiveRead,
 	selfAuditRoute:                     access.ComplianceCheck,
+	selectionPreviewRoute:              access.CertList,
+	selectionRequestRoute:              access.RevokeSelected,
 	"POST /api/v1/archive/heads":       access.ArchiveAdd,
 	"POST /api/v1/archive/purge":       access.ArchivePurge,
 }
@@ -101,6 +103,8 @@ var requestRoutes = map[access.Action]bool{access.RoleGrant: true, access.RoleRe
 	access.KeyBackup: true, access.KeyImport: true, access.KeyDestroy: true,
 	// ROLE-3: mass revocation and CA termination are approval requests.
 	access.RevokeMass: true, access.CATerminate: true,
+	// INC-3: a selective revocation is an approval request too.
+	access.RevokeSelected: true,
 	// ROLE-3: a CA's creation is authorised by an approval, then done by 'sceau ca create'.
 	access.CACreate: true,
 	// PUB-4: a file is stored, then its publication requested.

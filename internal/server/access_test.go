@@ -94,6 +94,9 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	acc := access.New(db, h.Journal, access.Options{Clock: clock, KDF: access.KDFParams{Memory: 1024, Time: 1, Threads: 1},
 		AdminCA: testAdminCA(t)})
+	if err := acc.RegisterSelectionExecutor(h.Revocation); err != nil {
+		t.Fatal(err)
+	}
 	if err := acc.RegisterCAExecutors(h.Revocation, h.Authority); err != nil {
 		t.Fatal(err)
 	}
@@ -448,6 +451,11 @@ func matrixEndpoints() []endpoint {
 			body: fixed(`{"reason":"end of service"}`), allowed: []string{"so", "aa"}, ok: 202},
 		{route: "POST /api/v1/cas/{id}/revocations", method: "POST", path: fixed("/api/v1/cas/issuing/revocations"),
 			body: fixed(`{"reason":"cessationOfOperation"}`), allowed: []string{"so", "ra"}, ok: 202},
+		// INC-3: the selective revocation's dry run and request.
+		{route: "GET /api/v1/revocations/selections/preview", method: "GET", path: fixed("/api/v1/revocations/selections/preview?key_type=rsa"),
+			allowed: []string{"so", "au", "ra"}, ok: 200},
+		{route: "POST /api/v1/revocations/selections", method: "POST", path: fixed("/api/v1/revocations/selections"),
+			body: fixed(`{"selector":{"key_type":"ecdsa"},"reason":"superseded"}`), allowed: []string{"so", "ra"}, ok: 202},
 		{route: "POST /api/v1/cas/{id}/creation", method: "POST", path: fixed("/api/v1/cas/extra/creation"),
 			body: fixed(`{"reason":"new issuing CA"}`), allowed: []string{"aa"}, ok: 202},
 		// AUD-3: the journal is not served by this fixture (Admin.Audit

@@ -80,6 +80,7 @@ func (a *Admin) Handler() http.Handler {
 	a.publicationRoutes(mux) // publication.go
 	a.archiveRoutes(mux)     // archive.go
 	a.complianceRoutes(mux)  // compliance.go
+	a.selectionRoutes(mux)   // selection.go
 	return a.authenticate(a.authorize(mux))
 }
 
