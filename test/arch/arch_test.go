@@ -29,7 +29,7 @@ var classes = map[string]string{
 	"sceau":    "base",
 	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
-	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain", "tsa": "domain",
+	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain", "tsa": "domain", "incident": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
@@ -45,6 +45,7 @@ var domainEdges = map[string][]string{
 	"ca":          {"audit", "etsi", "keys", "revocation"},
 	"ceremony":    {"audit", "keys", "quorum"},
 	"etsi":        {},
+	"incident":    {"audit"},
 	"keys":        {},
 	"publication": {"audit"},
 	"quorum":      {"access", "audit", "keys"},
