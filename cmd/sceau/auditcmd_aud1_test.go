@@ -46,6 +46,15 @@ var auditProvedBy = map[string]string{
 	"archive.purged":                "internal/archive.TestARC2_TheDatabaseRefusesDeletionBeforeTheRetentionDate",
 	"archive.replication_lagging":   "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
 	"archive.replication_caught_up": "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
+	// INC-1, INC-4: the incident register.
+	"incident.opened":              "internal/incident.TestINC1_OpeningNotifiesTheSecurityOfficerByMail",
+	"incident.notified":            "internal/incident.TestINC1_OpeningNotifiesTheSecurityOfficerByMail",
+	"incident.notification_failed": "internal/incident.TestINC1_ARefusingRelayIsRecordedRetriedAndDelivered",
+	"incident.noted":               "internal/incident.TestINC1_TimelineAndClosure",
+	"incident.closed":              "internal/incident.TestINC1_TimelineAndClosure",
+	"incident.obligation_done":     "internal/incident.TestINC4_AMajorIncidentOwesTwoNotificationsWithin24Hours",
+	"incident.obligation_due":      "internal/incident.TestINC4_AlertBeforeTheDueTime",
+	"incident.obligation_overdue":  "internal/incident.TestINC4_AlertBeforeTheDueTime",
 	// PUB-1..PUB-4: the publication flow under dual control and the freshness monitor.
 	"publication.file_stored": "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
 	"publication.published":   "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",

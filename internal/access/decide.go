@@ -73,6 +73,13 @@ const (
 	ArchiveRead             Action = "archive.read"
 	ArchiveReadConfidential Action = "archive.read_confidential"
 	ArchivePurge            Action = "archive.purge"
+
+	// INC-1, INC-4: the incident register.
+	IncidentOpen       Action = "incident.open"
+	IncidentNote       Action = "incident.note"
+	IncidentRead       Action = "incident.read"
+	IncidentClose      Action = "incident.close"
+	IncidentObligation Action = "incident.obligation"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -265,6 +272,16 @@ var policy = []Rule{
 	// ARC-2: only items past their retention date are purged, and only by
 	// a Security Officer; the database refuses any earlier deletion.
 	{Action: ArchivePurge, Roles: []Role{SecurityOfficer}},
+
+	// INC-1: whoever holds an operational or control role and notices an
+	// incident reports it at once and adds to its timeline what they see
+	// and do; the Security Officer manages it: records the notifications
+	// owed to the authorities (INC-4) and closes it.
+	{Action: IncidentOpen, Roles: operators},
+	{Action: IncidentNote, Roles: operators},
+	{Action: IncidentRead, Roles: operators},
+	{Action: IncidentClose, Roles: []Role{SecurityOfficer}},
+	{Action: IncidentObligation, Roles: []Role{SecurityOfficer}},
 }
 
 var rules = func() map[Action]Rule {

@@ -102,6 +102,9 @@ func TestINC4_AlertBeforeTheDueTime(t *testing.T) {
 		if d, _ := s.CheckDeadlines(anyone); len(d) != 0 {
 			t.Fatalf("raised twice: %+v", d)
 		}
+		if ev := events(t, db, audit.ActionIncidentObligationDue); len(ev) != 2 {
+			t.Errorf("%d obligation_due events, want one per obligation", len(ev))
+		}
 		alerts, err := audit.NewAnalyzer(db, j, audit.DefaultRules(), clock).Analyze(anyone)
 		if err != nil {
 			t.Fatal(err)

@@ -251,3 +251,11 @@ func openObligations(ctx context.Context, q store.Querier) ([]Obligation, error)
 	}
 	return out, store.Classify("incident: obligations", rows.Err())
 }
+
+// Pending lists the obligations not done, the earliest due first.
+func (s *Service) Pending(ctx context.Context) ([]Obligation, error) {
+	return openObligations(ctx, s.db)
+}
+
+// Now is the register's clock.
+func (s *Service) Now() time.Time { return s.o.Clock.Now() }
