@@ -109,7 +109,7 @@ func (a *Admin) listIncidents(w http.ResponseWriter, r *http.Request) {
 	if l == nil {
 		l = []incident.Summary{}
 	}
-	writeJSON(w, http.StatusOK, IncidentList{Incidents: l, Now: time.Now().UTC()})
+	writeJSON(w, http.StatusOK, IncidentList{Incidents: l, Now: a.Incidents.Now().UTC()})
 }
 
 func (a *Admin) incidentStatus(w http.ResponseWriter, r *http.Request) {
