@@ -80,7 +80,7 @@ func TestINC4_AlertBeforeTheDueTime(t *testing.T) {
 	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
 		clock := sceautest.NewClock(time.Date(2026, 12, 7, 2, 30, 0, 0, time.UTC))
 		j := audit.NewJournal(nil)
-		r := startRelay(t, false)
+		r := sceautest.StartSMTPRelay(t, false)
 		s := incident.NewService(db, j, incident.Options{Clock: clock, Senders: []incident.Sender{mailer(t, r)},
 			Recipients: officers("rssi@ca.example.org")})
 		in, err := s.Open(anyone, so, incident.New{Kind: "suspected-compromise", Severity: "major", Title: "Issuing CA key may have leaked"})

@@ -22,7 +22,7 @@ import (
 // recorded delivered, with incident.opened and incident.notified.
 func TestINC1_OpeningNotifiesTheSecurityOfficerByMail(t *testing.T) {
 	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
-		r := startRelay(t, true)
+		r := sceautest.StartSMTPRelay(t, true)
 		s := incident.NewService(db, audit.NewJournal(nil), incident.Options{Senders: []incident.Sender{mailer(t, r)},
 			Recipients: officers("rssi@ca.example.org", "partner@soc.example.net")})
 		in, err := s.Open(anyone, so, incident.New{Kind: "suspected-compromise", Severity: "moderate",
@@ -65,7 +65,7 @@ func TestINC1_OpeningNotifiesTheSecurityOfficerByMail(t *testing.T) {
 // end; nothing is dropped.
 func TestINC1_ARefusingRelayIsRecordedRetriedAndDelivered(t *testing.T) {
 	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
-		r := startRelay(t, false)
+		r := sceautest.StartSMTPRelay(t, false)
 		r.Refuse(2)
 		clock := sceautest.NewClock(time.Date(2026, 12, 7, 2, 30, 0, 0, time.UTC))
 		s := incident.NewService(db, audit.NewJournal(nil), incident.Options{Clock: clock, Senders: []incident.Sender{mailer(t, r)},
