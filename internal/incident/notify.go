@@ -212,7 +212,8 @@ func (s *Service) attempt(ctx context.Context, c claim) (bool, error) {
 	}
 	done := s.o.Clock.Now().UTC()
 	attempts := n.Attempts + 1
-	details := map[string]any{"notification": n.ID, "event": n.Event, "channel": n.Channel, "recipient": n.Recipient, "attempt": attempts}
+	details := map[string]any{"notification": n.ID, "event": n.Event, "channel": n.Channel,
+		"recipient": Display(n.Channel, n.Recipient), "attempt": attempts}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if sendErr == nil {
 			if _, err := tx.ExecContext(ctx, qDelivered, store.FormatTime(done), store.FormatTime(done), n.ID); err != nil {

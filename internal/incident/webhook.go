@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -63,7 +64,7 @@ func (w *Webhook) Send(ctx context.Context, to string, m Message) error {
 	const op = "incident: webhook"
 	u, err := url.Parse(to)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return sceau.Errorf(sceau.Invalid, op, "%q is not an http(s) URL", to)
+		return sceau.Errorf(sceau.Invalid, op, "the webhook's URL is not an http(s) URL")
 	}
 	body, err := json.Marshal(WebhookBody{Message: m, SentAt: w.clock.Now().UTC()})
 	if err != nil {
@@ -77,12 +78,33 @@ func (w *Webhook) Send(ctx context.Context, to string, m Message) error {
 	req.Header.Set(SignatureHeader, Sign(w.secret, body))
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return sceau.E(sceau.Unavailable, op, "cannot post to "+u.Redacted(), err)
+		// The URL may carry a token: the error names its host and path only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return sceau.E(sceau.Unavailable, op, "cannot post to "+displayURL(u), err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode/100 != 2 {
-		return sceau.Errorf(sceau.Unavailable, op, "%s answered %s", u.Redacted(), resp.Status)
+		return sceau.Errorf(sceau.Unavailable, op, "%s answered %s", displayURL(u), resp.Status)
 	}
 	return nil
+}
+
+// displayURL is u without what may be secret: user info, query, fragment.
+func displayURL(u *url.URL) string { return u.Scheme + "://" + u.Host + u.Path }
+
+// Display is a recipient as the journal and the errors name it: a URL
+// without its user info, query and fragment.
+func Display(channel, to string) string {
+	if channel != "webhook" {
+		return to
+	}
+	u, err := url.Parse(to)
+	if err != nil {
+		return "(a webhook URL)"
+	}
+	return displayURL(u)
 }
