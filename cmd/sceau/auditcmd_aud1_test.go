@@ -51,6 +51,7 @@ var auditProvedBy = map[string]string{
 	"incident.notified":            "internal/incident.TestINC1_OpeningNotifiesTheSecurityOfficerByMail",
 	"incident.notification_failed": "internal/incident.TestINC1_ARefusingRelayIsRecordedRetriedAndDelivered",
 	"incident.noted":               "internal/incident.TestINC1_TimelineAndClosure",
+	"incident.escalated":           "internal/incident.TestINC4_EscalatedToMajorOwesFromTheDetection",
 	"incident.closed":              "internal/incident.TestINC1_TimelineAndClosure",
 	"incident.obligation_done":     "internal/incident.TestINC4_AMajorIncidentOwesTwoNotificationsWithin24Hours",
 	"incident.obligation_due":      "internal/incident.TestINC4_AlertBeforeTheDueTime",

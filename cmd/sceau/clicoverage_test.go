@@ -45,6 +45,7 @@ var cliAccess = map[string]struct {
 	"archive status":           {routes: []string{"GET /api/v1/archive/status"}},
 	"incident open":            {routes: []string{"POST /api/v1/incidents"}},
 	"incident note":            {routes: []string{"POST /api/v1/incidents/{id}/notes"}},
+	"incident escalate":        {routes: []string{"POST /api/v1/incidents/{id}/severity"}},
 	"incident close":           {routes: []string{"POST /api/v1/incidents/{id}/close"}},
 	"incident list":            {routes: []string{"GET /api/v1/incidents"}},
 	"incident show":            {routes: []string{"GET /api/v1/incidents/{id}"}},

@@ -25,7 +25,7 @@ webhook and syslog, each notification retried until delivered. A major incident
 owes notifications to the supervisory authority and the conformity assessment
 body within 24 hours of its detection, and starts the compromise procedure;
 'incident list' shows what is due and what is OVERDUE.`}
-	cmd.AddCommand(newIncidentOpenCmd(e), newIncidentNoteCmd(e), newIncidentCloseCmd(e), newIncidentListCmd(e),
+	cmd.AddCommand(newIncidentOpenCmd(e), newIncidentNoteCmd(e), newIncidentEscalateCmd(e), newIncidentCloseCmd(e), newIncidentListCmd(e),
 		newIncidentShowCmd(e), newIncidentStatusCmd(e), newIncidentObligationCmd(e))
 	cmd.PersistentFlags().BoolVar(&e.jsonOut, "json", false, "print JSON")
 	return cmd
@@ -371,5 +371,49 @@ Example:
 	done.Flags().StringVar(&reference, "reference", "", "the acknowledgement, ticket or registered-mail number")
 	_ = done.MarkFlagRequired("reference")
 	cmd.AddCommand(done)
+	return cmd
+}
+
+func newIncidentEscalateCmd(e *env) *cobra.Command {
+	var severity, reason string
+	cmd := &cobra.Command{
+		Use:   "escalate ID --severity S --reason TEXT",
+		Short: "Raise an open incident's severity; to major, its 24-hour obligations start from the detection",
+		Long: `escalate raises an open incident's severity (never lowers it), with what was
+learnt. Raised to major, the incident owes its notifications to the supervisory
+authority and the conformity assessment body 24 hours after its detection (not
+after the escalation: they may be due soon, or overdue already), and the
+compromise procedure must be started. The recipients are told.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := incidentArg(args[0])
+			if err != nil {
+				return err
+			}
+			in, err := apiCall(cmd.Context(), e, func(c *adminapi.Client, ctx context.Context) (*incident.Incident, error) {
+				return c.IncidentEscalate(ctx, id, incident.Severity(severity), reason)
+			})
+			if err != nil {
+				return err
+			}
+			if e.jsonOut {
+				return printJSON(e.stdout, in)
+			}
+			fmt.Fprintf(e.stdout, "Incident %d is now %s\n", in.ID, strings.ToUpper(string(in.Severity)))
+			printObligations(e.stdout, in.Obligations, time.Now())
+			var last []incident.Notification
+			for _, n := range in.Notifications {
+				if n.Event == "escalated" {
+					last = append(last, n)
+				}
+			}
+			printNotifications(e.stdout, last)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&severity, "severity", "", "moderate or major")
+	cmd.Flags().StringVar(&reason, "reason", "", "what was learnt")
+	_ = cmd.MarkFlagRequired("severity")
+	_ = cmd.MarkFlagRequired("reason")
 	return cmd
 }

@@ -64,6 +64,11 @@ func TestINC1_IncidentFromTheCommandLine(t *testing.T) {
 		}
 	}
 
+	r = operator.ok("incident", "escalate", "2", "--severity", "moderate", "--reason", "responses late by minutes now")
+	if !strings.Contains(r.stdout, "Incident 2 is now MODERATE") {
+		t.Errorf("escalate: %s", r.stdout)
+	}
+
 	// Bad input: precise errors.
 	for _, c := range []struct {
 		args []string
@@ -72,6 +77,7 @@ func TestINC1_IncidentFromTheCommandLine(t *testing.T) {
 		{[]string{"incident", "open", "--kind", "meteor", "--severity", "major", "--title", "x"}, `unknown kind "meteor"`},
 		{[]string{"incident", "open", "--kind", "theft", "--severity", "huge", "--title", "x"}, `unknown severity "huge"`},
 		{[]string{"incident", "note", "99", "hello"}, "no incident 99"},
+		{[]string{"incident", "escalate", "2", "--severity", "minor", "--reason", "better"}, "only raised"},
 		{[]string{"incident", "close", "1", "--closure", "x"}, "Security Officer"},
 	} {
 		if r := operator.run(c.args...); r.code == 0 || !strings.Contains(r.stderr, c.want) {

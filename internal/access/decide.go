@@ -77,6 +77,7 @@ const (
 	// INC-1, INC-4: the incident register.
 	IncidentOpen       Action = "incident.open"
 	IncidentNote       Action = "incident.note"
+	IncidentEscalate   Action = "incident.escalate"
 	IncidentRead       Action = "incident.read"
 	IncidentClose      Action = "incident.close"
 	IncidentObligation Action = "incident.obligation"
@@ -279,6 +280,9 @@ var policy = []Rule{
 	// owed to the authorities (INC-4) and closes it.
 	{Action: IncidentOpen, Roles: operators},
 	{Action: IncidentNote, Roles: operators},
+	// Raising a severity moves towards safety (it starts the 24-hour
+	// obligations and the compromise procedure): whoever learns more does it.
+	{Action: IncidentEscalate, Roles: operators},
 	{Action: IncidentRead, Roles: operators},
 	{Action: IncidentClose, Roles: []Role{SecurityOfficer}},
 	{Action: IncidentObligation, Roles: []Role{SecurityOfficer}},

@@ -61,3 +61,10 @@ func (c *Client) IncidentObligationDone(ctx context.Context, id int64, kind inci
 	return &o, c.call(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/obligations/%s/done", id, url.PathEscape(string(kind))),
 		server.ObligationDoneRequest{Reference: reference}, &o)
 }
+
+// IncidentEscalate raises an incident's severity, with the reason.
+func (c *Client) IncidentEscalate(ctx context.Context, id int64, severity incident.Severity, reason string) (*incident.Incident, error) {
+	var in incident.Incident
+	return &in, c.call(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/severity", id),
+		server.EscalateRequest{Severity: string(severity), Reason: reason}, &in)
+}

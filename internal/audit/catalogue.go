@@ -134,6 +134,7 @@ const (
 const (
 	ActionIncidentOpened             = "incident.opened"
 	ActionIncidentNoted              = "incident.noted"
+	ActionIncidentEscalated          = "incident.escalated"
 	ActionIncidentClosed             = "incident.closed"
 	ActionIncidentNotified           = "incident.notified"
 	ActionIncidentNotificationFailed = "incident.notification_failed"
@@ -242,6 +243,7 @@ var Catalogue = []Kind{
 
 	{ActionIncidentOpened, "incident", "a security incident was opened: kind, severity, detection time; a major one owes notifications within 24 hours and starts the compromise procedure (INC-1, INC-4)", "incident"},
 	{ActionIncidentNoted, "incident", "a note or an action taken was added to an incident's timeline (INC-1)", "incident"},
+	{ActionIncidentEscalated, "incident", "an open incident's severity was raised, with the reason; raised to major, it owes notifications within 24 hours of detection and starts the compromise procedure (INC-1, INC-4)", "incident"},
 	{ActionIncidentClosed, "incident", "an incident was closed with what was found and done (INC-1)", "incident"},
 	{ActionIncidentNotified, "incident", "a notification of an incident was delivered: channel, recipient, attempt (INC-1)", "incident"},
 	{ActionIncidentNotificationFailed, "incident", "an attempt to deliver a notification of an incident failed: the error and the next try; it is retried until delivered; an alert is raised (INC-1, AUD-6)", "incident"},

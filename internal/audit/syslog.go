@@ -59,7 +59,7 @@ const maxUDPMessage = 8192
 func FormatSyslog(r *Record, o SyslogOptions, procID int) []byte {
 	sev := sevNotice
 	switch r.Action {
-	case ActionAlertRaised, ActionIncidentOpened, ActionIncidentObligationDue, ActionIncidentObligationOverdue:
+	case ActionAlertRaised, ActionIncidentOpened, ActionIncidentEscalated, ActionIncidentObligationDue, ActionIncidentObligationOverdue:
 		sev = sevAlert
 	case ActionLoggingFailed:
 		sev = sevError

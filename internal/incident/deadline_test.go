@@ -153,3 +153,44 @@ func TestINC4_AlertBeforeTheDueTime(t *testing.T) {
 		}
 	})
 }
+
+// INC-1, INC-4: an incident opened moderate and escalated to major owes
+// its notifications from its detection, not from the escalation; a
+// severity is never lowered; the recipients are told.
+func TestINC4_EscalatedToMajorOwesFromTheDetection(t *testing.T) {
+	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		clock := sceautest.NewClock(time.Date(2026, 12, 7, 2, 30, 0, 0, time.UTC))
+		r := sceautest.StartSMTPRelay(t, false)
+		majors := 0
+		s := incident.NewService(db, audit.NewJournal(nil), incident.Options{Clock: clock, Senders: []incident.Sender{mailer(t, r)},
+			Recipients: officers("rssi@ca.example.org"), OnMajor: func(context.Context, *incident.Incident) { majors++ }})
+		detected := clock.Now().Add(-time.Hour)
+		in, err := s.Open(anyone, so, incident.New{Kind: "suspected-compromise", Severity: "moderate", Title: "Odd OCSP signatures", DetectedAt: detected})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(5 * time.Hour)
+		if _, err := s.Escalate(anyone, so, in.ID, incident.Moderate, "x"); sceau.KindOf(err) != sceau.Conflict {
+			t.Errorf("escalating to the same severity: %v", err)
+		}
+		if _, err := s.Escalate(anyone, so, in.ID, incident.Major, ""); sceau.KindOf(err) != sceau.Invalid {
+			t.Errorf("escalating without a reason: %v", err)
+		}
+		in, err = s.Escalate(anyone, so, in.ID, incident.Major, "the responder key was found on a public share")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Severity != incident.Major || len(in.Obligations) != 2 || !in.Obligations[0].DueAt.Equal(detected.Add(24*time.Hour)) || majors != 1 {
+			t.Fatalf("escalated: %+v (OnMajor %d)", in, majors)
+		}
+		if _, err := s.Escalate(anyone, so, in.ID, incident.Minor, "false alarm"); sceau.KindOf(err) != sceau.Conflict ||
+			!strings.Contains(err.Error(), "only raised") {
+			t.Errorf("lowering: %v", err)
+		}
+		expectEvent(t, db, audit.ActionIncidentEscalated, "public share")
+		got := r.Received()
+		if len(got) != 2 || !strings.Contains(got[1].Data, "escalated to MAJOR") || !strings.Contains(got[1].Data, "compromise procedure") {
+			t.Errorf("the officer was not told of the escalation: %d mails", len(got))
+		}
+	})
+}

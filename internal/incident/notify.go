@@ -56,6 +56,8 @@ func (s *Service) message(in *Incident, event string, extra string) (subject, bo
 		subject = fmt.Sprintf("[Sceau] incident %d opened: %s %s: %s", in.ID, strings.ToUpper(string(in.Severity)), in.Kind, in.Title)
 	case "closed":
 		subject = fmt.Sprintf("[Sceau] incident %d closed: %s", in.ID, in.Title)
+	case "escalated":
+		subject = fmt.Sprintf("[Sceau] incident %d escalated to %s: %s %s", in.ID, strings.ToUpper(string(in.Severity)), in.Kind, in.Title)
 	default:
 		first, _, _ := strings.Cut(extra, "\n")
 		subject = fmt.Sprintf("[Sceau] incident %d: %s", in.ID, first)
@@ -79,7 +81,7 @@ func (s *Service) message(in *Incident, event string, extra string) (subject, bo
 			fmt.Fprintf(&b, "  - notify %s: %s\n", o.Kind.Title(), state)
 		}
 	}
-	if in.Severity == Major && event == "opened" {
+	if in.Severity == Major && event == "opened" { // escalated: in extra
 		fmt.Fprintf(&b, "\nA major incident starts the compromise procedure: %s.\n", s.o.CompromiseCommand)
 	}
 	if event == "closed" {
@@ -236,7 +238,7 @@ func (s *Service) attempt(ctx context.Context, c claim) (bool, error) {
 	}
 	if sendErr != nil {
 		s.o.Log.Warn("incident: notification not delivered, will retry", "incident", n.Incident, "channel", n.Channel,
-			"recipient", n.Recipient, "attempt", attempts, "err", sendErr)
+			"recipient", Display(n.Channel, n.Recipient), "attempt", attempts, "err", sendErr)
 	}
 	return sendErr == nil, nil
 }

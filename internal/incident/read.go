@@ -120,6 +120,7 @@ func notifications(ctx context.Context, q store.Querier, id int64) ([]Notificati
 		if err != nil {
 			return nil, store.Classify("incident: notifications", err)
 		}
+		n.Recipient = Display(n.Channel, n.Recipient)
 		out = append(out, n)
 	}
 	return out, store.Classify("incident: notifications", rows.Err())

@@ -44,3 +44,5 @@ const (
 
 const qDueForIncident = `SELECT id, next_try FROM incident_notifications WHERE incident = ? AND delivered_at IS NULL AND next_try <= ?
 	ORDER BY id`
+
+const qEscalate = `UPDATE incidents SET severity = ? WHERE id = ? AND status = 'open' AND severity = ?`

@@ -97,6 +97,7 @@ var routeActions = map[string]access.Action{
 	"GET /api/v1/incidents/status":                        access.IncidentRead,
 	"GET /api/v1/incidents/{id}":                          access.IncidentRead,
 	"POST /api/v1/incidents/{id}/notes":                   access.IncidentNote,
+	"POST /api/v1/incidents/{id}/severity":                access.IncidentEscalate,
 	"POST /api/v1/incidents/{id}/close":                   access.IncidentClose,
 	"POST /api/v1/incidents/{id}/obligations/{kind}/done": access.IncidentObligation,
 }

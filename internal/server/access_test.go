@@ -488,6 +488,8 @@ func matrixEndpoints() []endpoint {
 		{route: "GET /api/v1/incidents/{id}", method: "GET", path: fixed("/api/v1/incidents/1"), allowed: operatorRoles, ok: 503},
 		{route: "POST /api/v1/incidents/{id}/notes", method: "POST", path: fixed("/api/v1/incidents/1/notes"),
 			body: fixed(`{"text":"seen"}`), allowed: operatorRoles, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/severity", method: "POST", path: fixed("/api/v1/incidents/1/severity"),
+			body: fixed(`{"severity":"major","reason":"worse"}`), allowed: operatorRoles, ok: 503},
 		{route: "POST /api/v1/incidents/{id}/close", method: "POST", path: fixed("/api/v1/incidents/1/close"),
 			body: fixed(`{"closure":"done"}`), allowed: []string{"so"}, ok: 503},
 		{route: "POST /api/v1/incidents/{id}/obligations/{kind}/done", method: "POST",

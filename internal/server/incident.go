@@ -26,6 +26,12 @@ type IncidentNoteRequest struct {
 	Text string `json:"text"`
 }
 
+// EscalateRequest raises an incident's severity.
+type EscalateRequest struct {
+	Severity string `json:"severity"`
+	Reason   string `json:"reason"`
+}
+
 // CloseIncidentRequest closes an incident.
 type CloseIncidentRequest struct {
 	Closure string `json:"closure"`
@@ -49,6 +55,7 @@ func (a *Admin) incidentRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/incidents/status", a.incidentStatus)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", a.showIncident)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/notes", a.noteIncident)
+	mux.HandleFunc("POST /api/v1/incidents/{id}/severity", a.escalateIncident)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/close", a.closeIncident)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/obligations/{kind}/done", a.obligationDone)
 }
@@ -201,4 +208,25 @@ func (a *Admin) obligationDone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, o)
+}
+
+func (a *Admin) escalateIncident(w http.ResponseWriter, r *http.Request) {
+	if !a.incidentsReady(w) {
+		return
+	}
+	id, ok := a.incidentID(w, r)
+	if !ok {
+		return
+	}
+	var req EscalateRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	in, err := a.Incidents.Escalate(r.Context(), actorOf(r), id, incident.Severity(req.Severity), req.Reason)
+	if err != nil {
+		writeError(w, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
 }
