@@ -157,7 +157,13 @@ func (s *Service) deliverIncident(ctx context.Context, id int64) {
 		s.o.Log.Warn("incident: notifications", "incident", id, "err", err)
 		return
 	}
+	// The person waits for these: past one send timeout in all, the rest
+	// is left to serve's next pass.
+	budget := time.Now().Add(s.o.SendTimeout)
 	for _, c := range due {
+		if time.Now().After(budget) {
+			return
+		}
 		if _, err := s.attempt(ctx, c); err != nil {
 			s.o.Log.Warn("incident: notification", "incident", id, "err", err)
 		}
@@ -216,6 +222,8 @@ func (s *Service) attempt(ctx context.Context, c claim) (bool, error) {
 	attempts := n.Attempts + 1
 	details := map[string]any{"notification": n.ID, "event": n.Event, "channel": n.Channel,
 		"recipient": Display(n.Channel, n.Recipient), "attempt": attempts}
+	// The outcome is recorded even if the caller went away meanwhile.
+	ctx = context.WithoutCancel(ctx)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if sendErr == nil {
 			if _, err := tx.ExecContext(ctx, qDelivered, store.FormatTime(done), store.FormatTime(done), n.ID); err != nil {
