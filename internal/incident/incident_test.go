@@ -66,7 +66,8 @@ func TestINC1_OpeningNotifiesTheSecurityOfficerByMail(t *testing.T) {
 func TestINC1_ARefusingRelayIsRecordedRetriedAndDelivered(t *testing.T) {
 	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
 		r := sceautest.StartSMTPRelay(t, false)
-		r.Refuse(2)
+		r.Refuse(1)     // 451 at RCPT TO, then
+		r.RefuseData(1) // 554 once the data is sent
 		clock := sceautest.NewClock(time.Date(2026, 12, 7, 2, 30, 0, 0, time.UTC))
 		s := incident.NewService(db, audit.NewJournal(nil), incident.Options{Clock: clock, Senders: []incident.Sender{mailer(t, r)},
 			Recipients: officers("rssi@ca.example.org"), Backoff: time.Minute})
@@ -101,8 +102,9 @@ func TestINC1_ARefusingRelayIsRecordedRetriedAndDelivered(t *testing.T) {
 		if got := r.Received(); len(got) != 1 || !strings.Contains(got[0].Data, "OCSP responder down") {
 			t.Fatalf("the relay received %d messages", len(got))
 		}
-		if f := events(t, db, audit.ActionIncidentNotificationFailed); len(f) != 2 || !strings.Contains(f[0].Details, "451") {
-			t.Errorf("%d notification_failed events, want 2 with the relay's answer", len(f))
+		if f := events(t, db, audit.ActionIncidentNotificationFailed); len(f) != 2 || !strings.Contains(f[0].Details, "451") ||
+			!strings.Contains(f[1].Details, "554") {
+			t.Errorf("%d notification_failed events, want 2 with the relay's answers", len(f))
 		}
 		expectEvent(t, db, audit.ActionIncidentNotified, `"attempt":3`)
 		// A relay that does not answer at all is recorded the same way.

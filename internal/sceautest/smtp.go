@@ -30,10 +30,11 @@ type SMTPRelay struct {
 	Addr  string
 	Roots *x509.CertPool // verify its certificate, when it offers STARTTLS
 
-	mu       sync.Mutex
-	received []SMTPMail
-	refuse   int
-	refused  int
+	mu         sync.Mutex
+	received   []SMTPMail
+	refuse     int
+	refused    int
+	refuseData int
 }
 
 // Received is what the relay accepted, in order.
@@ -41,6 +42,14 @@ func (r *SMTPRelay) Received() []SMTPMail {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]SMTPMail(nil), r.received...)
+}
+
+// RefuseData makes the relay refuse the next n messages after their data
+// (554, a permanent refusal).
+func (r *SMTPRelay) RefuseData(n int) {
+	r.mu.Lock()
+	r.refuseData = n
+	r.mu.Unlock()
 }
 
 // Refuse makes the relay refuse the next n recipients.
@@ -81,6 +90,11 @@ func (s *relaySession) Data(rd io.Reader) error {
 		return err
 	}
 	s.r.mu.Lock()
+	if s.r.refuseData > 0 {
+		s.r.refuseData--
+		s.r.mu.Unlock()
+		return &gosmtp.SMTPError{Code: 554, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "message refused by policy"}
+	}
 	s.r.received = append(s.r.received, SMTPMail{From: s.from, To: s.to, Data: string(b)})
 	s.r.mu.Unlock()
 	return nil
