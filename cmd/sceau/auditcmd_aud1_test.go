@@ -48,6 +48,16 @@ var auditProvedBy = map[string]string{
 	"archive.replication_caught_up": "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
 	// COMP-1, COMP-2: the self-audit.
 	"compliance.checked": "internal/node.TestCOMP2_ReportsAreArchivedWithVerdictsAndEvidence",
+	// INC-1, INC-4: the incident register.
+	"incident.opened":              "internal/incident.TestINC1_OpeningNotifiesTheSecurityOfficerByMail",
+	"incident.notified":            "internal/incident.TestINC1_OpeningNotifiesTheSecurityOfficerByMail",
+	"incident.notification_failed": "internal/incident.TestINC1_ARefusingRelayIsRecordedRetriedAndDelivered",
+	"incident.noted":               "internal/incident.TestINC1_TimelineAndClosure",
+	"incident.escalated":           "internal/incident.TestINC4_EscalatedToMajorOwesFromTheDetection",
+	"incident.closed":              "internal/incident.TestINC1_TimelineAndClosure",
+	"incident.obligation_done":     "internal/incident.TestINC4_AMajorIncidentOwesTwoNotificationsWithin24Hours",
+	"incident.obligation_due":      "internal/incident.TestINC4_AlertBeforeTheDueTime",
+	"incident.obligation_overdue":  "internal/incident.TestINC4_AlertBeforeTheDueTime",
 	// PUB-1..PUB-4: the publication flow under dual control and the freshness monitor.
 	"publication.file_stored": "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
 	"publication.published":   "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",

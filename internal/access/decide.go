@@ -76,6 +76,13 @@ const (
 	ArchivePurge            Action = "archive.purge"
 
 	ComplianceCheck Action = "compliance.check"
+	// INC-1, INC-4: the incident register.
+	IncidentOpen       Action = "incident.open"
+	IncidentNote       Action = "incident.note"
+	IncidentEscalate   Action = "incident.escalate"
+	IncidentRead       Action = "incident.read"
+	IncidentClose      Action = "incident.close"
+	IncidentObligation Action = "incident.obligation"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -276,6 +283,18 @@ var policy = []Rule{
 	// and archives its report; the Auditor runs it, and the Security
 	// Officer to follow up on what failed.
 	{Action: ComplianceCheck, Roles: []Role{SecurityOfficer, SystemAuditor}},
+	// INC-1: whoever holds an operational or control role and notices an
+	// incident reports it at once and adds to its timeline what they see
+	// and do; the Security Officer manages it: records the notifications
+	// owed to the authorities (INC-4) and closes it.
+	{Action: IncidentOpen, Roles: operators},
+	{Action: IncidentNote, Roles: operators},
+	// Raising a severity moves towards safety (it starts the 24-hour
+	// obligations and the compromise procedure): whoever learns more does it.
+	{Action: IncidentEscalate, Roles: operators},
+	{Action: IncidentRead, Roles: operators},
+	{Action: IncidentClose, Roles: []Role{SecurityOfficer}},
+	{Action: IncidentObligation, Roles: []Role{SecurityOfficer}},
 }
 
 var rules = func() map[Action]Rule {

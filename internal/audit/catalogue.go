@@ -132,6 +132,18 @@ const (
 
 // The compliance self-audit (COMP-1, COMP-2).
 const ActionComplianceChecked = "compliance.checked"
+// The incident register (INC-1, INC-4).
+const (
+	ActionIncidentOpened             = "incident.opened"
+	ActionIncidentNoted              = "incident.noted"
+	ActionIncidentEscalated          = "incident.escalated"
+	ActionIncidentClosed             = "incident.closed"
+	ActionIncidentNotified           = "incident.notified"
+	ActionIncidentNotificationFailed = "incident.notification_failed"
+	ActionIncidentObligationDue      = "incident.obligation_due"
+	ActionIncidentObligationOverdue  = "incident.obligation_overdue"
+	ActionIncidentObligationDone     = "incident.obligation_done"
+)
 
 // The time-stamping unit (ARC-5).
 const ActionTSASignerCert = "tsa.signer_certified"
@@ -146,7 +158,7 @@ const (
 // Kind describes one action of the catalogue.
 type Kind struct {
 	Action   string
-	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication, archive
+	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication, archive, incident
 	// Description says what happened when the event is written.
 	Description string
 	// Source names who writes it: a package, a command, or the issue that
@@ -231,6 +243,16 @@ var Catalogue = []Kind{
 	{ActionArchiveLagging, "archive", "an archive replica fell behind by more than archive.max_lag; an alert is raised (ARC-4, AUD-6)", "node"},
 	{ActionArchiveCaughtUp, "archive", "an archive replica caught up after a lagging episode (ARC-4)", "node"},
 	{ActionComplianceChecked, "compliance", "a self-audit ran: verdict, counts, the failed clauses and their follow-up dates; the report is archived (COMP-1, COMP-2)", "node"},
+
+	{ActionIncidentOpened, "incident", "a security incident was opened: kind, severity, detection time; a major one owes notifications within 24 hours and starts the compromise procedure (INC-1, INC-4)", "incident"},
+	{ActionIncidentNoted, "incident", "a note or an action taken was added to an incident's timeline (INC-1)", "incident"},
+	{ActionIncidentEscalated, "incident", "an open incident's severity was raised, with the reason; raised to major, it owes notifications within 24 hours of detection and starts the compromise procedure (INC-1, INC-4)", "incident"},
+	{ActionIncidentClosed, "incident", "an incident was closed with what was found and done (INC-1)", "incident"},
+	{ActionIncidentNotified, "incident", "a notification of an incident was delivered: channel, recipient, attempt (INC-1)", "incident"},
+	{ActionIncidentNotificationFailed, "incident", "an attempt to deliver a notification of an incident failed: the error and the next try; it is retried until delivered; an alert is raised (INC-1, AUD-6)", "incident"},
+	{ActionIncidentObligationDue, "incident", "a notification owed to the supervisory authority or the conformity assessment body is due within incident.alert_margin; an alert is raised (INC-4, AUD-6)", "incident"},
+	{ActionIncidentObligationOverdue, "incident", "a notification owed to the supervisory authority or the conformity assessment body is past its due time (24 hours after detection); an alert is raised (INC-4, AUD-6)", "incident"},
+	{ActionIncidentObligationDone, "incident", "a notification owed to an authority was recorded done, with its reference (INC-4)", "incident"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},

@@ -47,7 +47,9 @@ type Config struct {
 	Backup Backup `yaml:"backup"`
 	// Compliance sets the self-audit's limits (compliance.go, COMP-1).
 	Compliance Compliance `yaml:"compliance"`
-	CAs        []CA       `yaml:"cas"`
+	// Incident configures the incident register (incident.go, INC-1, INC-4).
+	Incident Incident `yaml:"incident"`
+	CAs      []CA     `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -352,6 +354,7 @@ func DefaultConfig() *Config {
 		Timestamping: DefaultTimestamping(),
 		Backup:       DefaultBackup(),
 		Compliance:   DefaultCompliance(),
+		Incident:     DefaultIncident(),
 	}
 }
 
@@ -562,6 +565,7 @@ func (c *Config) Validate() error {
 	c.Timestamping.validate(c, bad)
 	c.Backup.validate(c, bad)
 	c.Compliance.validate(bad)
+	c.Incident.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -93,6 +93,16 @@ var routeActions = map[string]access.Action{
 	selectionRequestRoute:              access.RevokeSelected,
 	"POST /api/v1/archive/heads":       access.ArchiveAdd,
 	"POST /api/v1/archive/purge":       access.ArchivePurge,
+
+	// INC-1, INC-4: the incident register (incident.go).
+	"POST /api/v1/incidents":                              access.IncidentOpen,
+	"GET /api/v1/incidents":                               access.IncidentRead,
+	"GET /api/v1/incidents/status":                        access.IncidentRead,
+	"GET /api/v1/incidents/{id}":                          access.IncidentRead,
+	"POST /api/v1/incidents/{id}/notes":                   access.IncidentNote,
+	"POST /api/v1/incidents/{id}/severity":                access.IncidentEscalate,
+	"POST /api/v1/incidents/{id}/close":                   access.IncidentClose,
+	"POST /api/v1/incidents/{id}/obligations/{kind}/done": access.IncidentObligation,
 }
 
 // requestRoutes are the actions under dual control whose handler makes an
@@ -205,7 +215,7 @@ func (a *Admin) authorize(mux *http.ServeMux) http.Handler {
 // resourceKinds names the resource of each first segment of an API path.
 var resourceKinds = map[string]string{"cas": "ca", "certificates": "certificate", "accounts": "account", "approvals": "approval",
 	"people": "person", "audit": "journal", "login": "session", "logout": "session", "whoami": "session", "password": "session", "metrics": "metrics",
-	"publication": "document"}
+	"publication": "document", "incidents": "incident"}
 
 // resourceOf names what a route acts on from its path: the kind from its
 // first segment, the ID from its first wildcard; an account or person in

@@ -489,6 +489,22 @@ func matrixEndpoints() []endpoint {
 		{route: "POST /api/v1/archive/heads", method: "POST", path: fixed("/api/v1/archive/heads"), allowed: []string{"aa", "so", "au", "ra"}, ok: 503},
 		{route: "POST /api/v1/archive/purge", method: "POST", path: fixed("/api/v1/archive/purge"), body: fixed(`{"dry_run":true}`),
 			allowed: []string{"so"}, ok: 503},
+		// INC-1, INC-4: nor the incident register (Admin.Incidents is nil);
+		// internal/incident and cmd/sceau test the flow.
+		{route: "POST /api/v1/incidents", method: "POST", path: fixed("/api/v1/incidents"),
+			body: fixed(`{"kind":"outage","severity":"minor","title":"OCSP down"}`), allowed: operatorRoles, ok: 503},
+		{route: "GET /api/v1/incidents", method: "GET", path: fixed("/api/v1/incidents"), allowed: operatorRoles, ok: 503},
+		{route: "GET /api/v1/incidents/status", method: "GET", path: fixed("/api/v1/incidents/status"), allowed: operatorRoles, ok: 503},
+		{route: "GET /api/v1/incidents/{id}", method: "GET", path: fixed("/api/v1/incidents/1"), allowed: operatorRoles, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/notes", method: "POST", path: fixed("/api/v1/incidents/1/notes"),
+			body: fixed(`{"text":"seen"}`), allowed: operatorRoles, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/severity", method: "POST", path: fixed("/api/v1/incidents/1/severity"),
+			body: fixed(`{"severity":"major","reason":"worse"}`), allowed: operatorRoles, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/close", method: "POST", path: fixed("/api/v1/incidents/1/close"),
+			body: fixed(`{"closure":"done"}`), allowed: []string{"so"}, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/obligations/{kind}/done", method: "POST",
+			path: fixed("/api/v1/incidents/1/obligations/supervisory-authority/done"), body: fixed(`{"reference":"AR-1"}`),
+			allowed: []string{"so"}, ok: 503},
 	}
 }
 
