@@ -37,6 +37,7 @@ var auditProvedBy = map[string]string{
 	// CA-3: the backfill of installations made before parents answered for their CAs.
 	"ca.certificate_recorded": "internal/ca.TestCA3_OlderInstallationsGetTheirCACertificatesRecordedUnderTheParent",
 	// END-1: a CA's termination to its end.
+	"ca.compromised":           "cmd/sceau.TestINC2_CompromiseRevokesNotifiesAndPublishesANotice",
 	"ca.termination_completed": "cmd/sceau.TestEND1_TerminationRevokesPublishesTheFinalCRLAndDestroysTheKey",
 	// ARC-1..ARC-6: the archive.
 	"archive.added":                 "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",

@@ -92,6 +92,7 @@ var cliAccess = map[string]struct {
 	"ca import":         {routes: []string{"POST /api/v1/cas/{id}/imports", "POST /api/v1/cas/{id}/imports/{aid}"}},
 	"ca list":           {routes: []string{"GET /api/v1/cas"}},
 	"ca request-create": {routes: []string{"POST /api/v1/cas/{id}/creation"}},
+	"ca compromise":     {routes: []string{"POST /api/v1/cas/{id}/compromise"}},
 	"ca revoke-all":     {routes: []string{"POST /api/v1/cas/{id}/revocations"}},
 	"ca show":           {routes: []string{"GET /api/v1/cas/{id}"}},
 	"ca terminate":      {routes: []string{"POST /api/v1/cas/{id}/terminate"}},

@@ -24,6 +24,8 @@ const (
 	CRLIssue    Action = "crl.issue"
 	CACreate    Action = "ca.create"
 	CATerminate Action = "ca.terminate"
+	// CACompromised is the compromise procedure of a CA key (INC-2).
+	CACompromised Action = "ca.compromise"
 
 	CertIssue       Action = "cert.issue"
 	CertIssuePKCS12 Action = "cert.issue_pkcs12"
@@ -203,6 +205,9 @@ var policy = []Rule{
 	{Action: CRLIssue, Roles: []Role{RegistrationOfficer, SystemOperator}},
 	{Action: CACreate, Roles: []Role{ApplicationAdministrator}, Approvers: []Role{SecurityOfficer, ApplicationAdministrator}},
 	{Action: CATerminate, Roles: []Role{SecurityOfficer, ApplicationAdministrator}, Approvers: []Role{SecurityOfficer, ApplicationAdministrator}},
+	// INC-2: the Security Officer runs the compromise procedure; two
+	// others approve it.
+	{Action: CACompromised, Roles: []Role{SecurityOfficer}, Approvers: []Role{SecurityOfficer}},
 
 	// Issuance and revocation are the Registration & Revocation Officer's
 	// (policy §5.2.1); the Auditor and the Security Officer may read.

@@ -79,26 +79,28 @@ const (
 	ActionCACreated              = "ca.created"
 	ActionCATerminated           = "ca.terminated"
 	ActionCATerminationCompleted = "ca.termination_completed"
-	ActionCACertRecorded         = "ca.certificate_recorded"
-	ActionOCSPResponderRenewed   = "ca.ocsp_responder_renewed"
-	ActionCertificatePrepared    = "certificate.prepared"
-	ActionCertificateIssued      = "certificate.issued"
-	ActionCertificateRevoked     = "certificate.revoked"
-	ActionCRLPrepared            = "crl.prepared"
-	ActionCRLIssued              = "crl.issued"
-	ActionKeySplitRegistered     = "key.split_registered"
-	ActionKeyShareUnlocked       = "key.share_unlocked"
-	ActionKeySharesRevoked       = "key.shares_revoked"
-	ActionKeyShareWrongPIN       = "key.share_wrong_pin"
-	ActionKeyShareLocked         = "key.share_locked"
-	ActionKeySharePresented      = "key.share_presented"
-	ActionKeyShareRefused        = "key.share_refused"
-	ActionKeyActivationStarted   = "key.activation_started"
-	ActionKeyActivationRefused   = "key.activation_refused"
-	ActionKeyActivationFailed    = "key.activation_failed"
-	ActionKeyActivated           = "key.activated"
-	ActionKeyDeactivated         = "key.deactivated"
-	ActionKeySplitDiscarded      = "key.split_discarded"
+	// ActionCACompromised: the compromise procedure of a CA key ran (INC-2).
+	ActionCACompromised        = "ca.compromised"
+	ActionCACertRecorded       = "ca.certificate_recorded"
+	ActionOCSPResponderRenewed = "ca.ocsp_responder_renewed"
+	ActionCertificatePrepared  = "certificate.prepared"
+	ActionCertificateIssued    = "certificate.issued"
+	ActionCertificateRevoked   = "certificate.revoked"
+	ActionCRLPrepared          = "crl.prepared"
+	ActionCRLIssued            = "crl.issued"
+	ActionKeySplitRegistered   = "key.split_registered"
+	ActionKeyShareUnlocked     = "key.share_unlocked"
+	ActionKeySharesRevoked     = "key.shares_revoked"
+	ActionKeyShareWrongPIN     = "key.share_wrong_pin"
+	ActionKeyShareLocked       = "key.share_locked"
+	ActionKeySharePresented    = "key.share_presented"
+	ActionKeyShareRefused      = "key.share_refused"
+	ActionKeyActivationStarted = "key.activation_started"
+	ActionKeyActivationRefused = "key.activation_refused"
+	ActionKeyActivationFailed  = "key.activation_failed"
+	ActionKeyActivated         = "key.activated"
+	ActionKeyDeactivated       = "key.deactivated"
+	ActionKeySplitDiscarded    = "key.split_discarded"
 
 	// KEY-4, KEY-6: backups, imports and destruction of CA keys.
 	ActionKeyBackupCreated   = "key.backup_created"
@@ -132,6 +134,7 @@ const (
 
 // The compliance self-audit (COMP-1, COMP-2).
 const ActionComplianceChecked = "compliance.checked"
+
 // The incident register (INC-1, INC-4).
 const (
 	ActionIncidentOpened             = "incident.opened"
@@ -257,6 +260,7 @@ var Catalogue = []Kind{
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},
 	{ActionCATerminated, "ca", "a CA was terminated under dual control: it issues no certificate any more, and every unexpired certificate it issued is revoked (cessationOfOperation)", "ca"},
+	{ActionCACompromised, "ca", "the compromise procedure of a CA key ran under dual control: the CA terminated, what it issued and its own certificate revoked (cACompromise), a major incident opened and a notice published (INC-2)", "node"},
 	{ActionCATerminationCompleted, "ca", "a terminated CA's last steps are done: its final CRL (nextUpdate 99991231235959Z) is published and its key, backups and share carriers destroyed (END-1)", "ca"},
 	{ActionOCSPResponderRenewed, "ca", "a CA's delegated OCSP responder certificate was renewed", "ca"},
 	{ActionCertificatePrepared, "ca", "a serial was reserved and the linted to-be-signed certificate recorded (before signing)", "ca"},

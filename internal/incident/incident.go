@@ -132,6 +132,9 @@ type New struct {
 	Title       string    `json:"title"`
 	Description string    `json:"description,omitempty"`
 	DetectedAt  time.Time `json:"detected_at,omitzero"` // zero: now
+	// Started names the compromise procedure already under way (INC-2
+	// opens its own incident): the timeline says so instead of "to start".
+	Started string `json:"-"`
 }
 
 // Incident is one incident with its timeline, notifications and obligations.
@@ -278,68 +281,11 @@ func checkText(op, what, s string, max int, required bool) (string, error) {
 // compromise procedure to start. The incident comes back with the first
 // delivery attempts made; a failed one is retried by Deliver.
 func (s *Service) Open(ctx context.Context, actor sceau.Actor, nw New) (*Incident, error) {
-	const op = "incident: open"
-	var err error
-	if nw.Kind, err = ParseKind(string(nw.Kind)); err != nil {
-		return nil, err
-	}
-	if nw.Severity, err = ParseSeverity(string(nw.Severity)); err != nil {
-		return nil, err
-	}
-	if nw.Title, err = checkText(op, "a title", nw.Title, maxTitle, true); err != nil {
-		return nil, err
-	}
-	if nw.Description, err = checkText(op, "the description", nw.Description, maxText, false); err != nil {
-		return nil, err
-	}
-	now := s.o.Clock.Now().UTC()
-	if nw.DetectedAt.IsZero() {
-		nw.DetectedAt = now
-	}
-	nw.DetectedAt = nw.DetectedAt.UTC()
-	if nw.DetectedAt.After(now.Add(time.Minute)) {
-		return nil, sceau.Errorf(sceau.Invalid, op, "the detection time %s is in the future", nw.DetectedAt.Format(time.RFC3339))
-	}
 	var id int64
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.QueryRowContext(ctx, qInsertIncident, string(nw.Kind), string(nw.Severity), nw.Title, nw.Description,
-			store.FormatTime(nw.DetectedAt), store.FormatTime(now), actor.String()).Scan(&id); err != nil {
-			return store.Classify(op, err)
-		}
-		in := &Incident{ID: id, Kind: nw.Kind, Severity: nw.Severity, Title: nw.Title, Description: nw.Description,
-			DetectedAt: nw.DetectedAt, OpenedAt: now, OpenedBy: actor.String(), Status: StatusOpen}
-		text := fmt.Sprintf("opened: %s, %s, detected %s", in.Kind, in.Severity, in.DetectedAt.Format(time.RFC3339))
-		if err := addNote(ctx, tx, id, now, actor.String(), NoteSystem, text); err != nil {
-			return err
-		}
-		details := map[string]any{"kind": in.Kind, "severity": in.Severity, "title": in.Title,
-			"detected_at": store.FormatTime(in.DetectedAt), "recipients": len(s.o.Recipients)}
-		if in.Severity == Major {
-			var due []string
-			for _, k := range ObligationKinds {
-				at := in.DetectedAt.Add(ObligationDelay)
-				if _, err := tx.ExecContext(ctx, qInsertObligation, id, string(k), store.FormatTime(at)); err != nil {
-					return store.Classify(op, err)
-				}
-				due = append(due, string(k))
-				in.Obligations = append(in.Obligations, Obligation{Incident: id, Kind: k, DueAt: at})
-				if err := addNote(ctx, tx, id, now, "sceau", NoteSystem, fmt.Sprintf("obligation: notify %s by %s (INC-4: 24 hours after detection)",
-					k.Title(), at.Format(time.RFC3339))); err != nil {
-					return err
-				}
-			}
-			// INC-2 is the compromise procedure; until it runs, the
-			// timeline says it must be started.
-			if err := addNote(ctx, tx, id, now, "sceau", NoteSystem, "compromise procedure: to start — "+s.o.CompromiseCommand); err != nil {
-				return err
-			}
-			details["obligations"], details["due_at"] = due, store.FormatTime(in.DetectedAt.Add(ObligationDelay))
-			details["compromise_procedure"] = "to start"
-		}
-		if err := s.enqueue(ctx, tx, in, "opened", now); err != nil {
-			return err
-		}
-		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: audit.ActionIncidentOpened, Object: object(id), Details: details})
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		id, err = s.OpenTx(ctx, tx, actor, nw)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -350,10 +296,82 @@ func (s *Service) Open(ctx context.Context, actor sceau.Actor, nw New) (*Inciden
 	if err != nil {
 		return nil, err
 	}
-	if in.Severity == Major && s.o.OnMajor != nil {
+	if in.Severity == Major && s.o.OnMajor != nil && nw.Started == "" {
 		s.o.OnMajor(ctx, in)
 	}
 	return in, nil
+}
+
+// OpenTx records an incident in the caller's transaction, with its
+// notifications queued (serve's loop delivers them) and, for a major one,
+// its obligations: for a procedure that opens its own incident in the
+// transaction that carries it out (INC-2). It returns the incident's ID.
+func (s *Service) OpenTx(ctx context.Context, tx *store.Tx, actor sceau.Actor, nw New) (int64, error) {
+	const op = "incident: open"
+	var err error
+	if nw.Kind, err = ParseKind(string(nw.Kind)); err != nil {
+		return 0, err
+	}
+	if nw.Severity, err = ParseSeverity(string(nw.Severity)); err != nil {
+		return 0, err
+	}
+	if nw.Title, err = checkText(op, "a title", nw.Title, maxTitle, true); err != nil {
+		return 0, err
+	}
+	if nw.Description, err = checkText(op, "the description", nw.Description, maxText, false); err != nil {
+		return 0, err
+	}
+	now := s.o.Clock.Now().UTC()
+	if nw.DetectedAt.IsZero() {
+		nw.DetectedAt = now
+	}
+	nw.DetectedAt = nw.DetectedAt.UTC()
+	if nw.DetectedAt.After(now.Add(time.Minute)) {
+		return 0, sceau.Errorf(sceau.Invalid, op, "the detection time %s is in the future", nw.DetectedAt.Format(time.RFC3339))
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, qInsertIncident, string(nw.Kind), string(nw.Severity), nw.Title, nw.Description,
+		store.FormatTime(nw.DetectedAt), store.FormatTime(now), actor.String()).Scan(&id); err != nil {
+		return 0, store.Classify(op, err)
+	}
+	in := &Incident{ID: id, Kind: nw.Kind, Severity: nw.Severity, Title: nw.Title, Description: nw.Description,
+		DetectedAt: nw.DetectedAt, OpenedAt: now, OpenedBy: actor.String(), Status: StatusOpen}
+	text := fmt.Sprintf("opened: %s, %s, detected %s", in.Kind, in.Severity, in.DetectedAt.Format(time.RFC3339))
+	if err := addNote(ctx, tx, id, now, actor.String(), NoteSystem, text); err != nil {
+		return 0, err
+	}
+	details := map[string]any{"kind": in.Kind, "severity": in.Severity, "title": in.Title,
+		"detected_at": store.FormatTime(in.DetectedAt), "recipients": len(s.o.Recipients)}
+	if in.Severity == Major {
+		var due []string
+		for _, k := range ObligationKinds {
+			at := in.DetectedAt.Add(ObligationDelay)
+			if _, err := tx.ExecContext(ctx, qInsertObligation, id, string(k), store.FormatTime(at)); err != nil {
+				return 0, store.Classify(op, err)
+			}
+			due = append(due, string(k))
+			in.Obligations = append(in.Obligations, Obligation{Incident: id, Kind: k, DueAt: at})
+			if err := addNote(ctx, tx, id, now, "sceau", NoteSystem, fmt.Sprintf("obligation: notify %s by %s (INC-4: 24 hours after detection)",
+				k.Title(), at.Format(time.RFC3339))); err != nil {
+				return 0, err
+			}
+		}
+		// INC-2 is the compromise procedure: the timeline says it must be
+		// started, or that it is under way when it opened this incident.
+		note, state := "compromise procedure: to start — "+s.o.CompromiseCommand, "to start"
+		if nw.Started != "" {
+			note, state = "compromise procedure: started — "+nw.Started, "started"
+		}
+		if err := addNote(ctx, tx, id, now, "sceau", NoteSystem, note); err != nil {
+			return 0, err
+		}
+		details["obligations"], details["due_at"] = due, store.FormatTime(in.DetectedAt.Add(ObligationDelay))
+		details["compromise_procedure"] = state
+	}
+	if err := s.enqueue(ctx, tx, in, "opened", now); err != nil {
+		return 0, err
+	}
+	return id, s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: audit.ActionIncidentOpened, Object: object(id), Details: details})
 }
 
 func object(id int64) string { return fmt.Sprintf("incident:%d", id) }

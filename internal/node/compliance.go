@@ -128,6 +128,7 @@ func (n *Node) complianceChecks(site *publication.Site, acc *access.Service) []c
 		{ID: "clock", Cites: []string{"SYS-4"}, Title: "The clock is checked against NTP and in sync", Run: n.checkClock},
 		{ID: "profiles.lint", Cites: []string{"CA-2"}, Title: "Each profile's latest certificate lints clean", Run: n.checkProfiles},
 		{ID: "termination", Cites: []string{"END-1"}, Title: "Every CA termination ran to its end", Run: n.checkTerminations},
+		{ID: "incidents", Cites: []string{"INC-1", "INC-4"}, Title: "Incidents were notified and the authorities told in time", Run: n.checkIncidents},
 	}
 }
 
@@ -406,6 +407,27 @@ func (n *Node) checkTerminations(ctx context.Context) ([]compliance.Finding, err
 			step = "the destruction of its key"
 		}
 		fs = append(fs, compliance.Bad("%s: terminated (approval %s) but %s is still to do", t.CA, t.Approval, step))
+	}
+	return fs, nil
+}
+
+func (n *Node) checkIncidents(ctx context.Context) ([]compliance.Finding, error) {
+	if n.Incidents == nil {
+		return []compliance.Finding{compliance.Bad("this node keeps no incident register")}, nil
+	}
+	st, err := n.Incidents.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var fs []compliance.Finding
+	if st.Overdue > 0 {
+		fs = append(fs, compliance.Bad("%d notifications owed to the authorities are past their 24-hour deadline (INC-4)", st.Overdue))
+	}
+	if st.Undelivered > 0 {
+		fs = append(fs, compliance.Bad("%d incident notifications are not delivered yet (INC-1)", st.Undelivered))
+	}
+	if len(fs) == 0 {
+		fs = append(fs, compliance.OK("%d open incidents, %d notifications to authorities pending, none overdue, every notification delivered", st.Open, st.Obligations))
 	}
 	return fs, nil
 }

@@ -17,6 +17,9 @@ func (n *Node) registerExecutors(svc *access.Service) error {
 	if err := svc.RegisterCAExecutors(n.Revocation, n.Authority); err != nil {
 		return err
 	}
+	if err := svc.RegisterCACompromise(n.compromise()); err != nil { // INC-2 (compromise.go)
+		return err
+	}
 	if err := svc.RegisterSelectionExecutor(n.Revocation); err != nil { // INC-3
 		return err
 	}

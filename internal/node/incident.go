@@ -21,7 +21,7 @@ import (
 
 // CompromiseCommand is what the timeline of a major incident says must be
 // started: the CA key compromise procedure (INC-2, docs/incident.md).
-const CompromiseCommand = "sceau ca compromise CA (INC-2; until it is built, the manual steps of docs/incident.md, 'A major incident')"
+const CompromiseCommand = "sceau ca compromise CA --reason TEXT --yes, approved by two other Security Officers (INC-2, docs/incident.md)"
 
 func (n *Node) newIncidents() (*incident.Service, error) {
 	cfg := n.Config.Incident

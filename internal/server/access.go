@@ -65,6 +65,7 @@ var routeActions = map[string]access.Action{
 	// ROLE-3: CA actions under dual control; each makes an approval request.
 	"POST /api/v1/cas/{id}/terminate":   access.CATerminate,
 	"POST /api/v1/cas/{id}/revocations": access.RevokeMass,
+	"POST /api/v1/cas/{id}/compromise":  access.CACompromised,
 	"POST /api/v1/cas/{id}/creation":    access.CACreate,
 
 	// AUD-3: the journal (audit.go).
@@ -114,7 +115,7 @@ var requestRoutes = map[access.Action]bool{access.RoleGrant: true, access.RoleRe
 	// ROLE-3: mass revocation and CA termination are approval requests.
 	access.RevokeMass: true, access.CATerminate: true,
 	// INC-3: a selective revocation is an approval request too.
-	access.RevokeSelected: true,
+	access.RevokeSelected: true, access.CACompromised: true,
 	// ROLE-3: a CA's creation is authorised by an approval, then done by 'sceau ca create'.
 	access.CACreate: true,
 	// PUB-4: a file is stored, then its publication requested.
@@ -156,6 +157,9 @@ func (a *Admin) accessRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/accounts/{name}/certificates/{serial}/revoke", a.revokeAccountCert)
 	mux.HandleFunc("POST /api/v1/cas/{id}/terminate", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
 		return s.RequestCATermination(r.Context(), p, id, reason)
+	}))
+	mux.HandleFunc("POST /api/v1/cas/{id}/compromise", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
+		return s.RequestCACompromise(r.Context(), p, id, reason) // INC-2
 	}))
 	mux.HandleFunc("POST /api/v1/cas/{id}/revocations", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
 		return s.RequestMassRevocation(r.Context(), p, id, reason)

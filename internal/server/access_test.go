@@ -94,6 +94,16 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	acc := access.New(db, h.Journal, access.Options{Clock: clock, KDF: access.KDFParams{Memory: 1024, Time: 1, Threads: 1},
 		AdminCA: testAdminCA(t)})
+	// INC-2's procedure spans the node's packages (internal/node and
+	// cmd/sceau test it); here only its request is decided.
+	if err := acc.RegisterCACompromise(access.CACompromise{
+		Check: func(ctx context.Context, q store.Querier, caID string) error { return h.Authority.CheckTerminable(ctx, q, caID) },
+		Execute: func(context.Context, *store.Tx, sceau.Actor, string, string, string) (string, error) {
+			return "", sceau.Errorf(sceau.Unavailable, "test", "not carried out by this fixture")
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := acc.RegisterSelectionExecutor(h.Revocation); err != nil {
 		t.Fatal(err)
 	}
@@ -449,6 +459,8 @@ func matrixEndpoints() []endpoint {
 		// ROLE-3: CA actions under dual control make approval requests.
 		{route: "POST /api/v1/cas/{id}/terminate", method: "POST", path: fixed("/api/v1/cas/issuing/terminate"),
 			body: fixed(`{"reason":"end of service"}`), allowed: []string{"so", "aa"}, ok: 202},
+		{route: "POST /api/v1/cas/{id}/compromise", method: "POST", path: fixed("/api/v1/cas/issuing/compromise"),
+			body: fixed(`{"reason":"key stolen"}`), allowed: []string{"so"}, ok: 202},
 		{route: "POST /api/v1/cas/{id}/revocations", method: "POST", path: fixed("/api/v1/cas/issuing/revocations"),
 			body: fixed(`{"reason":"cessationOfOperation"}`), allowed: []string{"so", "ra"}, ok: 202},
 		// INC-3: the selective revocation's dry run and request.
