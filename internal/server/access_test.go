@@ -97,7 +97,9 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	// INC-2's procedure spans the node's packages (internal/node and
 	// cmd/sceau test it); here only its request is decided.
 	if err := acc.RegisterCACompromise(access.CACompromise{
-		Check: func(ctx context.Context, q store.Querier, caID string) error { return h.Authority.CheckTerminable(ctx, q, caID) },
+		Check: func(ctx context.Context, q store.Querier, caID string) error {
+			return h.Authority.CheckTerminable(ctx, q, caID)
+		},
 		Execute: func(context.Context, *store.Tx, sceau.Actor, string, string, string) (string, error) {
 			return "", sceau.Errorf(sceau.Unavailable, "test", "not carried out by this fixture")
 		},
