@@ -31,6 +31,14 @@ func TestEND1_TerminationRevokesPublishesTheFinalCRLAndDestroysTheKey(t *testing
 	creds := printedCredentials(r.stdout)
 	c := cli{t: t, config: filepath.Join(dir, "sceau.yaml")}
 	startServe(t, c.config, pub)
+	terminateIssuing(t, tmp, pub, c, creds)
+}
+
+// terminateIssuing drives the termination of the issuing CA of a served
+// installation with three Security Officers, and checks it with openssl
+// and the journal (END-1).
+func terminateIssuing(t *testing.T, tmp, pub string, c cli, creds map[string]initCreds) {
+	t.Helper()
 	operator := &person{t: t, c: c, session: filepath.Join(tmp, "operator.session")}
 	csr := filepath.Join(tmp, "req.pem")
 	writeCSR(t, csr)
@@ -46,7 +54,7 @@ func TestEND1_TerminationRevokesPublishesTheFinalCRLAndDestroysTheKey(t *testing
 		p.firstLogin()
 		so = append(so, p)
 	}
-	r = so[0].ok("ca", "terminate", "issuing", "--reason", "end of service", "--yes")
+	r := so[0].ok("ca", "terminate", "issuing", "--reason", "end of service", "--yes")
 	m := requestID.FindStringSubmatch(r.stdout)
 	if m == nil {
 		t.Fatalf("terminate request:\n%s", r.stdout)
