@@ -22,7 +22,7 @@ import (
 // run (through the API, and locally with every match in a CSV), nothing
 // changes until two other officers approve, then exactly those are
 // revoked: openssl's OCSP says revoked for the weak one and good for the
-// strong one. A selector by nothing or matching nothing is refused.
+// strong one; an incident is in the register and a notice on the site. A selector by nothing or matching nothing is refused.
 func TestINC3_WeakAlgorithmFromTheCommandLine(t *testing.T) {
 	sceautest.NeedOpenSSL(t)
 	tmp := t.TempDir()
@@ -79,6 +79,24 @@ func TestINC3_WeakAlgorithmFromTheCommandLine(t *testing.T) {
 	so[2].ok("approval", "approve", m[1], "--yes")
 	if r := so[0].run(sel...); !strings.Contains(r.stdout, "0 of ") {
 		t.Errorf("after the approvals the selector still matches:\n%s %s", r.stdout, r.stderr)
+	}
+	// The register and the site say so (INC-3: notice and notifications).
+	if r := so[0].ok("incident", "list"); !strings.Contains(r.stdout, "Weak algorithm: certificates revoked") {
+		t.Errorf("no incident for the revocation:\n%s", r.stdout)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		resp, err := http.Get("http://" + pub + "/en/notices")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), "Algorithm judged insufficient") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no notice on /en/notices:\n%s", b)
+		}
 	}
 	fetch := func(path, file string) {
 		resp, err := http.Get("http://" + pub + path)

@@ -82,7 +82,7 @@ func (n *Node) carryOutCompromise(ctx context.Context, tx *store.Tx, actor sceau
 // both languages of the site (INC-2, PUB-1) and returns its versions.
 func (n *Node) publishCompromiseNotice(ctx context.Context, tx *store.Tx, actor sceau.Actor, caID, subject, reason, approval string) ([]string, error) {
 	now := time.Now().UTC()
-	texts := map[string][2]string{
+	return n.publishNotice(ctx, tx, actor, "compromise-"+caID, approval, map[string][2]string{
 		"fr": {"Compromission de la clé de l'AC " + caID, fmt.Sprintf(`Avis d'incident — compromission de la clé d'une autorité de certification
 
 Le %s, la clé privée de l'autorité de certification %s (%s) a été déclarée compromise.
@@ -109,7 +109,14 @@ What was done:
 
 Do not rely on any certificate issued by this CA. Holders must request a new certificate.
 `, now.Format("2006-01-02 15:04 UTC"), caID, subject, reason)},
-	}
+	})
+}
+
+// publishNotice publishes a notice (title and text per language of the
+// site) under ident, versioned by the minute, in tx: the procedure's own
+// approval is the publication's (PUB-4).
+func (n *Node) publishNotice(ctx context.Context, tx *store.Tx, actor sceau.Actor, ident, approval string, texts map[string][2]string) ([]string, error) {
+	now := time.Now().UTC()
 	var out []string
 	for _, lang := range publication.Languages {
 		t := texts[lang]
@@ -117,7 +124,7 @@ Do not rely on any certificate issued by this CA. Holders must request a new cer
 		if err != nil {
 			return nil, err
 		}
-		ch, err := publication.AddChange(publication.Meta{Kind: publication.Notice, Ident: "compromise-" + caID, Version: now.Format("2006-01-02T1504"),
+		ch, err := publication.AddChange(publication.Meta{Kind: publication.Notice, Ident: ident, Version: now.Format("2006-01-02T1504"),
 			Lang: lang, Title: t[0], EffectiveAt: now, MediaType: "text/plain"}, digest)
 		if err != nil {
 			return nil, err
@@ -128,4 +135,55 @@ Do not rely on any certificate issued by this CA. Holders must request a new cer
 		out = append(out, ch.Document)
 	}
 	return out, nil
+}
+
+// weakAlgorithm is the selective revocation of INC-3 as the node carries
+// it out: the revocation, then, in the same transaction, an incident in
+// the register (its notifications) and a notice on the site.
+type weakAlgorithm struct{ n *Node }
+
+func (w weakAlgorithm) CheckSelection(ctx context.Context, q store.Querier, payload []byte) error {
+	return w.n.Revocation.CheckSelection(ctx, q, payload)
+}
+
+func (w weakAlgorithm) RevokeSelected(ctx context.Context, tx *store.Tx, actor sceau.Actor, payload []byte, approval string) (int, error) {
+	revoked, err := w.n.Revocation.RevokeSelected(ctx, tx, actor, payload, approval)
+	if err != nil {
+		return revoked, err
+	}
+	pl, err := revocation.DecodeSelection(payload)
+	if err != nil {
+		return revoked, err
+	}
+	what := pl.Selector.String()
+	if w.n.Incidents != nil {
+		if _, err := w.n.Incidents.OpenTx(ctx, tx, actor, incident.New{Kind: incident.WeakAlgorithm, Severity: incident.Moderate,
+			Title: "Weak algorithm: certificates revoked (" + clipText(what, 120) + ")",
+			Description: fmt.Sprintf("%d certificates matching %s revoked (%s), approval %s", revoked, what, pl.Reason, approval)}); err != nil {
+			return revoked, err
+		}
+	}
+	now := time.Now().UTC().Format("2006-01-02 15:04 UTC")
+	if _, err := w.n.publishNotice(ctx, tx, actor, "weak-algorithm", approval, map[string][2]string{
+		"fr": {"Algorithme jugé insuffisant : certificats révoqués", fmt.Sprintf(`Avis — algorithme ou paramètre jugé insuffisant
+
+Le %s, %d certificats ont été révoqués (motif %s) : ceux qui correspondaient à « %s ».
+Les porteurs concernés doivent demander un nouveau certificat avec un algorithme et une taille de clé conformes.
+`, now, revoked, pl.Reason, what)},
+		"en": {"Algorithm judged insufficient: certificates revoked", fmt.Sprintf(`Notice — algorithm or parameter judged insufficient
+
+On %s, %d certificates were revoked (reason %s): those matching "%s".
+Their holders must request a new certificate with a compliant algorithm and key size.
+`, now, revoked, pl.Reason, what)},
+	}); err != nil {
+		return revoked, err
+	}
+	return revoked, nil
+}
+
+func clipText(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }

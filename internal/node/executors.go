@@ -20,7 +20,7 @@ func (n *Node) registerExecutors(svc *access.Service) error {
 	if err := svc.RegisterCACompromise(n.compromise()); err != nil { // INC-2 (compromise.go)
 		return err
 	}
-	if err := svc.RegisterSelectionExecutor(n.Revocation); err != nil { // INC-3
+	if err := svc.RegisterSelectionExecutor(weakAlgorithm{n}); err != nil { // INC-3 (compromise.go)
 		return err
 	}
 	if err := svc.RegisterPublication(n.Publication); err != nil { // PUB-4
