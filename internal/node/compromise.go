@@ -158,7 +158,7 @@ func (w weakAlgorithm) RevokeSelected(ctx context.Context, tx *store.Tx, actor s
 	what := pl.Selector.String()
 	if w.n.Incidents != nil {
 		if _, err := w.n.Incidents.OpenTx(ctx, tx, actor, incident.New{Kind: incident.WeakAlgorithm, Severity: incident.Moderate,
-			Title: "Weak algorithm: certificates revoked (" + clipText(what, 120) + ")",
+			Title:       "Weak algorithm: certificates revoked (" + clipText(what, 120) + ")",
 			Description: fmt.Sprintf("%d certificates matching %s revoked (%s), approval %s", revoked, what, pl.Reason, approval)}); err != nil {
 			return revoked, err
 		}
