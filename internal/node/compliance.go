@@ -50,6 +50,15 @@ func (n *Node) SelfAudit(site *publication.Site, acc *access.Service) server.Sel
 	}
 }
 
+// RunSelfAudit runs the self-audit of a served node as actor, as its admin
+// route does (the demo runs it in process).
+func (n *Node) RunSelfAudit(ctx context.Context, actor sceau.Actor) (*compliance.Report, error) {
+	if n.selfAudit == nil {
+		return nil, sceau.Errorf(sceau.Unavailable, "compliance", "the node is not served")
+	}
+	return n.selfAudit(ctx, actor)
+}
+
 // archiveReport keeps the report's JSON and HTML in the archive and
 // journals compliance.checked, in one transaction (COMP-2).
 func (n *Node) archiveReport(ctx context.Context, actor sceau.Actor, r *compliance.Report) error {

@@ -67,6 +67,8 @@ type Node struct {
 	publicOnly bool // opened by OpenPublic: no key, read-only store (public.go)
 
 	stamper stamperCache // the archive's time-stamper (tsa.go, ARC-5)
+
+	selfAudit server.SelfAudit // set by Serve (compliance.go)
 }
 
 // Open opens the installation cfg describes: the store (migrated), the

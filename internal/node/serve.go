@@ -92,6 +92,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		return err
 	}
 	adm.SelfAudit = n.SelfAudit(site, acc) // COMP-1 (compliance.go)
+	n.selfAudit = adm.SelfAudit
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
