@@ -41,8 +41,10 @@ const (
 	qRevoke = `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = ?, ocsp_this_update = ?, ocsp_next_update = ?
 		WHERE serial = ? AND revoked_at IS NULL`
 	qCountLive = `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?`
-	qLiveBatch = `SELECT serial FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?
-		ORDER BY serial LIMIT ?`
+	// A mass revocation: every live certificate of a CA in one statement;
+	// the pre-signed OCSP responses are dropped for the refresher.
+	qRevokeAllLive = `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = NULL, ocsp_this_update = NULL,
+		ocsp_next_update = NULL WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ? RETURNING serial`
 
 	// A refreshed response replaces the stored one only if the status did
 	// not change meanwhile.
