@@ -58,7 +58,7 @@ func (a *Authority) Prepare(ctx context.Context, actor sceau.Actor, req Request)
 	if err != nil {
 		return nil, err
 	}
-	return a.prepare(ctx, actor, c, p, req.Validity, sr)
+	return a.prepare(ctx, actor, c, p, req.Validity, sr, req.Claim)
 }
 
 // DryRun builds the certificate req would get, with the checks and the
@@ -107,11 +107,16 @@ func (a *Authority) parseRequest(req Request) (*CA, *Profile, *subjectRequest, e
 	if len(csr.URIs) > 0 {
 		return nil, nil, nil, sceau.Errorf(sceau.Invalid, op, "the request names URIs; Sceau profiles carry DNS names, email and IP addresses only")
 	}
+	if req.NamesGiven { // CA-4: the names are the dossier's, the CSR gives the key
+		return c, p, &subjectRequest{pub: csr.PublicKey, subject: cleanSubject(req.Subject), dnsNames: req.DNSNames,
+			emails: req.Emails, ips: req.IPs}, nil
+	}
 	return c, p, &subjectRequest{pub: csr.PublicKey, subject: cleanSubject(csr.Subject), dnsNames: csr.DNSNames,
 		emails: csr.EmailAddresses, ips: csr.IPAddresses}, nil
 }
 
-func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Profile, validity time.Duration, sr *subjectRequest) (*Prepared, error) {
+func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Profile, validity time.Duration, sr *subjectRequest,
+	claim func(context.Context, *store.Tx, string) error) (*Prepared, error) {
 	const op = "ca: prepare"
 	start := time.Now()
 	// KEY-5: a CA that cannot sign reserves no serial.
@@ -160,6 +165,11 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 			if _, err := tx.ExecContext(ctx, qReserveCertificate, serial, c.Spec.ID, p.Name, subject, lintDER,
 				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
 				return audit.Event{}, store.Classify(op, err)
+			}
+			if claim != nil {
+				if err := claim(ctx, tx, serial); err != nil {
+					return audit.Event{}, err
+				}
 			}
 			return audit.Event{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
 				Details: preparedDetails{CA: c.Spec.ID, DNSNames: sr.dnsNames, Emails: sr.emails, NotAfter: tmpl.NotAfter,

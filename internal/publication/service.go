@@ -315,3 +315,21 @@ func (s *Service) ApplyChange(ctx context.Context, tx *store.Tx, actor sceau.Act
 	}
 	return s.Apply(ctx, tx, actor, ch, approval)
 }
+
+// Standing returns the version id and its state on now: "current" (the
+// version in force for its kind, identifier and language), "superseded",
+// "upcoming" or "withdrawn". CA-4, ARC-1: a registration dossier's CGU
+// acceptance counts only while the version accepted is the current one.
+func (s *Service) Standing(ctx context.Context, id string, now time.Time) (*Document, string, error) {
+	docs, err := s.Documents(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	st := states(docs, now)
+	for _, d := range docs {
+		if d.ID == id {
+			return d, st[d], nil
+		}
+	}
+	return nil, "", sceau.Errorf(sceau.NotFound, "publication: document", "no version %s was ever published", clip(id))
+}

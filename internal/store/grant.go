@@ -107,6 +107,15 @@ var serviceGrants = []TableGrant{
 	{Table: "archive_heads", Privileges: si, AppendOnly: true},
 	{Table: "archive_stamps", Privileges: si, AppendOnly: true},
 	{Table: "archive_purges", Privileges: si, AppendOnly: true},
+
+	// The registration authority (CA-4): dossiers and revocation requests
+	// move forward (never deleted); evidence and CGU acceptances are
+	// inserted once; a PKCS#12 link's content is cleared once fetched.
+	{Table: "dossiers", Privileges: siu},
+	{Table: "dossier_evidence", Privileges: si, AppendOnly: true},
+	{Table: "cgu_acceptances", Privileges: si, AppendOnly: true},
+	{Table: "pkcs12_links", Privileges: siu},
+	{Table: "revocation_requests", Privileges: siu},
 }
 
 // ServiceGrants returns, for every table of the schema, what GrantServiceRole
