@@ -361,3 +361,33 @@ func TestCA4_NothingIsDeleted(t *testing.T) {
 }
 
 
+
+// TestCA4_DraftUpdateAndRejection: a draft is corrected, then a submitted
+// dossier is rejected by another officer with a reason, and stays
+// rejected: it cannot be issued.
+func TestCA4_DraftUpdateAndRejection(t *testing.T) {
+	f := newFixture(t, sceautest.OpenSQLite(t))
+	ctx := context.Background()
+	d, err := f.svc.Create(ctx, ra1, natural())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := natural()
+	nd.Subject.CommonName = "Marie Skłodowska-Curie"
+	if d, err = f.svc.Update(ctx, ra1, d.ID, nd); err != nil || d.Subject.CommonName != nd.Subject.CommonName {
+		t.Fatalf("Update: %v", err)
+	}
+	d = f.submitted()
+	if _, err := f.svc.Reject(ctx, ra2, d.ID, ""); err == nil {
+		t.Error("a rejection without a reason is accepted")
+	}
+	if d, err = f.svc.Reject(ctx, ra2, d.ID, "the identity card photo does not match"); err != nil || d.State != registration.Rejected {
+		t.Fatalf("Reject: %v", err)
+	}
+	if _, err := f.svc.Issue(ctx, ra2, d.ID, registration.IssueRequest{CSR: f.csr("x")}); err == nil {
+		t.Error("a rejected dossier is issued")
+	}
+	if len(f.events(audit.ActionDossierUpdated)) != 1 || len(f.events(audit.ActionDossierRejected)) != 1 {
+		t.Error("the update or the rejection is not journaled")
+	}
+}
