@@ -325,7 +325,7 @@ func TestCA4_PKCS12ThroughAOneTimeLink(t *testing.T) {
 		t.Fatalf("dossier %+v", got)
 	}
 	var content []byte
-	_ = f.db.QueryRowContext(ctx, "SELECT content FROM pkcs12_links").Scan(&content)
+	_ = f.db.QueryRowContext(ctx, "SELECT content FROM download_links").Scan(&content)
 	if content != nil {
 		t.Errorf("the PKCS#12 is still stored after its download (KEY-3)")
 	}
@@ -359,8 +359,6 @@ func TestCA4_NothingIsDeleted(t *testing.T) {
 		}
 	})
 }
-
-
 
 // TestCA4_DraftUpdateAndRejection: a draft is corrected, then a submitted
 // dossier is rejected by another officer with a reason, and stays

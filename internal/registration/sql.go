@@ -2,7 +2,7 @@ package registration
 
 // The queries of the registration tables, which this package alone owns:
 // dossiers (moved forward only, never deleted), dossier_evidence and
-// cgu_acceptances (inserted once), pkcs12_links (content cleared once
+// cgu_acceptances (inserted once), download_links (content cleared once
 // downloaded) and revocation_requests (marked processed once, never
 // deleted). Triggers refuse the rest.
 
@@ -37,9 +37,9 @@ const (
 	qLatestCGU = `SELECT document, sha256, url, how, accepted_at, recorded_by, proof_leaf FROM cgu_acceptances
 		WHERE dossier_id = ? ORDER BY id DESC LIMIT 1`
 
-	qInsertLink = `INSERT INTO pkcs12_links (token_hash, dossier_id, content, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`
-	qLink       = `SELECT dossier_id, content, expires_at, downloaded_at FROM pkcs12_links WHERE token_hash = ?`
-	qLinkUsed   = `UPDATE pkcs12_links SET content = NULL, downloaded_at = ? WHERE token_hash = ? AND downloaded_at IS NULL`
+	qInsertLink = `INSERT INTO download_links (token_hash, dossier_id, content, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`
+	qLink       = `SELECT dossier_id, content, expires_at, downloaded_at FROM download_links WHERE token_hash = ?`
+	qLinkUsed   = `UPDATE download_links SET content = NULL, downloaded_at = ? WHERE token_hash = ? AND downloaded_at IS NULL`
 
 	requestColumns = `id, dossier_id, serial, source, requester, reason, note, received_at, due_at, state, checked_by, done_at, decision`
 	qInsertRequest = `INSERT INTO revocation_requests (dossier_id, serial, source, requester, reason, note, received_at, due_at, state)

@@ -114,7 +114,7 @@ var serviceGrants = []TableGrant{
 	{Table: "dossiers", Privileges: siu},
 	{Table: "dossier_evidence", Privileges: si, AppendOnly: true},
 	{Table: "cgu_acceptances", Privileges: si, AppendOnly: true},
-	{Table: "pkcs12_links", Privileges: siu},
+	{Table: "download_links", Privileges: siu},
 	{Table: "revocation_requests", Privileges: siu},
 }
 

@@ -61,7 +61,7 @@ CREATE INDEX cgu_acceptances_dossier ON cgu_acceptances (dossier_id, id);
 
 -- A PKCS#12 waiting behind its one-time download link; the content is
 -- cleared when it is downloaded or expires (KEY-3: no key is kept).
-CREATE TABLE pkcs12_links (
+CREATE TABLE download_links (
     token_hash    TEXT    PRIMARY KEY,
     dossier_id    BIGINT  NOT NULL REFERENCES dossiers (id),
     content       BYTEA,
