@@ -23,6 +23,7 @@ import (
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/publication"
 	"github.com/sceau/sceau/internal/quorum"
+	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
@@ -48,7 +49,10 @@ type Node struct {
 	Publication *publication.Service
 	// Archive keeps the records of ten years (ARC-1..ARC-6, archive.go).
 	Archive *archive.Service
-	Metrics *server.Metrics
+	// Registration is the registration authority (CA-4): dossiers,
+	// evidence, CGU acceptance, validation, revocation requests.
+	Registration *registration.Service
+	Metrics      *server.Metrics
 	// ClockGuard checks the clock against clock.servers; every signing
 	// path asks it first (SYS-4, clock.go).
 	ClockGuard *clockguard.Guard
@@ -134,6 +138,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 		Observe: n.Metrics.ObserveIssuance, ClockGuard: n.ClockGuard.Err})
 	n.Authority.Committer().Observe = n.Metrics.ObserveBatch
 	n.Publication = publication.NewService(db, n.Journal, publication.Options{MaxSize: cfg.Publication.MaxDocumentBytes})
+	n.Registration = registration.New(db, n.Journal, n.Authority, n.Revocation, n.Archive, n.Publication,
+		registration.Options{SiteURL: cfg.Public.BaseURL})
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
 	// public TLS profile, rather than let the day come unannounced.
 	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {
