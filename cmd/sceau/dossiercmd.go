@@ -403,7 +403,7 @@ holder by another channel. The holder's revocation secret is printed once.`,
 	f.StringVar(&req.Validity, "validity", "", "a lifetime up to the profile's maximum (e.g. 8760h)")
 	f.StringVar(&out, "out", "", "write the certificate and its chain (PEM) to this new file")
 	f.StringVar(&p12, "p12-out", "", "write the PKCS#12 to this new file")
-	f.StringVar(&secretOut, "secret-out", "", "write the holder's revocation secret to this new file instead of printing it")
+	f.StringVar(&secretOut, "holder-secret-file", "", "write the holder's revocation secret to this new file instead of printing it")
 	return cmd
 }
 

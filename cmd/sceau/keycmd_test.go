@@ -38,9 +38,8 @@ func TestKEY3_NoCommandExportsAKeyInClear(t *testing.T) {
 		"sceau cert issue --out":         "a certificate (PEM)",
 		"sceau cert issue --p12-out":     "a subject's key generated for them, only inside a password-encrypted PKCS#12",
 		// CA-4: a dossier's certificate, its PKCS#12, the holder's revocation secret.
-		"sceau dossier issue --out":        "a certificate and its chain (PEM)",
-		"sceau dossier issue --p12-out":    "a subject's key generated for them, only inside a password-encrypted PKCS#12",
-		"sceau dossier issue --secret-out": "the holder's revocation secret, to hand over (not a key)",
+		"sceau dossier issue --out":     "a certificate and its chain (PEM)",
+		"sceau dossier issue --p12-out": "a subject's key generated for them, only inside a password-encrypted PKCS#12",
 	}
 	var walk func(c *cobra.Command)
 	seen := 0
