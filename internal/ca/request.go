@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/sceau"
@@ -49,9 +50,9 @@ type Request struct {
 	// Claim, when set, runs in the transaction that reserves the serial
 	// (record before sign), before anything is signed: a registration
 	// dossier records the serial and its state change there, so that a
-	// dossier is issued at most once (CA-4). An error refuses the request
-	// and nothing is reserved.
-	Claim func(ctx context.Context, tx *store.Tx, serial string) error
+	// dossier is issued at most once (CA-4). Its events are journaled with
+	// the batch's. An error refuses the request and nothing is reserved.
+	Claim func(ctx context.Context, tx *store.Tx, serial string) ([]audit.Event, error)
 }
 
 // subjectRequest is a checked request, ready to become a template.

@@ -107,17 +107,17 @@ func (s *Service) Issue(ctx context.Context, p access.Principal, id int64, req I
 	now := s.now()
 	cr := ca.Request{CA: d.CA, Profile: d.Profile, NamesGiven: true, Subject: d.Subject.Name(), DNSNames: d.Subject.DNSNames,
 		Emails: d.Subject.Emails, IPs: ips, Validity: req.Validity}
-	cr.Claim = func(ctx context.Context, tx *store.Tx, serial string) error {
+	cr.Claim = func(ctx context.Context, tx *store.Tx, serial string) ([]audit.Event, error) {
 		res, err := tx.ExecContext(ctx, qClaimSerial, serial, store.FormatTime(now), p.Account, hashHex([]byte(secret)), delivery,
 			store.FormatTime(now), id)
 		if err != nil {
-			return store.Classify(op, err)
+			return nil, store.Classify(op, err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return sceau.Errorf(sceau.Invalid, op, "dossier %d is no longer validated (issued already?)", id)
+			return nil, sceau.Errorf(sceau.Invalid, op, "dossier %d is no longer validated (issued already?)", id)
 		}
-		return s.j.Append(ctx, tx, audit.Event{Actor: actor, Action: evIssued, Object: objectOf(id),
-			Details: map[string]any{"serial": serial, "ca": d.CA, "profile": d.Profile, "delivery": delivery}})
+		return []audit.Event{{Actor: actor, Action: evIssued, Object: objectOf(id),
+			Details: map[string]any{"serial": serial, "ca": d.CA, "profile": d.Profile, "delivery": delivery}}}, nil
 	}
 	out := &Issuance{Dossier: d, RevocationSecret: secret}
 	if req.CSR != nil {
