@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sceau/sceau/internal/audit"
@@ -321,9 +322,26 @@ func (s *Service) ApplyChange(ctx context.Context, tx *store.Tx, actor sceau.Act
 // "upcoming" or "withdrawn". CA-4, ARC-1: a registration dossier's CGU
 // acceptance counts only while the version accepted is the current one.
 func (s *Service) Standing(ctx context.Context, id string, now time.Time) (*Document, string, error) {
-	docs, err := s.Documents(ctx)
+	const op = "publication: document"
+	parts := strings.Split(id, "/")
+	if len(parts) != 4 {
+		return nil, "", sceau.Errorf(sceau.NotFound, op, "no version %s was ever published", clip(id))
+	}
+	rows, err := s.db.QueryContext(ctx, qDocumentsOf, parts[0], parts[1], parts[3])
 	if err != nil {
-		return nil, "", err
+		return nil, "", store.Classify(op, err)
+	}
+	defer rows.Close()
+	var docs []*Document
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		docs = append(docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", store.Classify(op, err)
 	}
 	st := states(docs, now)
 	for _, d := range docs {
@@ -331,5 +349,5 @@ func (s *Service) Standing(ctx context.Context, id string, now time.Time) (*Docu
 			return d, st[d], nil
 		}
 	}
-	return nil, "", sceau.Errorf(sceau.NotFound, "publication: document", "no version %s was ever published", clip(id))
+	return nil, "", sceau.Errorf(sceau.NotFound, op, "no version %s was ever published", clip(id))
 }

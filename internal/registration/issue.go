@@ -74,7 +74,14 @@ func (s *Service) Issue(ctx context.Context, p access.Principal, id int64, req I
 	if (req.CSR == nil) == (req.KeyType == "") {
 		return nil, sceau.Errorf(sceau.Invalid, op, "give a CSR or a key type to generate, not both and not neither")
 	}
-	d, err := s.load(ctx, s.db, id)
+	// The fields and the evidence were checked at validation and cannot
+	// change since (a dossier is edited only as a draft); what may change
+	// is the CGU version in force, checked here.
+	var cgu sql.NullString
+	d, err := scanDossier(extraScanner{s.db.QueryRowContext(ctx, qDossierToIssue, id), []any{&cgu}})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sceau.Errorf(sceau.NotFound, op, "no dossier %d", id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -84,9 +91,12 @@ func (s *Service) Issue(ctx context.Context, p access.Principal, id int64, req I
 	if req.Profile != "" && req.Profile != d.Profile {
 		return nil, sceau.Errorf(sceau.Invalid, op, "dossier %d was validated for profile %q and cannot be issued under %q", id, d.Profile, req.Profile)
 	}
-	// CA-4: the CGU accepted must still be the version in force, and the
-	// evidence unexpired.
-	if err := s.complete(ctx, d); err != nil {
+	// CA-4: issuance is refused while the CGU version accepted is not the
+	// one in force.
+	if !cgu.Valid {
+		return nil, sceau.Errorf(sceau.Invalid, op, "dossier %d: the applicant has not accepted the CGU", id)
+	}
+	if _, err := s.cguStanding(ctx, cgu.String, s.now()); err != nil {
 		return nil, err
 	}
 	ips, err := d.Subject.ips()

@@ -438,6 +438,14 @@ func (s *Service) load(ctx context.Context, q store.Querier, id int64) (*Dossier
 
 type scanner interface{ Scan(dest ...any) error }
 
+// extraScanner adds columns after a dossier's.
+type extraScanner struct {
+	sc    scanner
+	extra []any
+}
+
+func (e extraScanner) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.extra...)...) }
+
 func scanDossier(sc scanner) (*Dossier, error) {
 	const op = "registration: dossier"
 	var (

@@ -11,8 +11,11 @@ const (
 		submitted_at, decided_at, decided_by, reason, serial, issued_at, issued_by, delivered_at, delivery`
 	qInsertDossier = `INSERT INTO dossiers (kind, ca_id, profile, state, subject, contact, mandate, created_at, created_by, updated_at)
 		VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?) RETURNING id`
-	qDossier       = `SELECT ` + dossierColumns + ` FROM dossiers WHERE id = ?`
-	qDossiers      = `SELECT ` + dossierColumns + ` FROM dossiers WHERE (? = '' OR state = ?) AND id > ? ORDER BY id LIMIT ?`
+	qDossier  = `SELECT ` + dossierColumns + ` FROM dossiers WHERE id = ?`
+	qDossiers = `SELECT ` + dossierColumns + ` FROM dossiers WHERE (? = '' OR state = ?) AND id > ? ORDER BY id LIMIT ?`
+	// A dossier with the CGU version its applicant accepted last, for issuance.
+	qDossierToIssue = `SELECT ` + dossierColumns + `, (SELECT document FROM cgu_acceptances c WHERE c.dossier_id = dossiers.id
+		ORDER BY c.id DESC LIMIT 1) FROM dossiers WHERE id = ?`
 	qDossierSerial = `SELECT ` + dossierColumns + ` FROM dossiers WHERE serial = ?`
 	qUpdateDraft   = `UPDATE dossiers SET subject = ?, contact = ?, mandate = ?, updated_at = ? WHERE id = ? AND state = 'draft'`
 	qSubmit        = `UPDATE dossiers SET state = 'submitted', submitted_at = ?, updated_at = ? WHERE id = ? AND state = 'draft'`
