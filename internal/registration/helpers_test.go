@@ -13,6 +13,7 @@ import (
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceautest"
+	"github.com/sceau/sceau/internal/sceautest/ratest"
 	"github.com/sceau/sceau/internal/store"
 )
 
@@ -36,7 +37,7 @@ type fixture struct {
 	db    *store.DB
 	clock *sceautest.Clock
 	h     *sceautest.Hierarchy
-	ra    *sceautest.Registration
+	ra    *ratest.Registration
 	svc   *registration.Service
 }
 
@@ -44,7 +45,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	clock := sceautest.NewClock(time.Now().UTC().Truncate(time.Second))
 	h := sceautest.NewHierarchy(t, db, sceautest.HierarchyOptions{Clock: clock, Specs: sceautest.RegistrationSpecs()})
-	ra := sceautest.NewRegistration(t, h, clock, registration.Options{})
+	ra := ratest.NewRegistration(t, h, clock, registration.Options{})
 	return &fixture{t: t, db: db, clock: clock, h: h, ra: ra, svc: ra.Service}
 }
 
@@ -66,7 +67,7 @@ func (f *fixture) future() string { return f.clock.Now().AddDate(3, 0, 0).Format
 // accept records a click acceptance of the fixture's CGU.
 func (f *fixture) accept(id int64) *registration.CGU {
 	f.t.Helper()
-	doc, err := f.ra.Publication.Document(context.Background(), sceautest.CGUID)
+	doc, err := f.ra.Publication.Document(context.Background(), ratest.CGUID)
 	if err != nil {
 		f.t.Fatal(err)
 	}

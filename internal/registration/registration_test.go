@@ -13,6 +13,7 @@ import (
 	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
+	"github.com/sceau/sceau/internal/sceautest/ratest"
 	"github.com/sceau/sceau/internal/store"
 )
 
@@ -49,7 +50,7 @@ func TestCA4_NaturalPersonFromDossierToRevocation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if it.Kind != registration.KindCGU || !strings.HasSuffix(c.URL, "/documents/"+sceautest.CGUID+".txt") {
+		if it.Kind != registration.KindCGU || !strings.HasSuffix(c.URL, "/documents/"+ratest.CGUID+".txt") {
 			t.Fatalf("acceptance %+v, item %+v", c, it)
 		}
 		if _, err := f.svc.Submit(ctx, ra1, d.ID); err != nil {
@@ -216,7 +217,7 @@ func TestCA4_BadInputChangesNothing(t *testing.T) {
 			return err
 		}, `validated for profile "qualified-person" and cannot be issued under "person"`},
 		{"acceptance of another text", func() error {
-			_, err := f.svc.AcceptCGU(ctx, ra1, draft.ID, registration.NewAcceptance{Document: sceautest.CGUID, SHA256: strings.Repeat("0", 64),
+			_, err := f.svc.AcceptCGU(ctx, ra1, draft.ID, registration.NewAcceptance{Document: ratest.CGUID, SHA256: strings.Repeat("0", 64),
 				How: registration.AcceptClick, ProofType: "application/json", Proof: []byte("{}")})
 			return err
 		}, "accepted another text"},
@@ -233,12 +234,12 @@ func TestCA4_BadInputChangesNothing(t *testing.T) {
 	}
 
 	// A withdrawn CGU version: refused at acceptance and at issuance.
-	f.ra.WithdrawCGU(t, sceautest.CGUID)
+	f.ra.WithdrawCGU(t, ratest.CGUID)
 	before := f.snapshot()
 	if _, err := f.svc.Issue(ctx, ra2, valid.ID, registration.IssueRequest{CSR: f.csr("x")}); err == nil || !strings.Contains(err.Error(), "was withdrawn") {
 		t.Errorf("issuance with a withdrawn CGU: %v", err)
 	}
-	if _, err := f.svc.AcceptCGU(ctx, ra1, draft.ID, registration.NewAcceptance{Document: sceautest.CGUID, SHA256: strings.Repeat("0", 64),
+	if _, err := f.svc.AcceptCGU(ctx, ra1, draft.ID, registration.NewAcceptance{Document: ratest.CGUID, SHA256: strings.Repeat("0", 64),
 		How: registration.AcceptClick, ProofType: "application/json", Proof: []byte("{}")}); err == nil || !strings.Contains(err.Error(), "was withdrawn") {
 		t.Errorf("acceptance of a withdrawn CGU: %v", err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
+	"github.com/sceau/sceau/internal/sceautest/ratest"
 	"github.com/sceau/sceau/internal/server"
 	"github.com/sceau/sceau/internal/store"
 )
@@ -68,7 +69,7 @@ type accessFixture struct {
 	certs map[string]*x509.Certificate // by account; "terminal" is bound to nobody
 	creds map[string]access.Credentials
 	seq   int
-	reg   *sceautest.Registration // CA-4 (registration_test.go)
+	reg   *ratest.Registration // CA-4 (registration_test.go)
 }
 
 // The people of the fixture: one per role (the role is the account name),
@@ -124,7 +125,7 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	for _, c := range creds {
 		f.creds[c.Account] = c
 	}
-	f.reg = sceautest.NewRegistration(t, h, clock, registration.Options{})
+	f.reg = ratest.NewRegistration(t, h, clock, registration.Options{})
 	adm := &server.Admin{Authority: h.Authority, Revocation: h.Revocation, Metrics: server.NewMetrics(), Log: log, MaxBodyBytes: 64 << 10,
 		Access: acc, Registration: f.reg.Service}
 	pub := &server.Public{Authority: h.Authority, Revocation: h.Revocation, Responder: h.Revocation.NewResponder(log), Log: log}

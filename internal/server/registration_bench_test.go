@@ -20,6 +20,7 @@ import (
 	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/sceautest"
+	"github.com/sceau/sceau/internal/sceautest/ratest"
 	"github.com/sceau/sceau/internal/server"
 )
 
@@ -40,7 +41,7 @@ func BenchmarkCA4_DossierIssuance(b *testing.B) {
 		CertificateOnly: true, Certificate: cert}}); err != nil {
 		b.Fatal(err)
 	}
-	reg := sceautest.NewRegistration(b, h, clock, registration.Options{})
+	reg := ratest.NewRegistration(b, h, clock, registration.Options{})
 	adm := (&server.Admin{Authority: h.Authority, Revocation: h.Revocation, Metrics: server.NewMetrics(), Log: log, MaxBodyBytes: 64 << 10,
 		Access: acc, Registration: reg.Service}).Handler()
 	tlsState := verified(cert)
@@ -57,7 +58,7 @@ func BenchmarkCA4_DossierIssuance(b *testing.B) {
 		csrs[i] = csrPEM(der)
 	}
 	// Pre-validated dossiers, entered by walker and validated by another.
-	doc, _ := reg.Publication.Document(ctx, sceautest.CGUID)
+	doc, _ := reg.Publication.Document(ctx, ratest.CGUID)
 	entry := access.Principal{Account: "walker", Roles: []access.Role{access.RegistrationOfficer}}
 	other := access.Principal{Account: "ra2", Roles: entry.Roles}
 	ids := make([]int64, n)

@@ -21,6 +21,7 @@ import (
 	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceautest"
+	"github.com/sceau/sceau/internal/sceautest/ratest"
 )
 
 // templateHierarchy is a hierarchy with the CAs and profiles of the
@@ -68,7 +69,7 @@ func TestCA4_EveryEIDASProfileFromADossierPassesTheGateAndOpenSSL(t *testing.T) 
 	sceautest.NeedOpenSSL(t)
 	clock := sceautest.NewClock(time.Now().UTC().Truncate(time.Second))
 	h := templateHierarchy(t, clock)
-	ra := sceautest.NewRegistration(t, h, clock, registration.Options{})
+	ra := ratest.NewRegistration(t, h, clock, registration.Options{})
 	s := ra.Service
 	ctx := context.Background()
 	entry := access.Principal{Account: "ra1", Roles: []access.Role{access.RegistrationOfficer}}
@@ -121,7 +122,7 @@ func TestCA4_EveryEIDASProfileFromADossierPassesTheGateAndOpenSSL(t *testing.T) 
 					t.Fatal(err)
 				}
 			}
-			doc, _ := ra.Publication.Document(ctx, sceautest.CGUID)
+			doc, _ := ra.Publication.Document(ctx, ratest.CGUID)
 			if _, err := s.AcceptCGU(ctx, entry, d.ID, registration.NewAcceptance{Document: doc.ID, SHA256: doc.SHA256,
 				How: registration.AcceptHandwritten, ProofType: "application/pdf", Proof: testPDF}); err != nil {
 				t.Fatal(err)

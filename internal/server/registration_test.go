@@ -13,6 +13,7 @@ import (
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceautest"
+	"github.com/sceau/sceau/internal/sceautest/ratest"
 	"github.com/sceau/sceau/internal/server"
 )
 
@@ -38,7 +39,7 @@ func evidence(clock *sceautest.Clock) registration.NewEvidence {
 
 func (f *accessFixture) acceptance(t *testing.T) registration.NewAcceptance {
 	t.Helper()
-	doc, err := f.reg.Publication.Document(context.Background(), sceautest.CGUID)
+	doc, err := f.reg.Publication.Document(context.Background(), ratest.CGUID)
 	if err != nil {
 		t.Fatal(err)
 	}
