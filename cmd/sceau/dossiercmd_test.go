@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,7 +10,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/sceau/sceau/internal/node"
-	"github.com/sceau/sceau/internal/server"
 )
 
 var (
@@ -71,15 +69,14 @@ func TestCA4_RegistrationFromTheCommandLine(t *testing.T) {
 	}
 	ra1.ok("dossier", "evidence", "add", dossier, "--type", "id_card", "--number", "123456789012", "--country", "FR",
 		"--expires", "2035-01-01", "--method", "face_to_face", "--scan", scan)
-	var docs server.DocumentList
-	if err := json.Unmarshal([]byte(ra1.ok("publication", "list", "--json").stdout), &docs); err != nil {
-		t.Fatal(err)
-	}
 	var cguID, cguSum string
-	for _, d := range docs.Documents {
-		if d.Kind == "cgu" && d.Lang == "fr" && !d.Withdrawn() {
-			cguID, cguSum = d.ID, d.SHA256
+	for _, line := range strings.Split(ra1.ok("publication", "list").stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[0], "cgu/") && strings.HasSuffix(f[0], "/fr") {
+			cguID, cguSum = f[0], f[len(f)-1]
 		}
+	}
+	if cguID == "" {
+		t.Fatal("the demo publishes no French CGU")
 	}
 	proof := write("cgu-signee.pdf", "%PDF-1.4\n% CGU signées par Marie Curie\n%%EOF\n")
 	ra1.ok("dossier", "accept-cgu", dossier, "--document", cguID, "--sha256", cguSum, "--how", "handwritten", "--proof", proof)
