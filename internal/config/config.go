@@ -45,7 +45,9 @@ type Config struct {
 	Timestamping Timestamping `yaml:"timestamping"`
 	// Backup configures the installation's backups (backup.go, CONT-1).
 	Backup Backup `yaml:"backup"`
-	CAs    []CA   `yaml:"cas"`
+	// Registration configures the registration authority (registration.go, CA-4).
+	Registration Registration `yaml:"registration"`
+	CAs          []CA         `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -349,6 +351,7 @@ func DefaultConfig() *Config {
 		Archive:      DefaultArchive(),
 		Timestamping: DefaultTimestamping(),
 		Backup:       DefaultBackup(),
+		Registration: DefaultRegistration(),
 	}
 }
 
@@ -558,6 +561,7 @@ func (c *Config) Validate() error {
 	c.Archive.validate(c, bad)
 	c.Timestamping.validate(c, bad)
 	c.Backup.validate(c, bad)
+	c.Registration.validate(bad)
 	return errors.Join(errs...)
 }
 

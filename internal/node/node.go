@@ -139,7 +139,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 	n.Authority.Committer().Observe = n.Metrics.ObserveBatch
 	n.Publication = publication.NewService(db, n.Journal, publication.Options{MaxSize: cfg.Publication.MaxDocumentBytes})
 	n.Registration = registration.New(db, n.Journal, n.Authority, n.Revocation, n.Archive, n.Publication,
-		registration.Options{SiteURL: cfg.Public.BaseURL})
+		registration.Options{SiteURL: cfg.Public.BaseURL, RevocationDeadline: cfg.Registration.RevocationDeadline.Duration,
+			MaxScanBytes: cfg.Registration.MaxScanBytes, SecretAttempts: cfg.Registration.SecretAttempts,
+			SecretLockout: cfg.Registration.SecretLockout.Duration, LinkValidity: cfg.Registration.LinkValidity.Duration})
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
 	// public TLS profile, rather than let the day come unannounced.
 	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {
