@@ -346,8 +346,20 @@ func TestCA4_NothingIsDeleted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.RequestByOfficer(ctx, ra1, registration.NewRequest{Serial: iss.Issued.Serial, Reason: "superseded"}); err != nil {
+		first, err := f.svc.RequestByOfficer(ctx, ra1, registration.NewRequest{Serial: iss.Issued.Serial, Reason: "superseded"})
+		if err != nil {
 			t.Fatal(err)
+		}
+		// A second request for a revoked certificate is done at once.
+		rq, err := f.svc.RequestByOfficer(ctx, ra1, registration.NewRequest{Serial: iss.Issued.Serial, Reason: "keyCompromise"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done, err := f.svc.Process(ctx, ra2, first.ID, true, "", ""); err != nil || done.State != "revoked" {
+			t.Fatalf("first request: %v", err)
+		}
+		if done, err := f.svc.Process(ctx, ra2, rq.ID, true, "", ""); err != nil || !strings.HasPrefix(done.Decision, "already revoked") {
+			t.Fatalf("second request: %+v, %v", done, err)
 		}
 		for _, q := range []string{"DELETE FROM dossiers", "DELETE FROM dossier_evidence", "UPDATE dossier_evidence SET doc_number = 'x'",
 			"DELETE FROM cgu_acceptances", "DELETE FROM revocation_requests"} {

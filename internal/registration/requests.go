@@ -209,10 +209,16 @@ func (s *Service) Process(ctx context.Context, p access.Principal, id int64, rev
 			if err != nil {
 				return err
 			}
-			if caID, err = s.rev.RevokeTx(ctx, tx, actor, r.Serial, code); err != nil {
+			state, decision = "revoked", revocation.ReasonName(code)
+			caID, err = s.rev.RevokeTx(ctx, tx, actor, r.Serial, code)
+			switch {
+			case sceau.KindOf(err) == sceau.Conflict:
+				// Revoked meanwhile (another request, a mass revocation):
+				// the request is done; the decision says by what.
+				caID, decision = "", "already revoked: "+sceau.Message(err)
+			case err != nil:
 				return err
 			}
-			state, decision = "revoked", revocation.ReasonName(code)
 			if note != "" {
 				decision += ": " + note
 			}
