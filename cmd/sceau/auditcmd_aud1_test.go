@@ -39,6 +39,20 @@ var auditProvedBy = map[string]string{
 	// END-1: a CA's termination to its end.
 	"ca.compromised":           "cmd/sceau.TestINC2_CompromiseRevokesNotifiesAndPublishesANotice",
 	"ca.termination_completed": "cmd/sceau.TestEND1_TerminationRevokesPublishesTheFinalCRLAndDestroysTheKey",
+	// CA-4: the registration authority (internal/registration).
+	"dossier.created":                   "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"dossier.evidence_added":            "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"dossier.submitted":                 "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"dossier.validated":                 "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"dossier.issued":                    "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"dossier.delivered":                 "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"cgu.accepted":                      "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"revocation_request.received":       "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"revocation_request.processed":      "internal/registration.TestCA4_NaturalPersonFromDossierToRevocation",
+	"dossier.updated":                   "internal/registration.TestCA4_DraftUpdateAndRejection",
+	"dossier.rejected":                  "internal/registration.TestCA4_DraftUpdateAndRejection",
+	"dossier.pkcs12_downloaded":         "internal/registration.TestCA4_PKCS12ThroughAOneTimeLink",
+	"revocation_request.secret_refused": "internal/registration.TestCA4_WrongRevocationSecretIsJournaledAndRateLimited",
 	// ARC-1..ARC-6: the archive.
 	"archive.added":                 "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
 	"archive.head_issued":           "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",

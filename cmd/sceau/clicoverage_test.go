@@ -31,6 +31,23 @@ var cliAccess = map[string]struct {
 	"account show":        {routes: []string{"GET /api/v1/accounts/{name}"}},
 	"account suspend":     {routes: []string{"POST /api/v1/accounts/{name}/suspend"}},
 
+	// CA-4: the registration authority.
+	"dossier create":             {routes: []string{"POST /api/v1/dossiers"}},
+	"dossier show":               {routes: []string{"GET /api/v1/dossiers/{id}"}},
+	"dossier list":               {routes: []string{"GET /api/v1/dossiers"}},
+	"dossier requirements":       {routes: []string{"GET /api/v1/registration/requirements"}},
+	"dossier evidence add":       {routes: []string{"POST /api/v1/dossiers/{id}/evidence"}},
+	"dossier accept-cgu":         {routes: []string{"POST /api/v1/dossiers/{id}/cgu"}},
+	"dossier submit":             {routes: []string{"POST /api/v1/dossiers/{id}/submit"}},
+	"dossier validate":           {routes: []string{"POST /api/v1/dossiers/{id}/validate"}},
+	"dossier reject":             {routes: []string{"POST /api/v1/dossiers/{id}/reject"}},
+	"dossier issue":              {routes: []string{"POST /api/v1/dossiers/{id}/issue"}},
+	"dossier deliver":            {routes: []string{"POST /api/v1/dossiers/{id}/deliver"}},
+	"revocation-request create":  {routes: []string{"POST /api/v1/revocation-requests"}},
+	"revocation-request holder":  {routes: []string{"POST /api/v1/revocation-requests/holder"}},
+	"revocation-request list":    {routes: []string{"GET /api/v1/revocation-requests"}},
+	"revocation-request process": {routes: []string{"POST /api/v1/revocation-requests/{id}/process"}},
+
 	"publication add":      {routes: []string{"POST /api/v1/publication/files", "POST /api/v1/publication/requests"}},
 	"publication withdraw": {routes: []string{"POST /api/v1/publication/requests"}},
 	"publication list":     {routes: []string{"GET /api/v1/publication/documents"}},

@@ -39,6 +39,9 @@ func TestKEY3_NoCommandExportsAKeyInClear(t *testing.T) {
 		"sceau incident weak-algorithm --out": "the serials and subjects of the certificates a selector matches (CSV)",
 		"sceau cert issue --out":              "a certificate (PEM)",
 		"sceau cert issue --p12-out":          "a subject's key generated for them, only inside a password-encrypted PKCS#12",
+		// CA-4: a dossier's certificate, its PKCS#12, the holder's revocation secret.
+		"sceau dossier issue --out":     "a certificate and its chain (PEM)",
+		"sceau dossier issue --p12-out": "a subject's key generated for them, only inside a password-encrypted PKCS#12",
 	}
 	var walk func(c *cobra.Command)
 	seen := 0

@@ -32,6 +32,9 @@ func TestEND1_TerminationRevokesPublishesTheFinalCRLAndDestroysTheKey(t *testing
 	c := cli{t: t, config: filepath.Join(dir, "sceau.yaml")}
 	startServe(t, c.config, pub)
 	terminateIssuing(t, tmp, pub, c, creds)
+	if rows := dbRows(t, dir, `SELECT object FROM audit_events WHERE action = '`+audit.ActionCATerminationCompleted+`'`); len(rows) != 1 || rows[0][0] != "ca:issuing" {
+		t.Errorf("%s events: %v", audit.ActionCATerminationCompleted, rows)
+	}
 }
 
 // terminateIssuing drives the termination of the issuing CA of a served

@@ -85,6 +85,16 @@ const (
 	IncidentRead       Action = "incident.read"
 	IncidentClose      Action = "incident.close"
 	IncidentObligation Action = "incident.obligation"
+	// CA-4: the registration authority (internal/registration).
+	DossierCreate           Action = "dossier.create"
+	DossierEdit             Action = "dossier.edit"
+	DossierRead             Action = "dossier.read"
+	DossierValidate         Action = "dossier.validate"
+	DossierIssue            Action = "dossier.issue"
+	RevocationRequestCreate Action = "revocation_request.create"
+	RevocationRequestHolder Action = "revocation_request.holder"
+	RevocationRequestRead   Action = "revocation_request.read"
+	RevocationRequestCheck  Action = "revocation_request.check"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -300,6 +310,21 @@ var policy = []Rule{
 	{Action: IncidentRead, Roles: operators},
 	{Action: IncidentClose, Roles: []Role{SecurityOfficer}},
 	{Action: IncidentObligation, Roles: []Role{SecurityOfficer}},
+	// CA-4: the registration authority is the Registration & Revocation
+	// Officer's (policy §5.2.1): they enter, check, validate and issue
+	// dossiers; the validator is never the one who entered the dossier
+	// (four eyes, enforced by internal/registration). The Auditor and the
+	// Security Officer read. A holder's revocation request comes from any
+	// verified terminal and is authenticated by its revocation secret.
+	{Action: DossierCreate, Roles: []Role{RegistrationOfficer}},
+	{Action: DossierEdit, Roles: []Role{RegistrationOfficer}},
+	{Action: DossierRead, Roles: []Role{RegistrationOfficer, SystemAuditor, SecurityOfficer}},
+	{Action: DossierValidate, Roles: []Role{RegistrationOfficer}},
+	{Action: DossierIssue, Roles: []Role{RegistrationOfficer}},
+	{Action: RevocationRequestCreate, Roles: []Role{RegistrationOfficer}},
+	{Action: RevocationRequestHolder, Terminal: true},
+	{Action: RevocationRequestRead, Roles: []Role{RegistrationOfficer, SystemAuditor, SecurityOfficer}},
+	{Action: RevocationRequestCheck, Roles: []Role{RegistrationOfficer}},
 }
 
 var rules = func() map[Action]Rule {

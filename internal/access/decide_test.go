@@ -77,12 +77,15 @@ func TestSYS1_DecideDeniesByDefault(t *testing.T) {
 			t.Errorf("Decide(%q) = %+v, want a default deny", a, d)
 		}
 	}
-	// A terminal without a person may only log in and ask who it is.
+	// A terminal without a person may only log in and ask who it is,
+	// and relay what proves itself: a share and its PIN (KEY-2), a
+	// holder's revocation secret (CA-4).
 	terminal := access.Principal{Terminal: "desk-3"}
 	for _, rule := range access.Policy() {
 		d := access.Decide(terminal, rule.Action, access.Resource{})
 		want := rule.Action == access.SessionLogin || rule.Action == access.SessionWhoami ||
-			rule.Action == access.KeyActivationBegin || rule.Action == access.KeyActivationShare
+			rule.Action == access.KeyActivationBegin || rule.Action == access.KeyActivationShare ||
+			rule.Action == access.RevocationRequestHolder
 		if d.Allow != want {
 			t.Errorf("terminal alone, %s: allow=%v (%s), want %v", rule.Action, d.Allow, d.Reason, want)
 		}

@@ -146,6 +146,20 @@ const (
 	ActionIncidentObligationDue      = "incident.obligation_due"
 	ActionIncidentObligationOverdue  = "incident.obligation_overdue"
 	ActionIncidentObligationDone     = "incident.obligation_done"
+	// The registration authority (CA-4, ARC-1).
+	ActionDossierCreated             = "dossier.created"
+	ActionDossierUpdated             = "dossier.updated"
+	ActionDossierEvidence            = "dossier.evidence_added"
+	ActionDossierSubmitted           = "dossier.submitted"
+	ActionDossierValidated           = "dossier.validated"
+	ActionDossierRejected            = "dossier.rejected"
+	ActionDossierIssued              = "dossier.issued"
+	ActionDossierDelivered           = "dossier.delivered"
+	ActionCGUAccepted                = "cgu.accepted"
+	ActionPKCS12Downloaded           = "dossier.pkcs12_downloaded"
+	ActionRevocationRequestReceived  = "revocation_request.received"
+	ActionRevocationRequestProcessed = "revocation_request.processed"
+	ActionRevocationSecretRefused    = "revocation_request.secret_refused"
 )
 
 // The time-stamping unit (ARC-5).
@@ -256,6 +270,20 @@ var Catalogue = []Kind{
 	{ActionIncidentObligationDue, "incident", "a notification owed to the supervisory authority or the conformity assessment body is due within incident.alert_margin; an alert is raised (INC-4, AUD-6)", "incident"},
 	{ActionIncidentObligationOverdue, "incident", "a notification owed to the supervisory authority or the conformity assessment body is past its due time (24 hours after detection); an alert is raised (INC-4, AUD-6)", "incident"},
 	{ActionIncidentObligationDone, "incident", "a notification owed to an authority was recorded done, with its reference (INC-4)", "incident"},
+
+	{ActionDossierCreated, "registration", "a registration dossier was opened as a draft: kind, CA, profile, subject (CA-4)", "registration"},
+	{ActionDossierUpdated, "registration", "a draft dossier's subject, contact or mandate changed", "registration"},
+	{ActionDossierEvidence, "registration", "identity evidence was added to a dossier: document type, country, expiry, verification method, the archived scan's leaf (ARC-3)", "registration"},
+	{ActionDossierSubmitted, "registration", "a complete dossier was submitted for validation", "registration"},
+	{ActionDossierValidated, "registration", "a Registration Officer other than the one who entered it validated a dossier (four eyes, CA-4)", "registration"},
+	{ActionDossierRejected, "registration", "a Registration Officer rejected a dossier, with the reason", "registration"},
+	{ActionDossierIssued, "registration", "a validated dossier's certificate serial was reserved, in the reservation's transaction (CA-4)", "registration"},
+	{ActionDossierDelivered, "registration", "a dossier's certificate was delivered to the holder (PKCS#10 answer, PKCS#12, or its one-time link)", "registration"},
+	{ActionPKCS12Downloaded, "registration", "a PKCS#12 was fetched through its one-time link, which no longer works", "registration"},
+	{ActionCGUAccepted, "registration", "an applicant accepted one version of the CGU: its SHA-256, URL, how and when; the proof is archived (ARC-1)", "registration"},
+	{ActionRevocationRequestReceived, "registration", "a revocation request was received from the holder, their organisation or an officer, with its due time", "registration"},
+	{ActionRevocationRequestProcessed, "registration", "a Revocation Officer processed a revocation request: revoked with its reason, or refused", "registration"},
+	{ActionRevocationSecretRefused, "registration", "a holder's revocation request was refused for a wrong revocation secret (rate-limited)", "registration"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},

@@ -58,7 +58,7 @@ func (a *Authority) Prepare(ctx context.Context, actor sceau.Actor, req Request)
 	if err != nil {
 		return nil, err
 	}
-	return a.prepare(ctx, actor, c, p, req.Validity, sr)
+	return a.prepare(ctx, actor, c, p, req.Validity, sr, req.Claim)
 }
 
 // DryRun builds the certificate req would get, with the checks and the
@@ -107,11 +107,16 @@ func (a *Authority) parseRequest(req Request) (*CA, *Profile, *subjectRequest, e
 	if len(csr.URIs) > 0 {
 		return nil, nil, nil, sceau.Errorf(sceau.Invalid, op, "the request names URIs; Sceau profiles carry DNS names, email and IP addresses only")
 	}
+	if req.NamesGiven { // CA-4: the names are the dossier's, the CSR gives the key
+		return c, p, &subjectRequest{pub: csr.PublicKey, subject: cleanSubject(req.Subject), dnsNames: req.DNSNames,
+			emails: req.Emails, ips: req.IPs}, nil
+	}
 	return c, p, &subjectRequest{pub: csr.PublicKey, subject: cleanSubject(csr.Subject), dnsNames: csr.DNSNames,
 		emails: csr.EmailAddresses, ips: csr.IPAddresses}, nil
 }
 
-func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Profile, validity time.Duration, sr *subjectRequest) (*Prepared, error) {
+func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Profile, validity time.Duration, sr *subjectRequest,
+	claim func(context.Context, *store.Tx, string) ([]audit.Event, error)) (*Prepared, error) {
 	const op = "ca: prepare"
 	start := time.Now()
 	// KEY-5: a CA that cannot sign reserves no serial.
@@ -156,15 +161,23 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 		}
 		serial := revocation.SerialHex(tmpl.SerialNumber)
 		subject := sr.subject.String()
-		err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
+		err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) ([]audit.Event, error) {
 			if _, err := tx.ExecContext(ctx, qReserveCertificate, serial, c.Spec.ID, p.Name, subject, lintDER,
 				store.FormatTime(tmpl.NotBefore), store.FormatTime(tmpl.NotAfter), store.FormatTime(now)); err != nil {
-				return audit.Event{}, store.Classify(op, err)
+				return nil, store.Classify(op, err)
 			}
-			return audit.Event{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
+			evs := []audit.Event{{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
 				Details: preparedDetails{CA: c.Spec.ID, DNSNames: sr.dnsNames, Emails: sr.emails, NotAfter: tmpl.NotAfter,
-					Profile: p.Name, Subject: subject}}, nil
-		}, a.appendEvents)
+					Profile: p.Name, Subject: subject}}}
+			if claim != nil {
+				more, err := claim(ctx, tx, serial)
+				if err != nil {
+					return nil, err
+				}
+				evs = append(evs, more...)
+			}
+			return evs, nil
+		}, a.appendBatch)
 		if errors.Is(err, sceau.ErrConflict) && attempt < 3 {
 			continue // a serial collision: draw again
 		}
@@ -330,27 +343,41 @@ func (a *Authority) Issue(ctx context.Context, p *Prepared) (*Issued, error) {
 	}
 	issuedAt := a.clock.Now()
 	fp := sha256Hex(der)
-	err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) (audit.Event, error) {
+	err = store.DoThen(a.committer, ctx, a, func(ctx context.Context, tx *store.Tx) ([]audit.Event, error) {
 		var this, next any
 		if ocspResp.DER != nil {
 			this, next = store.FormatTime(ocspResp.ThisUpdate), store.FormatTime(ocspResp.NextUpdate)
 		}
 		res, err := tx.ExecContext(ctx, qCompleteCertificate, der, store.FormatTime(issuedAt), ocspResp.DER, this, next, p.serial)
 		if err != nil {
-			return audit.Event{}, store.Classify(op, err)
+			return nil, store.Classify(op, err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return audit.Event{}, sceau.Errorf(sceau.Conflict, op, "certificate %s was revoked before it could be stored", p.serial)
+			return nil, sceau.Errorf(sceau.Conflict, op, "certificate %s was revoked before it could be stored", p.serial)
 		}
-		return audit.Event{Actor: p.actor, Action: "certificate.issued", Object: "certificate:" + p.serial,
-			Details: issuedDetails{CA: p.ca.Spec.ID, Profile: p.profile.Name, SHA256: fp}}, nil
-	}, a.appendEvents)
+		return []audit.Event{{Actor: p.actor, Action: "certificate.issued", Object: "certificate:" + p.serial,
+			Details: issuedDetails{CA: p.ca.Spec.ID, Profile: p.profile.Name, SHA256: fp}}}, nil
+	}, a.appendBatch)
 	if err != nil {
 		a.observe("error", start)
 		return nil, err
 	}
 	a.observe("issued", start)
 	return &Issued{Serial: p.serial, DER: der, Cert: cert, Chain: p.ca.Chain}, nil
+}
+
+// appendBatch appends the events of a group-committed batch, each
+// operation's in its order, in one append.
+func (a *Authority) appendBatch(ctx context.Context, tx *store.Tx, items [][]audit.Event) error {
+	n := 0
+	for _, evs := range items {
+		n += len(evs)
+	}
+	flat := make([]audit.Event, 0, n)
+	for _, evs := range items {
+		flat = append(flat, evs...)
+	}
+	return a.appendEvents(ctx, tx, flat)
 }
 
 // appendEvents appends the audit events of a group-committed batch of

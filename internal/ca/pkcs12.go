@@ -64,7 +64,7 @@ func (a *Authority) IssueWithKey(ctx context.Context, actor sceau.Actor, req Req
 		return nil, sceau.E(sceau.Internal, op, "", err)
 	}
 	sr := subjectRequest{pub: key.Public(), subject: cleanSubject(req.Subject), dnsNames: req.DNSNames, emails: req.Emails, ips: req.IPs}
-	prep, err := a.prepare(ctx, actor, c, p, req.Validity, &sr)
+	prep, err := a.prepare(ctx, actor, c, p, req.Validity, &sr, req.Claim)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
@@ -14,9 +15,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/store"
 )
 
 // MaxCSRBytes caps a PKCS#10 request; real ones are well under 4 KiB.
@@ -38,6 +41,18 @@ type Request struct {
 	IPs         []net.IP
 	// Validity, if not zero, asks for a lifetime up to the profile's maximum.
 	Validity time.Duration
+	// NamesGiven: Subject, DNSNames, Emails and IPs say who the certificate
+	// is for, and the CSR gives only the key (proof of possession checked);
+	// whatever names the CSR carries are ignored. CA-4: a certificate
+	// issued from a registration dossier carries only what the validated
+	// dossier holds.
+	NamesGiven bool
+	// Claim, when set, runs in the transaction that reserves the serial
+	// (record before sign), before anything is signed: a registration
+	// dossier records the serial and its state change there, so that a
+	// dossier is issued at most once (CA-4). Its events are journaled with
+	// the batch's. An error refuses the request and nothing is reserved.
+	Claim func(ctx context.Context, tx *store.Tx, serial string) ([]audit.Event, error)
 }
 
 // subjectRequest is a checked request, ready to become a template.

@@ -50,6 +50,8 @@ type Config struct {
 	// Incident configures the incident register (incident.go, INC-1, INC-4).
 	Incident Incident `yaml:"incident"`
 	CAs      []CA     `yaml:"cas"`
+	// Registration configures the registration authority (registration.go, CA-4).
+	Registration Registration `yaml:"registration"`
 }
 
 // Database selects the store.
@@ -355,6 +357,7 @@ func DefaultConfig() *Config {
 		Backup:       DefaultBackup(),
 		Compliance:   DefaultCompliance(),
 		Incident:     DefaultIncident(),
+		Registration: DefaultRegistration(),
 	}
 }
 
@@ -566,6 +569,7 @@ func (c *Config) Validate() error {
 	c.Backup.validate(c, bad)
 	c.Compliance.validate(bad)
 	c.Incident.validate(bad)
+	c.Registration.validate(bad)
 	return errors.Join(errs...)
 }
 

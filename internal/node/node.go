@@ -24,6 +24,7 @@ import (
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/publication"
 	"github.com/sceau/sceau/internal/quorum"
+	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
 	"github.com/sceau/sceau/internal/server"
@@ -52,6 +53,9 @@ type Node struct {
 	// Incidents is the incident register (INC-1, INC-4, incident.go).
 	Incidents *incident.Service
 	Metrics   *server.Metrics
+	// Registration is the registration authority (CA-4): dossiers,
+	// evidence, CGU acceptance, validation, revocation requests.
+	Registration *registration.Service
 	// ClockGuard checks the clock against clock.servers; every signing
 	// path asks it first (SYS-4, clock.go).
 	ClockGuard *clockguard.Guard
@@ -144,6 +148,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 		db.Close()
 		return nil, err
 	}
+	n.Registration = registration.New(db, n.Journal, n.Authority, n.Revocation, n.Archive, n.Publication,
+		registration.Options{SiteURL: cfg.Public.BaseURL, RevocationDeadline: cfg.Registration.RevocationDeadline.Duration,
+			MaxScanBytes: cfg.Registration.MaxScanBytes, SecretAttempts: cfg.Registration.SecretAttempts,
+			SecretLockout: cfg.Registration.SecretLockout.Duration, LinkValidity: cfg.Registration.LinkValidity.Duration})
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
 	// public TLS profile, rather than let the day come unannounced.
 	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {

@@ -110,6 +110,9 @@ var demoRoles = []struct {
 	{"sysadmin", "Demo System Administrator and Operator", []access.Role{access.SystemAdministrator, access.SystemOperator}},
 	{"appadmin", "Demo Application Administrator", []access.Role{access.ApplicationAdministrator}},
 	{"registrar", "Demo Registration & Revocation Officer", []access.Role{access.RegistrationOfficer}},
+	// CA-4: a second officer, so that a dossier entered by one is validated
+	// by the other (four eyes).
+	{"registrar2", "Demo Registration & Revocation Officer 2", []access.Role{access.RegistrationOfficer}},
 }
 
 // bootstrapPeople creates the first people of a new installation, right

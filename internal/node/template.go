@@ -306,6 +306,20 @@ timestamping:
   # Path of the unit on the public listener. Default: /tsa
   listen_path: /tsa
 
+# CA-4 (docs/registration.md): the registration authority.
+registration:
+  # Time to process a revocation request: its due time (1m..7d). Default: 24h
+  revocation_deadline: 24h
+  # Largest evidence scan or CGU acceptance proof, in bytes (1 KiB..64 MiB,
+  # at most archive.max_item_bytes). Default: 5242880 (5 MiB)
+  max_scan_bytes: 5242880
+  # Wrong revocation secrets in a row before a lockout (1..100), and its
+  # length (1m..24h). Defaults: 5, 15m
+  secret_attempts: 5
+  secret_lockout: 15m
+  # Life of a PKCS#12 one-time download link (1h..30d). Default: 7d
+  link_validity: 7d
+
 # The CA hierarchy (CA-1). Parents come before their children.
 cas:
   - id: root

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sceau/sceau/internal/audit"
@@ -327,4 +328,39 @@ func (s *Service) ApplyChange(ctx context.Context, tx *store.Tx, actor sceau.Act
 		return "", err
 	}
 	return s.Apply(ctx, tx, actor, ch, approval)
+}
+
+// Standing returns the version id and its state on now: "current" (the
+// version in force for its kind, identifier and language), "superseded",
+// "upcoming" or "withdrawn". CA-4, ARC-1: a registration dossier's CGU
+// acceptance counts only while the version accepted is the current one.
+func (s *Service) Standing(ctx context.Context, id string, now time.Time) (*Document, string, error) {
+	const op = "publication: document"
+	parts := strings.Split(id, "/")
+	if len(parts) != 4 {
+		return nil, "", sceau.Errorf(sceau.NotFound, op, "no version %s was ever published", clip(id))
+	}
+	rows, err := s.db.QueryContext(ctx, qDocumentsOf, parts[0], parts[1], parts[3])
+	if err != nil {
+		return nil, "", store.Classify(op, err)
+	}
+	defer rows.Close()
+	var docs []*Document
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		docs = append(docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", store.Classify(op, err)
+	}
+	st := states(docs, now)
+	for _, d := range docs {
+		if d.ID == id {
+			return d, st[d], nil
+		}
+	}
+	return nil, "", sceau.Errorf(sceau.NotFound, op, "no version %s was ever published", clip(id))
 }

@@ -17,7 +17,9 @@ const (
 		published_at, published_by, approval_id, withdrawn_at, withdrawn_by, withdrawn_reason, withdrawal_id`
 	qDocument  = `SELECT ` + documentColumns + ` FROM publication_documents WHERE id = ?`
 	qDocuments = `SELECT ` + documentColumns + ` FROM publication_documents ORDER BY kind, ident, lang, published_at, id`
-	qWithdraw  = `UPDATE publication_documents SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ?, withdrawal_id = ?
+	// The versions of one document in one language, for its standing.
+	qDocumentsOf = `SELECT ` + documentColumns + ` FROM publication_documents WHERE kind = ? AND ident = ? AND lang = ?`
+	qWithdraw    = `UPDATE publication_documents SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ?, withdrawal_id = ?
 		WHERE id = ? AND withdrawn_at IS NULL`
 	// The newest change, so a node sees another's publication at once.
 	qDocumentsVersion = `SELECT COUNT(*), COALESCE(MAX(published_at), ''), COALESCE(MAX(withdrawn_at), '') FROM publication_documents`

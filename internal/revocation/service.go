@@ -246,17 +246,43 @@ func (s *Service) SignGood(caID string, serial *big.Int) (Response, error) {
 // together; a second revocation is a Conflict. A reserved serial whose
 // certificate was never stored can be revoked too: it is treated as issued.
 func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, reason int) error {
+	var caID string
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		caID, err = s.RevokeTx(ctx, tx, actor, serial, reason)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.Revoked(caID)
+	return nil
+}
+
+// Revoked tells the CRL scheduler that a certificate of caID was revoked by
+// a committed RevokeTx.
+func (s *Service) Revoked(caID string) {
+	if s.opts.OnRevoke != nil {
+		s.opts.OnRevoke(caID)
+	}
+}
+
+// RevokeTx is Revoke in the caller's transaction, for a package whose
+// state change goes with the revocation (CA-4: a revocation request is
+// processed with it). It returns the certificate's CA; once tx commits,
+// call Revoked with it.
+func (s *Service) RevokeTx(ctx context.Context, tx *store.Tx, actor sceau.Actor, serial string, reason int) (string, error) {
 	const op = "revocation: revoke"
 	if ReasonName(reason) == "unknown" {
-		return sceau.Errorf(sceau.Invalid, op, "reason code %d is not an RFC 5280 reason Sceau accepts", reason)
+		return "", sceau.Errorf(sceau.Invalid, op, "reason code %d is not an RFC 5280 reason Sceau accepts", reason)
 	}
 	n, ok := new(big.Int).SetString(serial, 16)
 	if !ok || n.Sign() <= 0 {
-		return sceau.Errorf(sceau.Invalid, op, "serial %q is not a positive hexadecimal number", serial)
+		return "", sceau.Errorf(sceau.Invalid, op, "serial %q is not a positive hexadecimal number", serial)
 	}
 	serial = SerialHex(n)
 	var caID string
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := func() error {
 		st, err := s.Lookup(ctx, tx, serial)
 		if err != nil {
 			return err
@@ -296,14 +322,8 @@ func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, 
 		}
 		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + serial,
 			Details: map[string]any{"ca": caID, "reason": ReasonName(reason), "reason_code": reason, "issued": st.Issued}})
-	})
-	if err != nil {
-		return err
-	}
-	if s.opts.OnRevoke != nil {
-		s.opts.OnRevoke(caID)
-	}
-	return nil
+	}()
+	return caID, err
 }
 
 // Refresh re-signs the pre-signed OCSP responses that expire within the

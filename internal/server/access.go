@@ -219,7 +219,8 @@ func (a *Admin) authorize(mux *http.ServeMux) http.Handler {
 // resourceKinds names the resource of each first segment of an API path.
 var resourceKinds = map[string]string{"cas": "ca", "certificates": "certificate", "accounts": "account", "approvals": "approval",
 	"people": "person", "audit": "journal", "login": "session", "logout": "session", "whoami": "session", "password": "session", "metrics": "metrics",
-	"publication": "document", "incidents": "incident"}
+	"publication": "document", "incidents": "incident",
+	"dossiers": "dossier", "revocation-requests": "revocation_request", "registration": "dossier"}
 
 // resourceOf names what a route acts on from its path: the kind from its
 // first segment, the ID from its first wildcard; an account or person in

@@ -25,6 +25,7 @@ import (
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/publication"
 	"github.com/sceau/sceau/internal/quorum"
+	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceau"
 )
@@ -63,6 +64,9 @@ type Admin struct {
 	Incidents *incident.Service
 	// Admission bounds the issuance requests in progress; nil: no bound.
 	Admission *Admission
+	// Registration is the registration authority (CA-4, registration.go);
+	// nil: those routes answer 503.
+	Registration *registration.Service
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -81,11 +85,12 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
 	a.accessRoutes(mux)
 	a.auditRoutes(mux)
-	a.publicationRoutes(mux) // publication.go
-	a.archiveRoutes(mux)     // archive.go
-	a.complianceRoutes(mux)  // compliance.go
-	a.selectionRoutes(mux)   // selection.go
-	a.incidentRoutes(mux)    // incident.go
+	a.publicationRoutes(mux)  // publication.go
+	a.archiveRoutes(mux)      // archive.go
+	a.complianceRoutes(mux)   // compliance.go
+	a.selectionRoutes(mux)    // selection.go
+	a.incidentRoutes(mux)     // incident.go
+	a.registrationRoutes(mux) // registration.go (CA-4)
 	return a.authenticate(a.authorize(mux))
 }
 
@@ -120,6 +125,9 @@ func (a *Admin) authenticate(next http.Handler) http.Handler {
 			}
 			if r.URL.Path == archiveItemsRoute && a.Archive != nil {
 				limit = int64(a.Archive.MaxItemBytes()) // an archive item, not JSON
+			}
+			if attachmentRoute(r.URL.Path) && a.Registration != nil {
+				limit = int64(a.Registration.MaxScanBytes())*4/3 + 64<<10 // a base64 scan or proof in JSON
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}

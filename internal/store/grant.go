@@ -115,6 +115,14 @@ var serviceGrants = []TableGrant{
 	{Table: "incident_notes", Privileges: si, AppendOnly: true},
 	{Table: "incident_notifications", Privileges: siu},
 	{Table: "incident_obligations", Privileges: siu},
+	// The registration authority (CA-4): dossiers and revocation requests
+	// move forward (never deleted); evidence and CGU acceptances are
+	// inserted once; a PKCS#12 link's content is cleared once fetched.
+	{Table: "dossiers", Privileges: siu},
+	{Table: "dossier_evidence", Privileges: si, AppendOnly: true},
+	{Table: "cgu_acceptances", Privileges: si, AppendOnly: true},
+	{Table: "download_links", Privileges: siu},
+	{Table: "revocation_requests", Privileges: siu},
 }
 
 // ServiceGrants returns, for every table of the schema, what GrantServiceRole

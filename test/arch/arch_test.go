@@ -30,8 +30,8 @@ var classes = map[string]string{
 	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
 	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain", "tsa": "domain", "incident": "domain",
-	"compliance": "domain",
-	"server":     "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
+	"compliance": "domain", "registration": "domain",
+	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
 
@@ -52,7 +52,11 @@ var domainEdges = map[string][]string{
 	"publication": {"audit"},
 	"quorum":      {"access", "audit", "keys"},
 	"revocation":  {"audit"},
-	"tsa":         {},
+	// CA-4: the registration authority issues through ca, revokes through
+	// revocation, archives evidence and proofs, and asks publication which
+	// CGU version is in force.
+	"registration": {"access", "archive", "audit", "ca", "etsi", "keys", "publication", "revocation"},
+	"tsa":          {},
 }
 
 // The wiring packages' own order: server is below the installation (node),
