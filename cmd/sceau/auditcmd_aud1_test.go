@@ -46,6 +46,11 @@ var auditProvedBy = map[string]string{
 	"archive.purged":                "internal/archive.TestARC2_TheDatabaseRefusesDeletionBeforeTheRetentionDate",
 	"archive.replication_lagging":   "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
 	"archive.replication_caught_up": "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
+	// CONT-1: backups and restore at a second site.
+	"backup.created":  "cmd/sceau.TestCONT1_RestoreAnswersOCSPAsTheOriginal",
+	"backup.failed":   "cmd/sceau.TestCONT1_AFullOrMissingTargetIsReported",
+	"backup.verified": "cmd/sceau.TestCONT1_RestoreAnswersOCSPAsTheOriginal",
+	"backup.restored": "cmd/sceau.TestCONT1_RestoreAnswersOCSPAsTheOriginal",
 	// PUB-1..PUB-4: the publication flow under dual control and the freshness monitor.
 	"publication.file_stored": "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
 	"publication.published":   "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",

@@ -35,6 +35,8 @@ func TestKEY3_NoCommandExportsAKeyInClear(t *testing.T) {
 		"sceau audit status --key-out":   "the public key that verifies the journal's checkpoints",
 		"sceau audit export --to":        "the export directory of the journal",
 		"sceau archive get --out":        "an archived item, sealed with age if confidential unless the person's own identity opened it",
+		"sceau backup create --to":       "the backup target: one age-encrypted file to the second site's recipients; keys only sealed, never in clear (CONT-1)",
+		"sceau backup list --to":         "the backup target it reads; it writes nothing",
 		"sceau cert issue --out":         "a certificate (PEM)",
 		"sceau cert issue --p12-out":     "a subject's key generated for them, only inside a password-encrypted PKCS#12",
 	}

@@ -163,7 +163,7 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 			}
 			return audit.Event{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
 				Details: preparedDetails{CA: c.Spec.ID, DNSNames: sr.dnsNames, Emails: sr.emails, NotAfter: tmpl.NotAfter,
-					Profile: p.Name, Subject: subject}}, nil
+					NotBefore: tmpl.NotBefore, Profile: p.Name, Subject: subject}}, nil
 		}, a.appendEvents)
 		if errors.Is(err, sceau.ErrConflict) && attempt < 3 {
 			continue // a serial collision: draw again
@@ -488,8 +488,10 @@ type preparedDetails struct {
 	DNSNames []string  `json:"dns_names"`
 	Emails   []string  `json:"emails"`
 	NotAfter time.Time `json:"not_after"`
-	Profile  string    `json:"profile"`
-	Subject  string    `json:"subject"`
+	// NotBefore lets a restore recreate the row from the journal (CONT-1).
+	NotBefore time.Time `json:"not_before"`
+	Profile   string    `json:"profile"`
+	Subject   string    `json:"subject"`
 }
 
 type issuedDetails struct {

@@ -92,7 +92,8 @@ func (s *Service) RevokeAll(ctx context.Context, tx *store.Tx, actor sceau.Actor
 		evs := make([]audit.Event, 0, len(serials))
 		for _, sn := range serials {
 			evs = append(evs, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + sn,
-				Details: map[string]any{"ca": caID, "reason": reason, "reason_code": code, "mass": true, "approval": approval}})
+				Details: map[string]any{"ca": caID, "reason": reason, "reason_code": code, "mass": true, "approval": approval,
+					"revoked_at": store.FormatTime(now)}})
 		}
 		if err := s.journal.Append(ctx, tx, evs...); err != nil {
 			return total, err

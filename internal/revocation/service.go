@@ -295,7 +295,8 @@ func (s *Service) Revoke(ctx context.Context, actor sceau.Actor, serial string, 
 			return sceau.Errorf(sceau.Conflict, op, "certificate %s changed during revocation; retry", serial)
 		}
 		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + serial,
-			Details: map[string]any{"ca": caID, "reason": ReasonName(reason), "reason_code": reason, "issued": st.Issued}})
+			Details: map[string]any{"ca": caID, "reason": ReasonName(reason), "reason_code": reason, "issued": st.Issued,
+				"revoked_at": store.FormatTime(st.RevokedAt)}}) // CONT-1: a restore recreates the revocation from it
 	})
 	if err != nil {
 		return err

@@ -30,7 +30,8 @@ var classes = map[string]string{
 	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
 	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain", "tsa": "domain",
-	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
+	"continuity": "domain",
+	"server":     "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
 
@@ -44,6 +45,7 @@ var domainEdges = map[string][]string{
 	"audit":       {},
 	"ca":          {"audit", "etsi", "keys", "revocation"},
 	"ceremony":    {"audit", "keys", "quorum"},
+	"continuity":  {"audit"},
 	"etsi":        {},
 	"keys":        {},
 	"publication": {"audit"},
