@@ -165,6 +165,9 @@ func (f *dataFile) copyTo(w io.Writer) error {
 	return err
 }
 
+// ReasonClearKey is why a file holding a private key in clear is left out.
+const ReasonClearKey = "holds a private key in clear"
+
 // maxDataFile bounds a file of the data directory a backup reads whole.
 const maxDataFile = 256 << 20
 
@@ -197,10 +200,11 @@ func collect(dir string, skip []Excluded) ([]*dataFile, []Excluded, error) {
 		rel, _ := filepath.Rel(root, path)
 		rel = filepath.ToSlash(rel)
 		if reason, ok := skipped[path]; ok {
-			excluded = append(excluded, Excluded{Path: rel, Reason: reason})
 			if d.IsDir() {
+				excluded = append(excluded, listDir(root, path, reason)...)
 				return filepath.SkipDir
 			}
+			excluded = append(excluded, Excluded{Path: rel, Reason: reason})
 			return nil
 		}
 		if d.IsDir() {
@@ -223,7 +227,7 @@ func collect(dir string, skip []Excluded) ([]*dataFile, []Excluded, error) {
 		}
 		if ClearPrivateKey(body) {
 			clear(body)
-			excluded = append(excluded, Excluded{Path: rel, Reason: "holds a private key in clear"})
+			excluded = append(excluded, Excluded{Path: rel, Reason: ReasonClearKey})
 			return nil
 		}
 		files = append(files, &dataFile{rel: rel, path: path, size: int64(len(body)), mode: info.Mode(), mtime: info.ModTime(), body: body})
@@ -234,6 +238,28 @@ func collect(dir string, skip []Excluded) ([]*dataFile, []Excluded, error) {
 	}
 	slices.SortFunc(files, func(a, b *dataFile) int { return strings.Compare(a.rel, b.rel) })
 	return files, excluded, nil
+}
+
+// listDir names the files of a directory left out, one by one so that a
+// restore can be given them back (RestoreOptions.Secrets); a directory of
+// more than 100 files is named alone.
+func listDir(root, dir, reason string) []Excluded {
+	var out []Excluded
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, path)
+			out = append(out, Excluded{Path: filepath.ToSlash(rel), Reason: reason})
+		}
+		if len(out) > 100 {
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if len(out) == 0 || len(out) > 100 {
+		rel, _ := filepath.Rel(root, dir)
+		return []Excluded{{Path: filepath.ToSlash(rel) + "/", Reason: reason}}
+	}
+	return out
 }
 
 // ClearPrivateKey reports whether b holds a private key in clear: a PEM

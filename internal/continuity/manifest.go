@@ -88,7 +88,8 @@ func signManifest(m *Manifest, signer crypto.Signer) ([]byte, error) {
 	if err != nil {
 		return nil, sceau.E(sceau.Unavailable, op, "the audit signing key cannot sign", err)
 	}
-	return json.MarshalIndent(Signed{Manifest: raw, KeyID: id, PublicKey: der, Signature: sig}, "", "  ")
+	// Compact: an indenting encoder would re-indent the signed bytes.
+	return json.Marshal(Signed{Manifest: raw, KeyID: id, PublicKey: der, Signature: sig})
 }
 
 // ParseSigned reads a signed manifest and checks its signature against

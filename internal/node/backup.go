@@ -3,8 +3,8 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,7 +97,7 @@ func (n *Node) backupSkip(target continuity.Target) []continuity.Excluded {
 			add(db+s, "the live database: its snapshot is "+continuity.DBEntrySQLite)
 		}
 	}
-	const secret = "a secret: it travels to the second site apart from the backup (docs/continuity.md)"
+	const secret = reasonSecret
 	add(c.Keystore.SecretFile, secret)
 	add(c.Database.DSNFile, secret)
 	add(c.Access.TOTPKeyFile, secret)
@@ -120,6 +120,9 @@ func (n *Node) backupSkip(target continuity.Target) []continuity.Excluded {
 	}
 	return out
 }
+
+// reasonSecret is why a secret file is left out of a backup.
+const reasonSecret = "a secret: it travels to the second site apart from the backup (docs/continuity.md)"
 
 // Backup writes a backup of the installation to to (or backup.to) and
 // records backup.created (CONT-1).
@@ -232,6 +235,9 @@ func Restore(ctx context.Context, o RestoreOptions) (*Restored, error) {
 	if err := continuity.CheckEmpty(dir); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, sceau.E(sceau.Unavailable, op, "cannot create "+filepath.Dir(dir), err)
+	}
 	stage, err := os.MkdirTemp(filepath.Dir(dir), ".sceau-restore-")
 	if err != nil {
 		return nil, sceau.E(sceau.Unavailable, op, "cannot create a staging directory beside "+dir, err)
@@ -250,8 +256,11 @@ func Restore(ctx context.Context, o RestoreOptions) (*Restored, error) {
 	}
 	out := &Restored{Manifest: m, Config: filepath.Join(dir, ConfigFileName)}
 	for _, x := range m.Excluded {
+		if x.Reason != reasonSecret && x.Reason != continuity.ReasonClearKey {
+			continue // the database's files, the export, replicas: not expected back
+		}
 		dst := filepath.Join(dir, filepath.FromSlash(x.Path))
-		if o.Secrets != "" {
+		if o.Secrets != "" && !strings.HasSuffix(x.Path, "/") {
 			if b, err := os.ReadFile(filepath.Join(o.Secrets, filepath.FromSlash(x.Path))); err == nil {
 				os.MkdirAll(filepath.Dir(dst), 0o700)
 				err = os.WriteFile(dst, b, 0o600)
@@ -262,7 +271,7 @@ func Restore(ctx context.Context, o RestoreOptions) (*Restored, error) {
 				continue
 			}
 		}
-		if _, err := os.Stat(dst); err != nil && !strings.HasPrefix(x.Reason, "the live database") {
+		if _, err := os.Stat(dst); err != nil {
 			out.Missing = append(out.Missing, x)
 		}
 	}
@@ -389,7 +398,7 @@ func (n *Node) serveStatus(ctx context.Context, log *slog.Logger, pub *server.Pu
 		n.ClockGuard.Run(sctx)
 	}()
 	go site.Run(sctx)
-	log.Warn("CONT-1: status services only: CRLs as stored, OCSP, publication and time-stamping; no admin listener, no CA key is used; " +
+	log.Warn("CONT-1: status services only: CRLs as stored, OCSP, publication and time-stamping; no admin listener, no CA key is used; "+
 		"restart with 'sceau serve' to activate the CAs (docs/continuity.md)", "config", n.Config.DataDir)
 	err := server.Listen(sctx, log, []server.Listener{{Name: "public", Addr: n.Config.Public.Listen, Handler: pub.Handler()}}, func() {
 		if ready != nil {

@@ -126,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	go n.maintain(sctx, log)
 	go n.runArchive(sctx)
 	go n.runTerminations(sctx, adm.Backups) // END-1 (termination.go)
-	go n.runBackups(sctx) // CONT-1: every backup.interval (backup.go)
+	go n.runBackups(sctx)                   // CONT-1: every backup.interval (backup.go)
 	clockDone := make(chan struct{})
 	go func() { // SYS-4: every clock.interval, every minute while not in range
 		defer close(clockDone)
