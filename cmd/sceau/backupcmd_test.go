@@ -43,6 +43,8 @@ type backupFixture struct {
 	restoredConfigFiles []string
 }
 
+var exportCaughtUp = regexp.MustCompile(`lag:\s+0 events`)
+
 var backupWritten = regexp.MustCompile(`Backup (sceau-backup-\S+\.age) written`)
 
 func newBackupFixture(t *testing.T) *backupFixture {
@@ -203,7 +205,7 @@ func (f *backupFixture) waitExported() {
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		r := f.c.ok("audit", "status")
 		cur, err := audit.ReadExportCursor(f.exportDir)
-		if err == nil && cur.Seq > 0 && strings.Contains(r.stdout, "behind: 0") {
+		if err == nil && cur.Seq > 0 && exportCaughtUp.MatchString(r.stdout) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -341,5 +343,68 @@ func TestCONT1_RestoreAnswersOCSPAsTheOriginal(t *testing.T) {
 	}
 	if r := c2.ok("audit", "events", "--action", audit.ActionBackupRestored); !strings.Contains(r.stdout, m[1]) {
 		t.Errorf("no backup.restored event:\n%s", r.stdout)
+	}
+}
+
+// TestCONT1_OlderSnapshotRecoversCertificatesFromTheJournal: a backup is
+// made, then more certificates are issued and some revoked, the old one
+// included; the journal's export holds them. A restore of that older
+// backup reconciled with the export (--journal) recreates them: OCSP says
+// good for each issued since, revoked for the revoked ones, never unknown,
+// and the restored node starts (its journal extends the export: no
+// rollback refusal). Without --journal, the restore says they are unknown.
+func TestCONT1_OlderSnapshotRecoversCertificatesFromTheJournal(t *testing.T) {
+	sceautest.NeedOpenSSL(t)
+	f := newBackupFixture(t)
+	stop := serveArgs(t, f.c.config, f.pub)
+	f.activate(f.c)
+	f.issue(f.c) // 0: before the backup
+	r := f.c.ok("backup", "create")
+	m := backupWritten.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("backup create: %s", r.stdout)
+	}
+	backup := filepath.Join(f.to, m[1])
+	for range 3 {
+		f.issue(f.c) // 1..3: after it
+	}
+	f.revoke(f.c, 0) // issued before, revoked after
+	f.revoke(f.c, 2) // issued and revoked after
+	f.waitCRLListing()
+	for _, cert := range f.issued {
+		f.originalOCSP[cert] = ocspAnswer(t, f.tmp, f.pub, cert)
+	}
+	stop()
+	f.waitExported()
+
+	// Without the journal: the restore says what it cannot know.
+	plain := filepath.Join(f.tmp, "site2-plain")
+	r = (cli{t: t}).ok("backup", "restore", backup, "--dir", plain, "--identity", f.idFile, "--secrets", f.dir)
+	if !strings.Contains(r.stdout, "Not reconciled") {
+		t.Errorf("a restore without --journal does not warn:\n%s", r.stdout)
+	}
+
+	newDir := filepath.Join(f.tmp, "site2", "ca")
+	r = (cli{t: t}).ok("backup", "restore", backup, "--dir", newDir, "--identity", f.idFile, "--secrets", f.dir, "--journal", f.exportDir)
+	if !strings.Contains(r.stdout, "recovered: 3 issued, 2 revoked") {
+		t.Errorf("backup restore --journal:\n%s", r.stdout)
+	}
+	c2 := cli{t: t, config: filepath.Join(newDir, "sceau.yaml")}
+	serveArgs(t, c2.config, f.pub, "--status-only")
+	for i, cert := range f.issued {
+		got := ocspAnswer(t, f.tmp, f.pub, cert)
+		want := ": good"
+		if f.revokedSerials[f.serials[i]] {
+			want = ": revoked"
+		}
+		if !strings.Contains(got, want) || !strings.Contains(got, "Response verify OK") {
+			t.Errorf("OCSP for certificate %d (%s) after the restore: want %s, got\n%s", i, f.serials[i], want, got)
+		}
+		if got != f.originalOCSP[cert] {
+			t.Errorf("OCSP for certificate %d: restored says\n%s\noriginal said\n%s", i, got, f.originalOCSP[cert])
+		}
+	}
+	if r := c2.ok("audit", "verify"); !strings.Contains(r.stdout, "OK") {
+		t.Errorf("audit verify after the restore:\n%s", r.stdout)
 	}
 }
