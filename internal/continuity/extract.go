@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -77,6 +78,9 @@ func Extract(ctx context.Context, t Target, name string, ids []age.Identity, sta
 	if err != nil {
 		var nm *age.NoIdentityMatchError
 		if errors.As(err, &nm) {
+			if oneOfRecipients(ctx, t, name, ids) {
+				return nil, sceau.E(sceau.Invalid, op, fmt.Sprintf("%s is damaged or was altered: its header does not open with an identity it is encrypted to", name), err)
+			}
 			return nil, sceau.Errorf(sceau.Denied, op, "%s: none of the identities given opens it (it is encrypted to the recipients its manifest lists, %s%s)",
 				name, name, SidecarSuffix)
 		}
@@ -160,6 +164,22 @@ func Extract(ctx context.Context, t Target, name string, ids []age.Identity, sta
 		return nil, sceau.Errorf(sceau.Invalid, op, "%s holds %s, which its manifest does not list", name, p)
 	}
 	return &Opened{Name: name, Manifest: m, Signed: s, Stage: stage, Bytes: cr.n}, nil
+}
+
+// oneOfRecipients says whether the signed manifest beside the backup
+// lists the recipient of one of ids: then a header that none opens was
+// damaged, not encrypted to others.
+func oneOfRecipients(ctx context.Context, t Target, name string, ids []age.Identity) bool {
+	m, _, err := ReadSidecar(ctx, t, name)
+	if err != nil {
+		return false
+	}
+	for _, id := range ids {
+		if x, ok := id.(*age.X25519Identity); ok && slices.Contains(m.Recipients, x.Recipient().String()) {
+			return true
+		}
+	}
+	return false
 }
 
 func validEntry(name string) bool {
