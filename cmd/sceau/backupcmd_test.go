@@ -408,3 +408,46 @@ func TestCONT1_OlderSnapshotRecoversCertificatesFromTheJournal(t *testing.T) {
 		t.Errorf("audit verify after the restore:\n%s", r.stdout)
 	}
 }
+
+// TestCONT1_AFullOrMissingTargetIsReported: a backup to a target that is
+// not there (an unmounted second site) fails with that reason, creates
+// nothing, and is journaled as backup.failed; a restore into a directory
+// that is not empty, or with a wrong identity, is refused and leaves the
+// directory as it was (CONT-1).
+func TestCONT1_AFullOrMissingTargetIsReported(t *testing.T) {
+	f := newBackupFixture(t)
+	os.RemoveAll(f.to)
+	r := f.c.run("backup", "create")
+	if r.code == 0 || !strings.Contains(r.stderr, "is the second site mounted") {
+		t.Fatalf("backup to a missing target: %d %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(f.to); err == nil {
+		t.Error("the missing target was created")
+	}
+	rows := dbRows(t, f.dir, `SELECT details FROM audit_events WHERE action = '`+audit.ActionBackupFailed+`'`)
+	if len(rows) != 1 || !strings.Contains(rows[0][0], f.to) {
+		t.Errorf("backup.failed events: %v", rows)
+	}
+	os.MkdirAll(f.to, 0o700)
+	r = f.c.ok("backup", "create")
+	backup := filepath.Join(f.to, backupWritten.FindStringSubmatch(r.stdout)[1])
+	full := filepath.Join(f.tmp, "busy")
+	os.MkdirAll(full, 0o700)
+	os.WriteFile(filepath.Join(full, "something"), []byte("x"), 0o600)
+	if r := (cli{t: t}).run("backup", "restore", backup, "--dir", full, "--identity", f.idFile); r.code == 0 || !strings.Contains(r.stderr, "not empty") {
+		t.Errorf("restore into a directory in use: %d %s", r.code, r.stderr)
+	}
+	other, _ := age.GenerateX25519Identity()
+	wrong := filepath.Join(f.tmp, "wrong.age")
+	os.WriteFile(wrong, []byte(other.String()+"\n"), 0o600)
+	fresh := filepath.Join(f.tmp, "fresh")
+	if r := (cli{t: t}).run("backup", "restore", backup, "--dir", fresh, "--identity", wrong); r.code == 0 || !strings.Contains(r.stderr, "none of the identities") {
+		t.Errorf("restore with a wrong identity: %d %s", r.code, r.stderr)
+	}
+	if entries, _ := os.ReadDir(fresh); len(entries) != 0 {
+		t.Errorf("a refused restore wrote %d entries", len(entries))
+	}
+	if r := (cli{t: t}).run("backup", "verify", backup, "--identity", wrong); r.code == 0 {
+		t.Error("verify with a wrong identity passed")
+	}
+}
