@@ -90,7 +90,9 @@ func Create(ctx context.Context, t Target, o Options) (*Result, error) {
 		if err != nil {
 			return sceau.E(sceau.Internal, op, "", err)
 		}
-		tw := tar.NewWriter(aw)
+		pw := newAsyncWriter(aw)
+		defer pw.Close() // on an early return: stop the writer
+		tw := tar.NewWriter(pw)
 		h := sha256.New()
 		add := func(name string, size int64, mode fs.FileMode, mtime time.Time, body func(io.Writer) error) error {
 			if err := tw.WriteHeader(&tar.Header{Name: name, Size: size, Mode: int64(mode.Perm()), ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
@@ -121,6 +123,9 @@ func Create(ctx context.Context, t Target, o Options) (*Result, error) {
 			return err
 		}
 		if err := tw.Close(); err != nil {
+			return err
+		}
+		if err := pw.Close(); err != nil {
 			return err
 		}
 		if err := aw.Close(); err != nil {

@@ -42,12 +42,17 @@ func sqliteSnapshot(ctx context.Context, db *store.DB) (_ *snapshot, err error) 
 	if err != nil {
 		return nil, store.Classify(op, err)
 	}
+	// Pages read through a memory map cost no system call each; the
+	// connection goes back to the pool as it was.
+	_, _ = conn.ExecContext(ctx, sqlMmapOn)
 	if _, err := conn.ExecContext(ctx, sqlBeginRead); err != nil {
+		_, _ = conn.ExecContext(context.Background(), sqlMmapOff)
 		conn.Close()
 		return nil, store.Classify(op, err)
 	}
 	closeConn := func() {
 		_, _ = conn.ExecContext(context.Background(), sqlRollback)
+		_, _ = conn.ExecContext(context.Background(), sqlMmapOff)
 		conn.Close()
 	}
 	defer func() {

@@ -8,6 +8,8 @@ package continuity
 const (
 	sqlBeginRead       = `BEGIN DEFERRED`
 	sqlRollback        = `ROLLBACK`
+	sqlMmapOn          = `PRAGMA mmap_size = 1073741824`
+	sqlMmapOff         = `PRAGMA mmap_size = 0`
 	sqlPageSize        = `PRAGMA page_size`
 	sqlPageCount       = `PRAGMA page_count`
 	sqlPages           = `SELECT data FROM sqlite_dbpage ORDER BY pgno`
