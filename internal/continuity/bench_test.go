@@ -111,9 +111,9 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// fillCertificates inserts n certificates of a realistic size (a 350-byte
-// to-be-signed part, a 700-byte certificate, a 300-byte OCSP response)
-// under one CA.
+// fillCertificates inserts n certificates of a realistic size and
+// entropy (a 350-byte to-be-signed part, a 700-byte certificate holding
+// it, a 300-byte OCSP response) under one CA.
 func fillCertificates(b *testing.B, db *store.DB, n int) {
 	ctx := context.Background()
 	now := store.FormatTime(time.Now())
@@ -122,7 +122,14 @@ func fillCertificates(b *testing.B, db *store.DB, n int) {
 		VALUES ('issuing', NULL, 'CN=Issuing', 'ca-issuing', x'00', ?, ?, 'ocsp', x'00', ?)`, now, later, now); err != nil {
 		b.Fatal(err)
 	}
+	// Like real DER: the names, OIDs and extensions repeat from one
+	// certificate to the next; the key, serial and signature do not.
+	template := make([]byte, 1024)
+	rand.Read(template)
 	tbs, der, resp := make([]byte, 350), make([]byte, 700), make([]byte, 300)
+	copy(tbs[100:], template[:250])
+	copy(der[350:], template[250:528])
+	copy(resp[100:], template[600:800])
 	const rows = 200
 	q := `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, cert_der, not_before, not_after, reserved_at, issued_at,
 		ocsp_response, ocsp_this_update, ocsp_next_update) VALUES ` + strings.TrimSuffix(strings.Repeat(`(?, 'issuing', 'server', ?, 'issued', ?, ?, ?, ?, ?, ?, ?, ?, ?),`, rows), ",")
@@ -131,9 +138,10 @@ func fillCertificates(b *testing.B, db *store.DB, n int) {
 			for batch := 0; batch < 25 && start < n; batch++ {
 				args := make([]any, 0, rows*11)
 				for i := start; i < start+rows; i++ {
-					rand.Read(tbs[:32])
-					rand.Read(der[:64])
-					rand.Read(resp[:32])
+					rand.Read(tbs[:100])
+					copy(der, tbs)
+					rand.Read(der[628:])
+					rand.Read(resp[:100])
 					args = append(args, fmt.Sprintf("%032x", i), fmt.Sprintf("CN=host-%d.example.org", i), tbs, der, now, later, now, now, resp, now, later)
 				}
 				if _, err := tx.ExecContext(ctx, q, args...); err != nil {

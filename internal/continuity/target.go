@@ -62,7 +62,7 @@ func (d Dir) Put(ctx context.Context, name string, write func(w io.Writer) error
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(&writeback{f: f}, 1<<20)
 	if err := write(bw); err != nil {
 		return targetError(op, d, err)
 	}
@@ -84,6 +84,22 @@ func (d Dir) Put(ctx context.Context, name string, write func(w io.Writer) error
 		df.Close()
 	}
 	return nil
+}
+
+// writeback writes to f and starts its writeback every 16 MiB.
+type writeback struct {
+	f        *os.File
+	off, run int64
+}
+
+func (w *writeback) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.run += int64(n)
+	if w.run >= 16<<20 {
+		startWriteback(w.f, w.off, w.run)
+		w.off, w.run = w.off+w.run, 0
+	}
+	return n, err
 }
 
 // present refuses a target directory that is not there: an unmounted
