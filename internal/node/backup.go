@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -158,7 +159,7 @@ func (n *Node) Backup(ctx context.Context, to string) (*continuity.Result, error
 	if err != nil {
 		return nil, err
 	}
-	lastBackup.Store(m.CreatedAt.Unix())
+	n.lastBackup().Store(m.CreatedAt.Unix())
 	if k := n.Config.Backup.Keep; k > 0 {
 		if err := pruneBackups(ctx, t, k); err != nil {
 			n.Log.Warn("old backups could not be removed", "target", t.String(), "err", err)
@@ -192,9 +193,14 @@ func pruneBackups(ctx context.Context, t continuity.Target, keep int) error {
 	return nil
 }
 
-// lastBackup is the Unix time of the last backup this process made or
-// found recorded, for sceau_backup_age_seconds.
-var lastBackup atomic.Int64
+// lastBackups holds, per data directory, the Unix time of the last backup
+// this process made or found recorded, for sceau_backup_age_seconds.
+var lastBackups sync.Map // string -> *atomic.Int64
+
+func (n *Node) lastBackup() *atomic.Int64 {
+	v, _ := lastBackups.LoadOrStore(n.Config.DataDir, new(atomic.Int64))
+	return v.(*atomic.Int64)
+}
 
 // RestoreOptions say what to restore where.
 type RestoreOptions struct {
@@ -441,16 +447,17 @@ func (n *Node) runBackups(ctx context.Context) {
 // the last backup, as this process made it or the journal recorded it
 // (-1 when there is none).
 func (n *Node) observeBackupAge(ctx context.Context) {
-	if t, err := lastRecordedBackup(ctx, n.DB); err == nil && !t.IsZero() && t.Unix() > lastBackup.Load() {
-		lastBackup.Store(t.Unix())
+	last := n.lastBackup()
+	if t, err := lastRecordedBackup(ctx, n.DB); err == nil && !t.IsZero() && t.Unix() > last.Load() {
+		last.Store(t.Unix())
 	}
 	n.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sceau_backup_age_seconds",
 		Help: "Seconds since the last backup of the installation was written (-1: none yet; CONT-1)."}, func() float64 {
-		last := lastBackup.Load()
-		if last == 0 {
+		at := last.Load()
+		if at == 0 {
 			return -1
 		}
-		return time.Since(time.Unix(last, 0)).Seconds()
+		return time.Since(time.Unix(at, 0)).Seconds()
 	}))
 }
 
