@@ -54,7 +54,7 @@ func TestCONT1_ServedBackupIsJournaledAndItsAgeIsAMetric(t *testing.T) {
 		}
 	}
 	// keep: 1 leaves the newest alone.
-	time.Sleep(1100 * time.Millisecond) // names are by the second
+	time.Sleep(1100 * time.Millisecond)      // names are by the second
 	second, err := n.Backup(t.Context(), to) // the same target, named explicitly
 	if err != nil {
 		t.Fatal(err)
