@@ -232,7 +232,7 @@ type Restored struct {
 // checks that the manifest is signed by a key of the restored journal,
 // reconciles with the journal's export when one is given, and records
 // backup.restored in the restored journal.
-func Restore(ctx context.Context, o RestoreOptions) (*Restored, error) {
+func Restore(ctx context.Context, o RestoreOptions) (_ *Restored, err error) {
 	const op = "backup: restore"
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -257,7 +257,15 @@ func Restore(ctx context.Context, o RestoreOptions) (*Restored, error) {
 	if m.Engine == "postgres" && o.DB == "" {
 		return nil, sceau.Errorf(sceau.Invalid, op, "a PostgreSQL backup restores into a new, empty database: give --db DSN")
 	}
-	if err := continuity.Install(opened, dir); err != nil {
+	// From here on dir holds this restore alone (it was empty or absent):
+	// a restore that fails removes it, rather than leave half an
+	// installation.
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	if err = continuity.Install(opened, dir); err != nil {
 		return nil, err
 	}
 	out := &Restored{Manifest: m, Config: filepath.Join(dir, ConfigFileName)}
