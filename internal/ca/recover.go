@@ -30,6 +30,14 @@ func RecoverFromEvent(ctx context.Context, tx *store.Tx, r *audit.Record) (bool,
 		if err := json.Unmarshal([]byte(r.Details), &d); err != nil || d.CA == "" || d.NotAfter.IsZero() {
 			return false, sceau.Errorf(sceau.Invalid, op, "event %d: the details of %s do not name its CA and validity", r.Seq, serial)
 		}
+		var n int
+		if err := tx.QueryRowContext(ctx, qCountCA, d.CA).Scan(&n); err != nil {
+			return false, store.Classify(op, err)
+		}
+		if n == 0 {
+			return false, sceau.Errorf(sceau.Conflict, op, "event %d: certificate %s is of CA %s, which the restored database does not hold "+
+				"(created after the backup?): restore a backup made after the CA's creation", r.Seq, serial, d.CA)
+		}
 		notBefore := r.At
 		if !d.NotBefore.IsZero() {
 			notBefore = store.FormatTime(d.NotBefore)
