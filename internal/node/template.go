@@ -188,7 +188,8 @@ backup:
   # sceau_backup_age_seconds and 'sceau check' call an older backup stale.
   # Default: 25h
   max_age: 25h
-  # s3: {endpoint: "https://s3.example.org", bucket: unused-see-to, access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
+  # With to: s3://bucket/prefix, the store's endpoint and key files:
+  # s3: {endpoint: "https://s3.example.org", access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
 
 # ARC-1..ARC-6 (policy §5.5, docs/archive.md): the ten-year archive. CRLs
 # go in when issued; CA certificates and published documents are swept in;
