@@ -171,26 +171,6 @@ publication:
   # How often each node rereads what is published (100ms..1m). Default: 500ms
   refresh: 500ms
 
-# CONT-1 (policy §5.1.1, §5.1.8; docs/continuity.md): backups of the
-# installation to the second site, one age-encrypted file each with a signed
-# manifest; keys only as sealed files, secrets left out.
-backup:
-  # Target: a directory (the second site's mount) or s3://bucket/prefix with
-  # s3 below. Empty: 'sceau backup create' needs --to. Default: ""
-  to: ""
-  # The second site's age public keys (age1…, age-keygen makes a pair); any
-  # one of their identities restores. Required with to. Default: []
-  recipients: []
-  # serve makes a backup this often (1m..30d); 0 turns it off. Default: 0
-  interval: 0s
-  # Backups a directory target keeps; 0 keeps all. Default: 0
-  keep: 0
-  # sceau_backup_age_seconds and 'sceau check' call an older backup stale.
-  # Default: 25h
-  max_age: 25h
-  # With to: s3://bucket/prefix, the store's endpoint and key files:
-  # s3: {endpoint: "https://s3.example.org", access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
-
 # ARC-1..ARC-6 (policy §5.5, docs/archive.md): the ten-year archive. CRLs
 # go in when issued; CA certificates and published documents are swept in;
 # 'sceau archive add' takes the rest. Each item is a leaf of a Merkle tree
@@ -227,6 +207,26 @@ archive:
   max_lag: 1h
   # Largest item, in bytes (1 KiB..1 GiB). Default: 67108864
   max_item_bytes: 67108864
+
+# CONT-1 (policy §5.1.1, §5.1.8; docs/continuity.md): backups of the
+# installation to the second site, one age-encrypted file each with a signed
+# manifest; keys only as sealed files, secrets left out.
+backup:
+  # Target: a directory (the second site's mount) or s3://bucket/prefix with
+  # s3 below. Empty: 'sceau backup create' needs --to. Default: ""
+  to: ""
+  # The second site's age public keys (age1…, age-keygen makes a pair); any
+  # one of their identities restores. Required with to. Default: []
+  recipients: []
+  # serve makes a backup this often (1m..30d); 0 turns it off. Default: 0
+  interval: 0s
+  # Backups a directory target keeps; 0 keeps all. Default: 0
+  keep: 0
+  # sceau_backup_age_seconds and 'sceau check' call an older backup stale.
+  # Default: 25h
+  max_age: 25h
+  # With to: s3://bucket/prefix, the store's endpoint and key files:
+  # s3: {endpoint: "https://s3.example.org", access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
 
 # SYS-4 (policy §6.7, docs/clock.md): the clock is checked against NTP
 # servers at start and every interval; beyond max_drift nothing is signed
