@@ -29,13 +29,10 @@ type Backup struct {
 	// removed after a new one is written and verified. 0 keeps them all.
 	// Default: 0.
 	Keep int `yaml:"keep,omitempty"`
-	// MaxAge: serve's sceau_backup_age_seconds metric and `sceau check`
-	// call a backup older than this stale. Default: 25h.
-	MaxAge Duration `yaml:"max_age,omitempty"`
 }
 
 // DefaultBackup is the backup section's defaults.
-func DefaultBackup() Backup { return Backup{MaxAge: Duration{25 * time.Hour}} }
+func DefaultBackup() Backup { return Backup{} }
 
 // S3Target splits an s3://bucket/prefix target; ok is false for a directory.
 func (a *Backup) S3Target() (bucket, prefix string, ok bool) {
@@ -67,9 +64,6 @@ func (a *Backup) validate(c *Config, bad func(string, ...any)) {
 	}
 	if a.Keep < 0 {
 		bad("backup.keep: %d is negative", a.Keep)
-	}
-	if a.MaxAge.Duration < 0 {
-		bad("backup.max_age: %s is negative", a.MaxAge)
 	}
 	if bucket, _, ok := a.S3Target(); ok {
 		if bucket == "" {

@@ -222,9 +222,6 @@ backup:
   interval: 0s
   # Backups a directory target keeps; 0 keeps all. Default: 0
   keep: 0
-  # sceau_backup_age_seconds and 'sceau check' call an older backup stale.
-  # Default: 25h
-  max_age: 25h
   # With to: s3://bucket/prefix, the store's endpoint and key files:
   # s3: {endpoint: "https://s3.example.org", access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
 
