@@ -37,6 +37,7 @@ var auditProvedBy = map[string]string{
 	// CA-3: the backfill of installations made before parents answered for their CAs.
 	"ca.certificate_recorded": "internal/ca.TestCA3_OlderInstallationsGetTheirCACertificatesRecordedUnderTheParent",
 	// END-1: a CA's termination to its end.
+	"ca.compromised":           "cmd/sceau.TestINC2_CompromiseRevokesNotifiesAndPublishesANotice",
 	"ca.termination_completed": "cmd/sceau.TestEND1_TerminationRevokesPublishesTheFinalCRLAndDestroysTheKey",
 	// ARC-1..ARC-6: the archive.
 	"archive.added":                 "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
@@ -51,6 +52,18 @@ var auditProvedBy = map[string]string{
 	"backup.failed":   "cmd/sceau.TestCONT1_AFullOrMissingTargetIsReported",
 	"backup.verified": "cmd/sceau.TestCONT1_RestoreAnswersOCSPAsTheOriginal",
 	"backup.restored": "cmd/sceau.TestCONT1_RestoreAnswersOCSPAsTheOriginal",
+	// COMP-1, COMP-2: the self-audit.
+	"compliance.checked": "internal/node.TestCOMP2_ReportsAreArchivedWithVerdictsAndEvidence",
+	// INC-1, INC-4: the incident register.
+	"incident.opened":              "internal/incident.TestINC1_OpeningNotifiesTheSecurityOfficerByMail",
+	"incident.notified":            "internal/incident.TestINC1_OpeningNotifiesTheSecurityOfficerByMail",
+	"incident.notification_failed": "internal/incident.TestINC1_ARefusingRelayIsRecordedRetriedAndDelivered",
+	"incident.noted":               "internal/incident.TestINC1_TimelineAndClosure",
+	"incident.escalated":           "internal/incident.TestINC4_EscalatedToMajorOwesFromTheDetection",
+	"incident.closed":              "internal/incident.TestINC1_TimelineAndClosure",
+	"incident.obligation_done":     "internal/incident.TestINC4_AMajorIncidentOwesTwoNotificationsWithin24Hours",
+	"incident.obligation_due":      "internal/incident.TestINC4_AlertBeforeTheDueTime",
+	"incident.obligation_overdue":  "internal/incident.TestINC4_AlertBeforeTheDueTime",
 	// PUB-1..PUB-4: the publication flow under dual control and the freshness monitor.
 	"publication.file_stored": "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",
 	"publication.published":   "internal/publication.TestPUB4_DocumentIsPublishedUnderDualControl",

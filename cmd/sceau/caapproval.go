@@ -29,6 +29,22 @@ destroying the key) is separate: 'sceau ca revoke-all', 'sceau ca crl',
 			would: "request the termination of CA %s (no issuance afterwards, once approved)",
 		}),
 		caRequestCmd(e, caRequest{
+			use:   "compromise CA --reason TEXT --yes",
+			short: "Request the compromise procedure of a CA key, with approvals by two other Security Officers (INC-2)",
+			long: `compromise asks, as a Security Officer, for the compromise procedure of a CA
+whose key is lost, stolen or suspected compromised. Once two other Security
+Officers approve it ('sceau approval approve ID --yes'), in one transaction:
+the CA is terminated (it issues nothing more), every unexpired certificate it
+issued and its own certificate at its parent are revoked (cACompromise), a
+major incident is opened in the register (notifications to the Security
+Officers and partners, the 24-hour obligations of INC-4), and a notice is
+published in French and English on the site's notices page. The parent's CRL
+is reissued at once; the CA's final CRL and the destruction of its key follow,
+as for a termination. See docs/incident.md.`,
+			call:  (*adminapi.Client).RequestCACompromise,
+			would: "request the compromise procedure of CA %s (terminated, everything it issued revoked, once approved)",
+		}),
+		caRequestCmd(e, caRequest{
 			use:   "request-create CA --reason TEXT --yes",
 			short: "Request the creation of a CA declared in the configuration, with two approvals (ROLE-3)",
 			long: `request-create asks, as an Application Administrator, for the creation of a

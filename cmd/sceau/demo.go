@@ -129,6 +129,10 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	if err != nil {
 		return err
 	}
+	audit, err := demo.SelfAudit(ctx, cfg, c)
+	if err != nil {
+		return err
+	}
 	base := cfg.Public.BaseURL
 	w := e.stdout
 	fmt.Fprintf(w, "\nSceau demo — %s\n\n", demoMarker)
@@ -172,6 +176,9 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string) err
 	fmt.Fprintf(w, "  openssl ts -query -data %s -sha256 -cert -out /tmp/q.tsq\n", rel(report))
 	fmt.Fprintf(w, "  curl -s -H 'Content-Type: application/timestamp-query' --data-binary @/tmp/q.tsq %s%s -o /tmp/r.tsr\n", base, cfg.Timestamping.ListenPath)
 	fmt.Fprintf(w, "  openssl ts -verify -data %s -in /tmp/r.tsr -CAfile %s -untrusted %s\n", rel(report), s("root-ca.pem"), s("issuing-ca.pem"))
+	fmt.Fprintf(w, "The self-audit (COMP-1), run as the demo auditor and archived as item %d: %s\n", *audit.Archived, audit.Summary())
+	fmt.Fprintln(w, "  (a demo fails some clauses by design: no m-of-n on the root, no NTP servers, no backup, no replica.) Again, as the auditor:")
+	fmt.Fprintf(w, "  go run ./cmd/sceau --config %s check --out /tmp/self-audit.html\n", conf)
 	fmt.Fprintln(w, "Read the PKCS#12 (AES-256-CBC, PBKDF2-SHA-256; no -legacy needed):")
 	fmt.Fprintf(w, "openssl pkcs12 -in %s -passin file:%s -info -nokeys -noout\n", s("marie.p12"), s("marie.p12.pass"))
 	fmt.Fprintln(w, "Lint the eIDAS samples (EN 319 412 clause rules and zlint), then with zlint alone (docs/profiles.md):")

@@ -31,14 +31,16 @@ func TestKEY3_NoCommandExportsAKeyInClear(t *testing.T) {
 		"sceau publication export": "the public site's files and signed manifests, for a mirror",
 	}
 	outputs := map[string]string{
-		"sceau account cert issue --out": "a person's own admin client key, made at their terminal; the server never sees it (no escrow)",
-		"sceau audit status --key-out":   "the public key that verifies the journal's checkpoints",
-		"sceau audit export --to":        "the export directory of the journal",
-		"sceau archive get --out":        "an archived item, sealed with age if confidential unless the person's own identity opened it",
-		"sceau backup create --to":       "the backup target: one age-encrypted file to the second site's recipients; keys only sealed, never in clear (CONT-1)",
-		"sceau backup list --to":         "the backup target it reads; it writes nothing",
-		"sceau cert issue --out":         "a certificate (PEM)",
-		"sceau cert issue --p12-out":     "a subject's key generated for them, only inside a password-encrypted PKCS#12",
+		"sceau backup create --to":            "the backup target: one age-encrypted file to the second site's recipients; keys only sealed, never in clear (CONT-1)",
+		"sceau backup list --to":              "the backup target it reads; it writes nothing",
+		"sceau account cert issue --out":      "a person's own admin client key, made at their terminal; the server never sees it (no escrow)",
+		"sceau audit status --key-out":        "the public key that verifies the journal's checkpoints",
+		"sceau audit export --to":             "the export directory of the journal",
+		"sceau archive get --out":             "an archived item, sealed with age if confidential unless the person's own identity opened it",
+		"sceau check --out":                   "the self-audit's HTML report",
+		"sceau incident weak-algorithm --out": "the serials and subjects of the certificates a selector matches (CSV)",
+		"sceau cert issue --out":              "a certificate (PEM)",
+		"sceau cert issue --p12-out":          "a subject's key generated for them, only inside a password-encrypted PKCS#12",
 	}
 	var walk func(c *cobra.Command)
 	seen := 0

@@ -70,7 +70,7 @@ Start with 'sceau demo' to see a whole installation on 127.0.0.1, or
 	root.PersistentFlags().StringVarP(&e.configPath, "config", "c", defaultConfigPath(),
 		"configuration file (env SCEAU_CONFIG)")
 	root.AddCommand(newInitCmd(e), newServeCmd(e), newDemoCmd(e), newCACmd(e), newCertCmd(e), newBenchCmd(e))
-	root.AddCommand(newCeremonyCmd(e), newProfileCmd(e), newPublicationCmd(e), newArchiveCmd(e))
+	root.AddCommand(newCeremonyCmd(e), newProfileCmd(e), newPublicationCmd(e), newArchiveCmd(e), newCheckCmd(e), newIncidentCmd(e))
 	root.AddCommand(newBackupCmd(e)) // CONT-1
 	root.AddCommand(newAuditCmd(e))
 	root.AddCommand(newDBCmd(e))

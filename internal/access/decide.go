@@ -24,6 +24,8 @@ const (
 	CRLIssue    Action = "crl.issue"
 	CACreate    Action = "ca.create"
 	CATerminate Action = "ca.terminate"
+	// CACompromised is the compromise procedure of a CA key (INC-2).
+	CACompromised Action = "ca.compromise"
 
 	CertIssue       Action = "cert.issue"
 	CertIssuePKCS12 Action = "cert.issue_pkcs12"
@@ -31,6 +33,7 @@ const (
 	CertShow        Action = "cert.show"
 	CertRevoke      Action = "cert.revoke"
 	RevokeMass      Action = "revocation.mass"
+	RevokeSelected  Action = "revocation.selected"
 
 	KeyStatus          Action = "key.status"
 	KeyActivationBegin Action = "key.activation.begin"
@@ -73,6 +76,15 @@ const (
 	ArchiveRead             Action = "archive.read"
 	ArchiveReadConfidential Action = "archive.read_confidential"
 	ArchivePurge            Action = "archive.purge"
+
+	ComplianceCheck Action = "compliance.check"
+	// INC-1, INC-4: the incident register.
+	IncidentOpen       Action = "incident.open"
+	IncidentNote       Action = "incident.note"
+	IncidentEscalate   Action = "incident.escalate"
+	IncidentRead       Action = "incident.read"
+	IncidentClose      Action = "incident.close"
+	IncidentObligation Action = "incident.obligation"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -193,6 +205,9 @@ var policy = []Rule{
 	{Action: CRLIssue, Roles: []Role{RegistrationOfficer, SystemOperator}},
 	{Action: CACreate, Roles: []Role{ApplicationAdministrator}, Approvers: []Role{SecurityOfficer, ApplicationAdministrator}},
 	{Action: CATerminate, Roles: []Role{SecurityOfficer, ApplicationAdministrator}, Approvers: []Role{SecurityOfficer, ApplicationAdministrator}},
+	// INC-2: the Security Officer runs the compromise procedure; two
+	// others approve it.
+	{Action: CACompromised, Roles: []Role{SecurityOfficer}, Approvers: []Role{SecurityOfficer}},
 
 	// Issuance and revocation are the Registration & Revocation Officer's
 	// (policy §5.2.1); the Auditor and the Security Officer may read.
@@ -202,6 +217,9 @@ var policy = []Rule{
 	{Action: CertShow, Roles: []Role{RegistrationOfficer, SystemAuditor, SecurityOfficer}},
 	{Action: CertRevoke, Roles: []Role{RegistrationOfficer}},
 	{Action: RevokeMass, Roles: []Role{SecurityOfficer, RegistrationOfficer}, Approvers: []Role{SecurityOfficer, RegistrationOfficer}},
+	// INC-3: the certificates an algorithm judged insufficient affects,
+	// chosen by a selector, revoked under the same dual control.
+	{Action: RevokeSelected, Roles: []Role{SecurityOfficer, RegistrationOfficer}, Approvers: []Role{SecurityOfficer, RegistrationOfficer}},
 
 	// Key activation is itself multi-person: m ≥ 2 holders present their
 	// shares (KEY-2), each authenticated by share and PIN.
@@ -265,6 +283,23 @@ var policy = []Rule{
 	// ARC-2: only items past their retention date are purged, and only by
 	// a Security Officer; the database refuses any earlier deletion.
 	{Action: ArchivePurge, Roles: []Role{SecurityOfficer}},
+
+	// COMP-1, COMP-2: the self-audit reads every part of the installation
+	// and archives its report; the Auditor runs it, and the Security
+	// Officer to follow up on what failed.
+	{Action: ComplianceCheck, Roles: []Role{SecurityOfficer, SystemAuditor}},
+	// INC-1: whoever holds an operational or control role and notices an
+	// incident reports it at once and adds to its timeline what they see
+	// and do; the Security Officer manages it: records the notifications
+	// owed to the authorities (INC-4) and closes it.
+	{Action: IncidentOpen, Roles: operators},
+	{Action: IncidentNote, Roles: operators},
+	// Raising a severity moves towards safety (it starts the 24-hour
+	// obligations and the compromise procedure): whoever learns more does it.
+	{Action: IncidentEscalate, Roles: operators},
+	{Action: IncidentRead, Roles: operators},
+	{Action: IncidentClose, Roles: []Role{SecurityOfficer}},
+	{Action: IncidentObligation, Roles: []Role{SecurityOfficer}},
 }
 
 var rules = func() map[Action]Rule {

@@ -83,6 +83,36 @@ func (s *Service) RegisterCAExecutors(rev MassRevoker, term CATerminator) error 
 	})
 }
 
+// SelectionRevoker revokes the live certificates a selector matches
+// (revocation.Service, INC-3); the payload is its SelectionPayload, which
+// access passes through unread.
+type SelectionRevoker interface {
+	CheckSelection(ctx context.Context, q store.Querier, payload []byte) error
+	RevokeSelected(ctx context.Context, tx *store.Tx, actor sceau.Actor, payload []byte, approval string) (int, error)
+}
+
+// RegisterSelectionExecutor plugs the selective revocation of INC-3 into
+// the approvals: checked when requested and again before it runs, carried
+// out once in the transaction of the last approval.
+func (s *Service) RegisterSelectionExecutor(rev SelectionRevoker) error {
+	return s.approvals.Register(RevokeSelected, Executor{
+		Check: func(ctx context.Context, q store.Querier, req *Request) error {
+			return rev.CheckSelection(ctx, q, req.Payload)
+		},
+		Execute: func(ctx context.Context, tx *store.Tx, req *Request) (string, error) {
+			n, err := rev.RevokeSelected(ctx, tx, requesterActor(req), req.Payload, req.ID)
+			return fmt.Sprintf("revoked %d certificates matching the selector", n), err
+		},
+	})
+}
+
+// RequestSelectedRevocation asks that the live certificates a selector
+// matches be revoked (payload: a revocation.SelectionPayload), under dual
+// control (INC-3).
+func (s *Service) RequestSelectedRevocation(ctx context.Context, p Principal, payload json.RawMessage) (*Request, error) {
+	return s.approvals.Request(ctx, p, RevokeSelected, Resource{Kind: "certificates", ID: "selection"}, payload)
+}
+
 // RequestMassRevocation asks that every unexpired certificate of caID be
 // revoked for reason (an RFC 5280 reason name), under dual control.
 func (s *Service) RequestMassRevocation(ctx context.Context, p Principal, caID, reason string) (*Request, error) {

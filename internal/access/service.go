@@ -468,6 +468,24 @@ func (s *Service) ListAccounts(ctx context.Context, p Principal) ([]*Account, er
 	return out, nil
 }
 
+// AllAccounts returns every account, by name, undecided: for the self-audit
+// (COMP-1), whose route decides compliance.check first.
+func (s *Service) AllAccounts(ctx context.Context) ([]*Account, error) {
+	names, err := s.accountNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Account, 0, len(names))
+	for _, n := range names {
+		a, err := s.account(ctx, s.db, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
 func (s *Service) accountNames(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, qAccountNames)
 	if err != nil {

@@ -39,6 +39,12 @@ func (c *Client) RequestMassRevocation(ctx context.Context, id, reason string) (
 	return c.caRequest(ctx, id, "revocations", reason)
 }
 
+// RequestCACompromise asks for the compromise procedure of a CA key
+// (INC-2), under dual control.
+func (c *Client) RequestCACompromise(ctx context.Context, id, reason string) (*access.Request, error) {
+	return c.caRequest(ctx, id, "compromise", reason)
+}
+
 // RequestCACreation asks for a CA of the configuration to be created.
 func (c *Client) RequestCACreation(ctx context.Context, id, reason string) (*access.Request, error) {
 	return c.caRequest(ctx, id, "creation", reason)

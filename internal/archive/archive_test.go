@@ -391,3 +391,61 @@ func expectEvent(t *testing.T, db *store.DB, action, want string) {
 	}
 	t.Errorf("no %s event with %s in the journal (%d of that action)", action, want, len(page.Events))
 }
+
+// ARC-6: a retrieval that meets a damaged proof says which check failed,
+// on both engines, and hands out nothing; once the damage is undone the
+// same item comes back with every check passed, so nothing was lost.
+func TestARC6_RetrievalNamesTheCheckThatFailed(t *testing.T) {
+	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		cases := []struct {
+			name, check, table, column, where string
+		}{
+			{"the stored bytes", "hash", "archive_objects", "content", "sha256 = (SELECT object FROM archive_items WHERE leaf = 2)"},
+			{"a sibling in the tree", "inclusion", "archive_tree", "hash", "level = 0 AND idx = 3"},
+			{"the head's signature", "head signature", "archive_heads", "signature", "number = 1"},
+		}
+		for _, c := range cases {
+			t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+				db := reopen(t, db)
+				s, _ := newService(t, db, archive.Options{})
+				for i := range 5 {
+					add(t, s, crlItem(i))
+				}
+				if _, err := s.IssueHead(ctx, actor); err != nil {
+					t.Fatal(err)
+				}
+				want, err := s.Get(ctx, actor, 2, archive.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				untrigger(t, db)
+				var orig []byte
+				sel := "SELECT " + c.column + " FROM " + c.table + " WHERE " + c.where
+				if err := db.QueryRowContext(ctx, sel).Scan(&orig); err != nil {
+					t.Fatal(err)
+				}
+				bad := bytes.Clone(orig)
+				bad[len(bad)-5] ^= 1 // the signature's value ends a CMS SignedData
+				upd := "UPDATE " + c.table + " SET " + c.column + " = ? WHERE " + c.where
+				if _, err := db.ExecContext(ctx, upd, bad); err != nil {
+					t.Fatal(err)
+				}
+				r, err := s.Get(ctx, actor, 2, archive.GetOptions{})
+				if err == nil || sceau.KindOf(err) != sceau.Invalid || !strings.Contains(err.Error(), "verify "+c.check) {
+					t.Fatalf("get after changing %s: %v, want a failed %q check", c.name, err, c.check)
+				}
+				if r != nil {
+					t.Fatalf("a failed retrieval handed out %d bytes", len(r.Content))
+				}
+				if _, err := db.ExecContext(ctx, upd, orig); err != nil {
+					t.Fatal(err)
+				}
+				got, err := s.Get(ctx, actor, 2, archive.GetOptions{})
+				if err != nil || !bytes.Equal(got.Content, want.Content) {
+					t.Fatalf("get once repaired: %v", err)
+				}
+			})
+		}
+	})
+}

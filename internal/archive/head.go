@@ -159,7 +159,7 @@ func scanHead(r scanner) (*Head, error) {
 // the CMS signature verifies, and its signer chains to one of roots with
 // the documentSigning usage.
 func CheckHead(h *Head, roots *x509.CertPool) (*x509.Certificate, error) {
-	const op = "archive: head signature"
+	const op = "archive: verify head signature" // ARC-6: a retrieval names the check that failed
 	var b HeadBody
 	if err := json.Unmarshal(h.Body, &b); err != nil {
 		return nil, sceau.E(sceau.Invalid, op, "head body is not JSON", err)
@@ -180,7 +180,7 @@ func CheckHead(h *Head, roots *x509.CertPool) (*x509.Certificate, error) {
 	}
 	if _, err := signed.Signer.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: h.At,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		return nil, sceau.E(sceau.Invalid, "archive: head chain", "head "+itoa(h.Number)+": the archive key does not chain to the installation's roots", err)
+		return nil, sceau.E(sceau.Invalid, "archive: verify head chain", "head "+itoa(h.Number)+": the archive key does not chain to the installation's roots", err)
 	}
 	return signed.Signer, nil
 }

@@ -48,6 +48,10 @@ const (
 	KindCeremony       = "ceremony-transcript"
 	KindAuditReport    = "audit-report"
 	KindAgreement      = "subscriber-agreement"
+	// KindEvidence is what an operator shows for a clause of the
+	// self-audit that a program cannot check (COMP-1): its source is
+	// "compliance:<clause>".
+	KindEvidence = "compliance-evidence"
 )
 
 // DefaultRetention is the policy's: ten years from the event (ARC-2).

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"time"
 
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/sceau"
@@ -87,8 +88,10 @@ type Status struct {
 	Bytes     int64            `json:"bytes"`
 	ByKind    map[string]int64 `json:"by_kind"`
 	Unstamped int64            `json:"unstamped"`
-	Head      *Head            `json:"head,omitempty"`
-	Targets   []TargetStatus   `json:"targets"`
+	// OldestUnstamped is when the oldest item without a token was added.
+	OldestUnstamped *time.Time     `json:"oldest_unstamped,omitempty"`
+	Head            *Head          `json:"head,omitempty"`
+	Targets         []TargetStatus `json:"targets"`
 }
 
 // Status reports sizes, the latest head, the tokens owed and each target's
@@ -102,8 +105,16 @@ func (s *Service) Status(ctx context.Context) (*Status, error) {
 	if err := s.db.QueryRowContext(ctx, qCountItems).Scan(&st.Items, &st.Bytes); err != nil {
 		return nil, store.Classify(op, err)
 	}
-	if err := s.db.QueryRowContext(ctx, qCountUnstamped).Scan(&st.Unstamped); err != nil {
+	var oldest string
+	if err := s.db.QueryRowContext(ctx, qCountUnstamped).Scan(&st.Unstamped, &oldest); err != nil {
 		return nil, store.Classify(op, err)
+	}
+	if oldest != "" {
+		t, err := store.ParseTime(oldest)
+		if err != nil {
+			return nil, sceau.E(sceau.Internal, op, "a stored time cannot be read", err)
+		}
+		st.OldestUnstamped = &t
 	}
 	rows, err := s.db.QueryContext(ctx, qCountByKind)
 	if err != nil {

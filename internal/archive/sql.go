@@ -46,7 +46,7 @@ const (
 		WHERE NOT EXISTS (SELECT 1 FROM archive_stamps s WHERE s.what = 'item' AND s.id = i.leaf) ORDER BY i.leaf LIMIT ?`
 	qUnstampedHead = `SELECT h.number, h.body FROM archive_heads h
 		WHERE NOT EXISTS (SELECT 1 FROM archive_stamps s WHERE s.what = 'head' AND s.id = h.number) ORDER BY h.number LIMIT ?`
-	qCountUnstamped = `SELECT COUNT(*) FROM archive_items i
+	qCountUnstamped = `SELECT COUNT(*), COALESCE(MIN(i.added_at), '') FROM archive_items i
 		WHERE NOT EXISTS (SELECT 1 FROM archive_stamps s WHERE s.what = 'item' AND s.id = i.leaf)`
 
 	qQueue   = `INSERT INTO archive_replicas (target, what, leaf, queued_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`

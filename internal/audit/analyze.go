@@ -26,6 +26,8 @@ const (
 	RuleClockDrift                = "clock_drift"                 // the clock beyond clock.max_drift of the NTP servers (SYS-4)
 	RuleArchiveLag                = "archive_replication_lag"     // an archive replica behind by more than archive.max_lag (ARC-4)
 	RuleClockUnreachable          = "clock_unreachable"           // no NTP server answers the clock guard (SYS-4)
+	RuleIncidentDeadline          = "incident_deadline"           // a notification owed for a major incident near or past its due time (INC-4)
+	RuleIncidentNotification      = "incident_notification"       // a notification of an incident could not be delivered (INC-1)
 )
 
 // Rules configure the analysis. A zero count or duration turns its rule off.
@@ -286,6 +288,16 @@ func (a *Analyzer) check(r *Record) []Alert {
 	case ActionArchiveLagging:
 		// ARC-4: the archive journals each episode once per replica.
 		raise(RuleArchiveLag, fmt.Sprint(r.Seq), time.Time{}, "an archive replica is behind: "+r.Details, nil)
+	case ActionIncidentObligationDue, ActionIncidentObligationOverdue:
+		// INC-4: the register journals each once per obligation.
+		msg := "a notification owed for an incident is due soon: "
+		if r.Action == ActionIncidentObligationOverdue {
+			msg = "a notification owed for an incident is OVERDUE: "
+		}
+		raise(RuleIncidentDeadline, fmt.Sprint(r.Seq), time.Time{}, msg+r.Object+" "+r.Details, nil)
+	case ActionIncidentNotificationFailed:
+		// INC-1: retried until delivered; one alert an hour per incident.
+		raise(RuleIncidentNotification, r.Object, at.Add(time.Hour), "a notification of "+r.Object+" was not delivered (it is retried): "+r.Details, nil)
 	case ActionClockUnreachable:
 		// SYS-4: no answer is not "in sync"; signing stops after the grace.
 		raise(RuleClockUnreachable, fmt.Sprint(r.Seq), time.Time{}, "no NTP server answers the clock check: "+r.Details, nil)

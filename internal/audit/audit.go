@@ -3,8 +3,10 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -214,6 +216,20 @@ func Read(ctx context.Context, q store.Querier, after int64, limit int) ([]Recor
 		out = append(out, r)
 	}
 	return out, store.Classify(op, rows.Err())
+}
+
+// LatestOf returns the newest event of action in the live journal, or nil
+// when it holds none (events older than audit.retention are archived).
+func LatestOf(ctx context.Context, q store.Querier, action string) (*Record, error) {
+	var r Record
+	err := q.QueryRowContext(ctx, sqlLatestOf, action).Scan(&r.Seq, &r.At, &r.Actor, &r.Role, &r.Action, &r.Object, &r.Details, &r.PrevHash, &r.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, store.Classify("audit: latest event", err)
+	}
+	return &r, nil
 }
 
 // object formats "kind:id".

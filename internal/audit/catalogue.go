@@ -79,26 +79,28 @@ const (
 	ActionCACreated              = "ca.created"
 	ActionCATerminated           = "ca.terminated"
 	ActionCATerminationCompleted = "ca.termination_completed"
-	ActionCACertRecorded         = "ca.certificate_recorded"
-	ActionOCSPResponderRenewed   = "ca.ocsp_responder_renewed"
-	ActionCertificatePrepared    = "certificate.prepared"
-	ActionCertificateIssued      = "certificate.issued"
-	ActionCertificateRevoked     = "certificate.revoked"
-	ActionCRLPrepared            = "crl.prepared"
-	ActionCRLIssued              = "crl.issued"
-	ActionKeySplitRegistered     = "key.split_registered"
-	ActionKeyShareUnlocked       = "key.share_unlocked"
-	ActionKeySharesRevoked       = "key.shares_revoked"
-	ActionKeyShareWrongPIN       = "key.share_wrong_pin"
-	ActionKeyShareLocked         = "key.share_locked"
-	ActionKeySharePresented      = "key.share_presented"
-	ActionKeyShareRefused        = "key.share_refused"
-	ActionKeyActivationStarted   = "key.activation_started"
-	ActionKeyActivationRefused   = "key.activation_refused"
-	ActionKeyActivationFailed    = "key.activation_failed"
-	ActionKeyActivated           = "key.activated"
-	ActionKeyDeactivated         = "key.deactivated"
-	ActionKeySplitDiscarded      = "key.split_discarded"
+	// ActionCACompromised: the compromise procedure of a CA key ran (INC-2).
+	ActionCACompromised        = "ca.compromised"
+	ActionCACertRecorded       = "ca.certificate_recorded"
+	ActionOCSPResponderRenewed = "ca.ocsp_responder_renewed"
+	ActionCertificatePrepared  = "certificate.prepared"
+	ActionCertificateIssued    = "certificate.issued"
+	ActionCertificateRevoked   = "certificate.revoked"
+	ActionCRLPrepared          = "crl.prepared"
+	ActionCRLIssued            = "crl.issued"
+	ActionKeySplitRegistered   = "key.split_registered"
+	ActionKeyShareUnlocked     = "key.share_unlocked"
+	ActionKeySharesRevoked     = "key.shares_revoked"
+	ActionKeyShareWrongPIN     = "key.share_wrong_pin"
+	ActionKeyShareLocked       = "key.share_locked"
+	ActionKeySharePresented    = "key.share_presented"
+	ActionKeyShareRefused      = "key.share_refused"
+	ActionKeyActivationStarted = "key.activation_started"
+	ActionKeyActivationRefused = "key.activation_refused"
+	ActionKeyActivationFailed  = "key.activation_failed"
+	ActionKeyActivated         = "key.activated"
+	ActionKeyDeactivated       = "key.deactivated"
+	ActionKeySplitDiscarded    = "key.split_discarded"
 
 	// KEY-4, KEY-6: backups, imports and destruction of CA keys.
 	ActionKeyBackupCreated   = "key.backup_created"
@@ -140,6 +142,22 @@ const (
 	ActionBackupRestored = "backup.restored"
 )
 
+// The compliance self-audit (COMP-1, COMP-2).
+const ActionComplianceChecked = "compliance.checked"
+
+// The incident register (INC-1, INC-4).
+const (
+	ActionIncidentOpened             = "incident.opened"
+	ActionIncidentNoted              = "incident.noted"
+	ActionIncidentEscalated          = "incident.escalated"
+	ActionIncidentClosed             = "incident.closed"
+	ActionIncidentNotified           = "incident.notified"
+	ActionIncidentNotificationFailed = "incident.notification_failed"
+	ActionIncidentObligationDue      = "incident.obligation_due"
+	ActionIncidentObligationOverdue  = "incident.obligation_overdue"
+	ActionIncidentObligationDone     = "incident.obligation_done"
+)
+
 // The time-stamping unit (ARC-5).
 const ActionTSASignerCert = "tsa.signer_certified"
 
@@ -153,7 +171,7 @@ const (
 // Kind describes one action of the catalogue.
 type Kind struct {
 	Action   string
-	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication, archive, backup
+	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication, archive, backup, incident
 	// Description says what happened when the event is written.
 	Description string
 	// Source names who writes it: a package, a command, or the issue that
@@ -241,10 +259,22 @@ var Catalogue = []Kind{
 	{ActionBackupFailed, "backup", "a backup could not be written: target and error; nothing partial is left (CONT-1)", "node"},
 	{ActionBackupVerified, "backup", "a backup was verified in full: decrypted, manifest signature, every digest, trial restore (CONT-1)", "sceau backup verify"},
 	{ActionBackupRestored, "backup", "the installation was restored from a backup, reconciled with the journal's export: events replayed, certificates recovered (CONT-1)", "sceau backup restore"},
+	{ActionComplianceChecked, "compliance", "a self-audit ran: verdict, counts, the failed clauses and their follow-up dates; the report is archived (COMP-1, COMP-2)", "node"},
+
+	{ActionIncidentOpened, "incident", "a security incident was opened: kind, severity, detection time; a major one owes notifications within 24 hours and starts the compromise procedure (INC-1, INC-4)", "incident"},
+	{ActionIncidentNoted, "incident", "a note or an action taken was added to an incident's timeline (INC-1)", "incident"},
+	{ActionIncidentEscalated, "incident", "an open incident's severity was raised, with the reason; raised to major, it owes notifications within 24 hours of detection and starts the compromise procedure (INC-1, INC-4)", "incident"},
+	{ActionIncidentClosed, "incident", "an incident was closed with what was found and done (INC-1)", "incident"},
+	{ActionIncidentNotified, "incident", "a notification of an incident was delivered: channel, recipient, attempt (INC-1)", "incident"},
+	{ActionIncidentNotificationFailed, "incident", "an attempt to deliver a notification of an incident failed: the error and the next try; it is retried until delivered; an alert is raised (INC-1, AUD-6)", "incident"},
+	{ActionIncidentObligationDue, "incident", "a notification owed to the supervisory authority or the conformity assessment body is due within incident.alert_margin; an alert is raised (INC-4, AUD-6)", "incident"},
+	{ActionIncidentObligationOverdue, "incident", "a notification owed to the supervisory authority or the conformity assessment body is past its due time (24 hours after detection); an alert is raised (INC-4, AUD-6)", "incident"},
+	{ActionIncidentObligationDone, "incident", "a notification owed to an authority was recorded done, with its reference (INC-4)", "incident"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},
 	{ActionCATerminated, "ca", "a CA was terminated under dual control: it issues no certificate any more, and every unexpired certificate it issued is revoked (cessationOfOperation)", "ca"},
+	{ActionCACompromised, "ca", "the compromise procedure of a CA key ran under dual control: the CA terminated, what it issued and its own certificate revoked (cACompromise), a major incident opened and a notice published (INC-2)", "node"},
 	{ActionCATerminationCompleted, "ca", "a terminated CA's last steps are done: its final CRL (nextUpdate 99991231235959Z) is published and its key, backups and share carriers destroyed (END-1)", "ca"},
 	{ActionOCSPResponderRenewed, "ca", "a CA's delegated OCSP responder certificate was renewed", "ca"},
 	{ActionCertificatePrepared, "ca", "a serial was reserved and the linted to-be-signed certificate recorded (before signing)", "ca"},

@@ -50,6 +50,9 @@ const (
 	sqlReadOne = `SELECT ` + eventColumns + ` FROM audit_archive WHERE seq = ?
 		UNION ALL SELECT ` + eventColumns + ` FROM audit_events WHERE seq = ?`
 	// sqlReadLiveFrom is sqlReadFrom for a database from before migration 4.
+	// The newest live event of an action: the self-audit's "when was the
+	// last backup" (COMP-1). The primary key is walked from its end.
+	sqlLatestOf     = `SELECT ` + eventColumns + ` FROM audit_events WHERE action = ? ORDER BY seq DESC LIMIT 1`
 	sqlReadLiveFrom = `SELECT ` + eventColumns + ` FROM audit_events WHERE seq > ? ORDER BY seq`
 
 	sqlEventAt = `SELECT at FROM audit_archive WHERE seq = ? UNION ALL SELECT at FROM audit_events WHERE seq = ?`

@@ -59,7 +59,7 @@ const maxUDPMessage = 8192
 func FormatSyslog(r *Record, o SyslogOptions, procID int) []byte {
 	sev := sevNotice
 	switch r.Action {
-	case ActionAlertRaised:
+	case ActionAlertRaised, ActionIncidentOpened, ActionIncidentEscalated, ActionIncidentObligationDue, ActionIncidentObligationOverdue:
 		sev = sevAlert
 	case ActionLoggingFailed:
 		sev = sevError
@@ -242,4 +242,31 @@ func (f *Forwarder) Close() {
 		f.conn.Close()
 		f.conn = nil
 	}
+}
+
+// SendSyslog sends one record to the collector o names, on a connection of
+// its own, and returns once it was written: for what must reach the
+// collector at once, apart from the journal's stream (an incident, INC-1).
+func SendSyslog(ctx context.Context, o SyslogOptions, r *Record) error {
+	f, err := NewForwarder(nil, o, nil)
+	if err != nil {
+		return err
+	}
+	if err := f.dial(ctx); err != nil {
+		return err
+	}
+	defer f.Close()
+	msg := FormatSyslog(r, f.opts, f.pid)
+	frame := msg
+	if f.opts.Network == "udp" {
+		frame = msg[:min(len(msg), maxUDPMessage)]
+	} else {
+		frame = append(strconv.AppendInt(nil, int64(len(msg)), 10), ' ')
+		frame = append(frame, msg...)
+	}
+	f.conn.SetWriteDeadline(time.Now().Add(f.opts.Timeout))
+	if _, err := f.conn.Write(frame); err != nil {
+		return sceau.E(sceau.Unavailable, "audit: syslog", "cannot send to "+f.opts.Address, err)
+	}
+	return nil
 }

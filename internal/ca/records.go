@@ -3,6 +3,7 @@ package ca
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math/big"
 	"time"
 
@@ -59,6 +60,16 @@ func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
 		r.Reason = revocation.ReasonName(int(reason.Int64))
 	}
 	return &r, nil
+}
+
+// LatestOfProfile returns the last certificate caID issued under profile,
+// or nil when it issued none: what the self-audit lints (COMP-1, CA-2).
+func (a *Authority) LatestOfProfile(ctx context.Context, caID, profile string) (*Record, error) {
+	r, err := scanRecord(a.db.QueryRowContext(ctx, qLatestOfProfile, caID, profile))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, store.Classify("ca: latest of profile", err)
 }
 
 // Certificate returns the record of serial (hex, any case).

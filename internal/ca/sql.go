@@ -43,7 +43,10 @@ const (
 	// so that the parent's CRL and OCSP cover it (CA-3).
 	qRecordCACertificate = `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, cert_der, not_before, not_after,
 		reserved_at, issued_at, ocsp_response, ocsp_this_update, ocsp_next_update) VALUES (?, ?, 'ca', ?, 'issued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qRecordBySerial    = `SELECT ` + recordColumns + ` FROM certificates WHERE serial = ?`
+	qRecordBySerial = `SELECT ` + recordColumns + ` FROM certificates WHERE serial = ?`
+	// The self-audit lints the last certificate of each profile (COMP-1).
+	qLatestOfProfile = `SELECT ` + recordColumns + ` FROM certificates WHERE ca_id = ? AND profile = ? AND cert_der IS NOT NULL
+		ORDER BY issued_at DESC LIMIT 1`
 	qStaleReservations = `SELECT serial FROM certificates WHERE status = 'reserved' AND revoked_at IS NULL AND reserved_at <= ?`
 
 	// CONT-1: a restore recreates from the journal the rows an older copy

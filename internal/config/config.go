@@ -45,7 +45,11 @@ type Config struct {
 	Timestamping Timestamping `yaml:"timestamping"`
 	// Backup configures the installation's backups (backup.go, CONT-1).
 	Backup Backup `yaml:"backup"`
-	CAs    []CA   `yaml:"cas"`
+	// Compliance sets the self-audit's limits (compliance.go, COMP-1).
+	Compliance Compliance `yaml:"compliance"`
+	// Incident configures the incident register (incident.go, INC-1, INC-4).
+	Incident Incident `yaml:"incident"`
+	CAs      []CA     `yaml:"cas"`
 }
 
 // Database selects the store.
@@ -349,6 +353,8 @@ func DefaultConfig() *Config {
 		Archive:      DefaultArchive(),
 		Timestamping: DefaultTimestamping(),
 		Backup:       DefaultBackup(),
+		Compliance:   DefaultCompliance(),
+		Incident:     DefaultIncident(),
 	}
 }
 
@@ -558,6 +564,8 @@ func (c *Config) Validate() error {
 	c.Archive.validate(c, bad)
 	c.Timestamping.validate(c, bad)
 	c.Backup.validate(c, bad)
+	c.Compliance.validate(bad)
+	c.Incident.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -17,6 +17,12 @@ func (n *Node) registerExecutors(svc *access.Service) error {
 	if err := svc.RegisterCAExecutors(n.Revocation, n.Authority); err != nil {
 		return err
 	}
+	if err := svc.RegisterCACompromise(n.compromise()); err != nil { // INC-2 (compromise.go)
+		return err
+	}
+	if err := svc.RegisterSelectionExecutor(n.Revocation); err != nil { // INC-3
+		return err
+	}
 	if err := svc.RegisterPublication(n.Publication); err != nil { // PUB-4
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/sceau/sceau/internal/clockguard"
 	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/etsi"
+	"github.com/sceau/sceau/internal/incident"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/publication"
 	"github.com/sceau/sceau/internal/quorum"
@@ -48,7 +49,9 @@ type Node struct {
 	Publication *publication.Service
 	// Archive keeps the records of ten years (ARC-1..ARC-6, archive.go).
 	Archive *archive.Service
-	Metrics *server.Metrics
+	// Incidents is the incident register (INC-1, INC-4, incident.go).
+	Incidents *incident.Service
+	Metrics   *server.Metrics
 	// ClockGuard checks the clock against clock.servers; every signing
 	// path asks it first (SYS-4, clock.go).
 	ClockGuard *clockguard.Guard
@@ -134,6 +137,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 		Observe: n.Metrics.ObserveIssuance, ClockGuard: n.ClockGuard.Err})
 	n.Authority.Committer().Observe = n.Metrics.ObserveBatch
 	n.Publication = publication.NewService(db, n.Journal, publication.Options{MaxSize: cfg.Publication.MaxDocumentBytes})
+	if n.Incidents, err = n.newIncidents(); err != nil {
+		n.Keys.Deactivate()
+		db.Close()
+		return nil, err
+	}
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
 	// public TLS profile, rather than let the day come unannounced.
 	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {

@@ -111,10 +111,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	}
 	adm := &server.Admin{Authority: n.Authority, Revocation: n.Revocation, Metrics: n.Metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
 		Admission: server.NewAdmission(cfg.Issuance.MaxInFlight, n.Metrics),
-		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI(), Publication: n.Publication, Archive: n.Archive}
+		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI(), Publication: n.Publication, Archive: n.Archive,
+		Incidents: n.Incidents}
 	if adm.Backups, err = n.KeyBackups(acc); err != nil { // KEY-4, KEY-6
 		return err
 	}
+	adm.SelfAudit = n.SelfAudit(site, acc) // COMP-1 (compliance.go)
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -125,6 +127,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	}()
 	go n.maintain(sctx, log)
 	go n.runArchive(sctx)
+	go n.runIncidents(sctx)                 // INC-1, INC-4 (incident.go)
 	go n.runTerminations(sctx, adm.Backups) // END-1 (termination.go)
 	go n.runBackups(sctx)                   // CONT-1: every backup.interval (backup.go)
 	clockDone := make(chan struct{})

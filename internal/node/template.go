@@ -225,6 +225,62 @@ backup:
   # With to: s3://bucket/prefix, the store's endpoint and key files:
   # s3: {endpoint: "https://s3.example.org", access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
 
+# COMP-1, COMP-2 (policy §8, docs/compliance.md): the limits of the
+# self-audit, 'sceau check', whose reports are archived.
+compliance:
+  # COMP-2: a failed clause must be put right within this (1d..365d).
+  # Default: 30d
+  follow_up: 30d
+  # CONT-1: the last backup may be this old. Default: 26h
+  backup_max_age: 26h
+  # CONT-1: the last verified restore ('sceau backup verify') may be this
+  # old. Default: 31d
+  restore_test_max_age: 31d
+# INC-1, INC-4 (docs/incident.md): the incident register. Opening an
+# incident ('sceau incident open') tells the Security Officers and the
+# partners at once, by mail, signed webhook and syslog, each notification
+# retried until delivered. A major incident owes notifications to the
+# supervisory authority and the conformity assessment body within 24 hours
+# of its detection; alerts are raised before and after the due time.
+incident:
+  # The Security Officers' e-mail addresses: told of every incident opened
+  # or closed and of every deadline alert. Default: [] (set them)
+  security_officers: []
+  # security_officers: [rssi@example.org, rssi-deputy@example.org]
+  # Other addresses told of the same (a SOC, the hosting provider).
+  # Default: []
+  partners: []
+  # The mail relay (submission). tls: starttls (587), tls (465), or none
+  # (a relay on the loopback only). The relay's certificate is always
+  # verified, against ca_file if set, else the system's roots.
+  smtp:
+    # relay: smtp.example.org:587
+    # from: sceau@example.org
+    tls: starttls
+    # ca_file: secrets/smtp-ca.pem
+    # username: sceau
+    # password_file: secrets/smtp.password
+  # A webhook receiving each notification as JSON, signed with
+  # X-Sceau-Signature: sha256=<hex HMAC-SHA256 of the body> under the secret
+  # in secret_file (16 bytes or more). Default: none
+  # webhook:
+  #   url: https://soc.example.org/hooks/sceau
+  #   secret_file: secrets/incident-webhook.secret
+  # A syslog collector receiving each notification (RFC 5424, severity
+  # alert); network udp, tcp or tls. Default: none
+  syslog:
+    network: udp
+    facility: 13
+    # address: siem.example.org:514
+  # INC-4: the alert before a notification owed to an authority is due is
+  # raised when less than this is left (10m..23h). Default: 4h
+  alert_margin: 4h
+  # The wait after a failed delivery, doubled after each next one up to
+  # max_retry_interval; notifications are retried until delivered.
+  # Defaults: 30s and 1h
+  retry_interval: 30s
+  max_retry_interval: 1h
+
 # SYS-4 (policy §6.7, docs/clock.md): the clock is checked against NTP
 # servers at start and every interval; beyond max_drift nothing is signed
 # (certificates, CRLs, OCSP responses, manifests) until it is back within,

@@ -15,6 +15,10 @@ import (
 //go:embed site.css
 var siteCSS []byte
 
+// Stylesheet returns the site's stylesheet, for the pages Sceau writes
+// elsewhere in the same look (the self-audit's report).
+func Stylesheet() []byte { return append([]byte(nil), siteCSS...) }
+
 // pageCSP keeps the pages script-free: nothing but our stylesheet loads.
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 

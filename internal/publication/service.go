@@ -60,21 +60,34 @@ func (s *Service) Store(ctx context.Context, actor sceau.Actor, mediaType string
 	if err := CheckContent(mediaType, content, s.opts.MaxSize); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(content)
-	digest := hex.EncodeToString(sum[:])
-	now := store.FormatTime(s.clock.Now())
+	var digest string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, qInsertFile, digest, mediaType, len(content), content, now, actor.String())
-		if err != nil {
-			return store.Classify(op, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // the same bytes are there already
-		}
-		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: audit.ActionPublicationFileStored, Object: "file:" + digest,
-			Details: map[string]any{"media_type": mediaType, "size": len(content)}})
+		var err error
+		digest, err = s.StoreTx(ctx, tx, actor, mediaType, content)
+		return err
 	})
 	return digest, err
+}
+
+// StoreTx is Store in the caller's transaction, for a procedure that
+// publishes as part of what it carries out (INC-2's notice), after the
+// caller checked the media type and the content.
+func (s *Service) StoreTx(ctx context.Context, tx *store.Tx, actor sceau.Actor, mediaType string, content []byte) (string, error) {
+	const op = "publication: store"
+	if err := CheckContent(mediaType, content, s.opts.MaxSize); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(content)
+	digest := hex.EncodeToString(sum[:])
+	res, err := tx.ExecContext(ctx, qInsertFile, digest, mediaType, len(content), content, store.FormatTime(s.clock.Now()), actor.String())
+	if err != nil {
+		return "", store.Classify(op, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return digest, nil // the same bytes are there already
+	}
+	return digest, s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: audit.ActionPublicationFileStored, Object: "file:" + digest,
+		Details: map[string]any{"media_type": mediaType, "size": len(content)}})
 }
 
 // Change is an approved change to what is published: the payload of a

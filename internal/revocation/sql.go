@@ -1,6 +1,11 @@
 package revocation
 
-import "strings"
+import (
+	"strings"
+	"time"
+
+	"github.com/sceau/sceau/internal/store"
+)
 
 // revocation owns, in the certificates table, revoked_at and
 // revocation_reason, and every ocsp_response/ocsp_this_update/ocsp_next_update
@@ -50,6 +55,33 @@ const (
 	qRefreshRevokedOCSP = `UPDATE certificates SET ocsp_response = ?, ocsp_this_update = ?, ocsp_next_update = ?
 		WHERE serial = ? AND revoked_at IS NOT NULL`
 )
+
+// INC-3: the live certificates a selector reads, page by page in serial
+// order; selectWhere adds what the columns decide.
+const (
+	qSelectCount   = `SELECT COUNT(*) FROM certificates`
+	qSelectPage    = `SELECT serial, ca_id, profile, subject, not_after, cert_der FROM certificates`
+	qSelectPageEnd = ` AND serial > ? ORDER BY serial LIMIT ?`
+)
+
+// selectWhere is the part of the selection the columns decide.
+func selectWhere(sel Selector, now time.Time) (string, []any) {
+	where := ` WHERE status = 'issued' AND revoked_at IS NULL AND not_after > ?`
+	args := []any{store.FormatTime(now)}
+	if sel.CA != "" {
+		where += ` AND ca_id = ?`
+		args = append(args, sel.CA)
+	}
+	if sel.Profile != "" {
+		where += ` AND profile = ?`
+		args = append(args, sel.Profile)
+	}
+	if !sel.IssuedBefore.IsZero() {
+		where += ` AND issued_at < ?`
+		args = append(args, store.FormatTime(sel.IssuedBefore))
+	}
+	return where, args
+}
 
 // qMassRevoke revokes n serials at once; their OCSP responses are dropped, to
 // be signed again by the refresher.

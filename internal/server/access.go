@@ -65,6 +65,7 @@ var routeActions = map[string]access.Action{
 	// ROLE-3: CA actions under dual control; each makes an approval request.
 	"POST /api/v1/cas/{id}/terminate":   access.CATerminate,
 	"POST /api/v1/cas/{id}/revocations": access.RevokeMass,
+	"POST /api/v1/cas/{id}/compromise":  access.CACompromised,
 	"POST /api/v1/cas/{id}/creation":    access.CACreate,
 
 	// AUD-3: the journal (audit.go).
@@ -88,8 +89,21 @@ var routeActions = map[string]access.Action{
 	"GET /api/v1/archive/items/{leaf}": access.ArchiveRead,
 	"GET /api/v1/archive/status":       access.ArchiveRead,
 	"GET /api/v1/archive/verify":       access.ArchiveRead,
+	selfAuditRoute:                     access.ComplianceCheck,
+	selectionPreviewRoute:              access.CertList,
+	selectionRequestRoute:              access.RevokeSelected,
 	"POST /api/v1/archive/heads":       access.ArchiveAdd,
 	"POST /api/v1/archive/purge":       access.ArchivePurge,
+
+	// INC-1, INC-4: the incident register (incident.go).
+	"POST /api/v1/incidents":                              access.IncidentOpen,
+	"GET /api/v1/incidents":                               access.IncidentRead,
+	"GET /api/v1/incidents/status":                        access.IncidentRead,
+	"GET /api/v1/incidents/{id}":                          access.IncidentRead,
+	"POST /api/v1/incidents/{id}/notes":                   access.IncidentNote,
+	"POST /api/v1/incidents/{id}/severity":                access.IncidentEscalate,
+	"POST /api/v1/incidents/{id}/close":                   access.IncidentClose,
+	"POST /api/v1/incidents/{id}/obligations/{kind}/done": access.IncidentObligation,
 }
 
 // requestRoutes are the actions under dual control whose handler makes an
@@ -100,6 +114,8 @@ var requestRoutes = map[access.Action]bool{access.RoleGrant: true, access.RoleRe
 	access.KeyBackup: true, access.KeyImport: true, access.KeyDestroy: true,
 	// ROLE-3: mass revocation and CA termination are approval requests.
 	access.RevokeMass: true, access.CATerminate: true,
+	// INC-3: a selective revocation is an approval request too.
+	access.RevokeSelected: true, access.CACompromised: true,
 	// ROLE-3: a CA's creation is authorised by an approval, then done by 'sceau ca create'.
 	access.CACreate: true,
 	// PUB-4: a file is stored, then its publication requested.
@@ -141,6 +157,9 @@ func (a *Admin) accessRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/accounts/{name}/certificates/{serial}/revoke", a.revokeAccountCert)
 	mux.HandleFunc("POST /api/v1/cas/{id}/terminate", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
 		return s.RequestCATermination(r.Context(), p, id, reason)
+	}))
+	mux.HandleFunc("POST /api/v1/cas/{id}/compromise", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
+		return s.RequestCACompromise(r.Context(), p, id, reason) // INC-2
 	}))
 	mux.HandleFunc("POST /api/v1/cas/{id}/revocations", a.caRequest(func(s *access.Service, r *http.Request, p access.Principal, id, reason string) (*access.Request, error) {
 		return s.RequestMassRevocation(r.Context(), p, id, reason)
@@ -200,7 +219,7 @@ func (a *Admin) authorize(mux *http.ServeMux) http.Handler {
 // resourceKinds names the resource of each first segment of an API path.
 var resourceKinds = map[string]string{"cas": "ca", "certificates": "certificate", "accounts": "account", "approvals": "approval",
 	"people": "person", "audit": "journal", "login": "session", "logout": "session", "whoami": "session", "password": "session", "metrics": "metrics",
-	"publication": "document"}
+	"publication": "document", "incidents": "incident"}
 
 // resourceOf names what a route acts on from its path: the kind from its
 // first segment, the ID from its first wildcard; an account or person in

@@ -94,6 +94,21 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	acc := access.New(db, h.Journal, access.Options{Clock: clock, KDF: access.KDFParams{Memory: 1024, Time: 1, Threads: 1},
 		AdminCA: testAdminCA(t)})
+	// INC-2's procedure spans the node's packages (internal/node and
+	// cmd/sceau test it); here only its request is decided.
+	if err := acc.RegisterCACompromise(access.CACompromise{
+		Check: func(ctx context.Context, q store.Querier, caID string) error {
+			return h.Authority.CheckTerminable(ctx, q, caID)
+		},
+		Execute: func(context.Context, *store.Tx, sceau.Actor, string, string, string) (string, error) {
+			return "", sceau.Errorf(sceau.Unavailable, "test", "not carried out by this fixture")
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := acc.RegisterSelectionExecutor(h.Revocation); err != nil {
+		t.Fatal(err)
+	}
 	if err := acc.RegisterCAExecutors(h.Revocation, h.Authority); err != nil {
 		t.Fatal(err)
 	}
@@ -446,8 +461,15 @@ func matrixEndpoints() []endpoint {
 		// ROLE-3: CA actions under dual control make approval requests.
 		{route: "POST /api/v1/cas/{id}/terminate", method: "POST", path: fixed("/api/v1/cas/issuing/terminate"),
 			body: fixed(`{"reason":"end of service"}`), allowed: []string{"so", "aa"}, ok: 202},
+		{route: "POST /api/v1/cas/{id}/compromise", method: "POST", path: fixed("/api/v1/cas/issuing/compromise"),
+			body: fixed(`{"reason":"key stolen"}`), allowed: []string{"so"}, ok: 202},
 		{route: "POST /api/v1/cas/{id}/revocations", method: "POST", path: fixed("/api/v1/cas/issuing/revocations"),
 			body: fixed(`{"reason":"cessationOfOperation"}`), allowed: []string{"so", "ra"}, ok: 202},
+		// INC-3: the selective revocation's dry run and request.
+		{route: "GET /api/v1/revocations/selections/preview", method: "GET", path: fixed("/api/v1/revocations/selections/preview?key_type=rsa"),
+			allowed: []string{"so", "au", "ra"}, ok: 200},
+		{route: "POST /api/v1/revocations/selections", method: "POST", path: fixed("/api/v1/revocations/selections"),
+			body: fixed(`{"selector":{"key_type":"ecdsa"},"reason":"superseded"}`), allowed: []string{"so", "ra"}, ok: 202},
 		{route: "POST /api/v1/cas/{id}/creation", method: "POST", path: fixed("/api/v1/cas/extra/creation"),
 			body: fixed(`{"reason":"new issuing CA"}`), allowed: []string{"aa"}, ok: 202},
 		// AUD-3: the journal is not served by this fixture (Admin.Audit
@@ -476,8 +498,26 @@ func matrixEndpoints() []endpoint {
 		{route: "GET /api/v1/archive/items/{leaf}", method: "GET", path: fixed("/api/v1/archive/items/0"), allowed: everyRole, ok: 503},
 		{route: "GET /api/v1/archive/status", method: "GET", path: fixed("/api/v1/archive/status"), allowed: everyRole, ok: 503},
 		{route: "GET /api/v1/archive/verify", method: "GET", path: fixed("/api/v1/archive/verify"), allowed: everyRole, ok: 503},
+		// COMP-1: nor the self-audit (Admin.SelfAudit is nil); internal/node tests it.
+		{route: "POST /api/v1/compliance/reports", method: "POST", path: fixed("/api/v1/compliance/reports"), allowed: []string{"so", "au"}, ok: 503},
 		{route: "POST /api/v1/archive/heads", method: "POST", path: fixed("/api/v1/archive/heads"), allowed: []string{"aa", "so", "au", "ra"}, ok: 503},
 		{route: "POST /api/v1/archive/purge", method: "POST", path: fixed("/api/v1/archive/purge"), body: fixed(`{"dry_run":true}`),
+			allowed: []string{"so"}, ok: 503},
+		// INC-1, INC-4: nor the incident register (Admin.Incidents is nil);
+		// internal/incident and cmd/sceau test the flow.
+		{route: "POST /api/v1/incidents", method: "POST", path: fixed("/api/v1/incidents"),
+			body: fixed(`{"kind":"outage","severity":"minor","title":"OCSP down"}`), allowed: operatorRoles, ok: 503},
+		{route: "GET /api/v1/incidents", method: "GET", path: fixed("/api/v1/incidents"), allowed: operatorRoles, ok: 503},
+		{route: "GET /api/v1/incidents/status", method: "GET", path: fixed("/api/v1/incidents/status"), allowed: operatorRoles, ok: 503},
+		{route: "GET /api/v1/incidents/{id}", method: "GET", path: fixed("/api/v1/incidents/1"), allowed: operatorRoles, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/notes", method: "POST", path: fixed("/api/v1/incidents/1/notes"),
+			body: fixed(`{"text":"seen"}`), allowed: operatorRoles, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/severity", method: "POST", path: fixed("/api/v1/incidents/1/severity"),
+			body: fixed(`{"severity":"major","reason":"worse"}`), allowed: operatorRoles, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/close", method: "POST", path: fixed("/api/v1/incidents/1/close"),
+			body: fixed(`{"closure":"done"}`), allowed: []string{"so"}, ok: 503},
+		{route: "POST /api/v1/incidents/{id}/obligations/{kind}/done", method: "POST",
+			path: fixed("/api/v1/incidents/1/obligations/supervisory-authority/done"), body: fixed(`{"reference":"AR-1"}`),
 			allowed: []string{"so"}, ok: 503},
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/etsi"
+	"github.com/sceau/sceau/internal/incident"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/publication"
 	"github.com/sceau/sceau/internal/quorum"
@@ -54,6 +55,12 @@ type Admin struct {
 	// Archive keeps the records of ten years (ARC-1..ARC-6, archive.go);
 	// nil: those routes answer 503.
 	Archive *archive.Service
+	// SelfAudit runs the compliance self-audit (COMP-1, compliance.go);
+	// nil: its route answers 503.
+	SelfAudit SelfAudit
+	// Incidents is the incident register (INC-1, INC-4, incident.go);
+	// nil: those routes answer 503.
+	Incidents *incident.Service
 	// Admission bounds the issuance requests in progress; nil: no bound.
 	Admission *Admission
 }
@@ -76,6 +83,9 @@ func (a *Admin) Handler() http.Handler {
 	a.auditRoutes(mux)
 	a.publicationRoutes(mux) // publication.go
 	a.archiveRoutes(mux)     // archive.go
+	a.complianceRoutes(mux)  // compliance.go
+	a.selectionRoutes(mux)   // selection.go
+	a.incidentRoutes(mux)    // incident.go
 	return a.authenticate(a.authorize(mux))
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,11 @@ type Metrics struct {
 	ocspDur     prometheus.Histogram
 	batch       prometheus.Histogram
 	archiveLag  *prometheus.GaugeVec
+	// INC-1, INC-4: the incident register, set by serve's incident loop.
+	incidentsOpen  prometheus.Gauge
+	obligationsDue *prometheus.GaugeVec
+	overdue        prometheus.Gauge
+	undelivered    prometheus.Gauge
 }
 
 // NewMetrics registers Sceau's metrics and the Go runtime's.
@@ -35,7 +41,16 @@ func NewMetrics() *Metrics {
 		Help: "Operations per committed transaction on the issuance path.", Buckets: prometheus.ExponentialBuckets(1, 2, 10)})
 	m.archiveLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sceau_archive_replication_lag_seconds",
 		Help: "Seconds since the oldest archive item or head not yet copied to each replica was queued (0: caught up; ARC-4)."}, []string{"target"})
+	m.incidentsOpen = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sceau_incidents_open", Help: "Incidents open in the register (INC-1)."})
+	m.obligationsDue = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sceau_incident_obligation_due_seconds",
+		Help: "Seconds until each notification owed for a major incident is due (negative once overdue); absent once done (INC-4)."},
+		[]string{"incident", "kind"})
+	m.overdue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sceau_incident_obligations_overdue",
+		Help: "Notifications owed to an authority past their due time and not recorded done (INC-4)."})
+	m.undelivered = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sceau_incident_notifications_undelivered",
+		Help: "Notifications of incidents not delivered yet (retried; INC-1)."})
 	m.Registry.MustRegister(m.issuance, m.issuanceDur, m.revocations, m.ocsp, m.ocspDur, m.batch, m.archiveLag,
+		m.incidentsOpen, m.obligationsDue, m.overdue, m.undelivered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -58,6 +73,28 @@ func (m *Metrics) ObserveBatch(size int, _ time.Duration) { m.batch.Observe(floa
 // SetArchiveLag sets a replica's replication lag (ARC-4).
 func (m *Metrics) SetArchiveLag(target string, lag time.Duration) {
 	m.archiveLag.WithLabelValues(target).Set(lag.Seconds())
+}
+
+// IncidentDue is one notification owed to an authority, for the metrics.
+type IncidentDue struct {
+	Incident int64
+	Kind     string
+	Left     time.Duration // negative once overdue
+}
+
+// SetIncidents sets the incident register's gauges (INC-1, INC-4).
+func (m *Metrics) SetIncidents(open, undelivered int, due []IncidentDue) {
+	m.incidentsOpen.Set(float64(open))
+	m.undelivered.Set(float64(undelivered))
+	m.obligationsDue.Reset()
+	overdue := 0
+	for _, d := range due {
+		m.obligationsDue.WithLabelValues(strconv.FormatInt(d.Incident, 10), d.Kind).Set(d.Left.Seconds())
+		if d.Left <= 0 {
+			overdue++
+		}
+	}
+	m.overdue.Set(float64(overdue))
 }
 
 // ObserveRevocation counts a revocation.

@@ -107,6 +107,14 @@ var serviceGrants = []TableGrant{
 	{Table: "archive_heads", Privileges: si, AppendOnly: true},
 	{Table: "archive_stamps", Privileges: si, AppendOnly: true},
 	{Table: "archive_purges", Privileges: si, AppendOnly: true},
+
+	// The incident register (INC-1, INC-4): incidents are closed, never
+	// deleted; the timeline is append-only; notifications and obligations
+	// are updated as they are delivered and done.
+	{Table: "incidents", Privileges: siu},
+	{Table: "incident_notes", Privileges: si, AppendOnly: true},
+	{Table: "incident_notifications", Privileges: siu},
+	{Table: "incident_obligations", Privileges: siu},
 }
 
 // ServiceGrants returns, for every table of the schema, what GrantServiceRole
