@@ -61,6 +61,11 @@ var auditProvedBy = map[string]string{
 	"archive.purged":                "internal/archive.TestARC2_TheDatabaseRefusesDeletionBeforeTheRetentionDate",
 	"archive.replication_lagging":   "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
 	"archive.replication_caught_up": "internal/node.TestARC4_ALaggingReplicaRaisesAnAlertAndCatchesUp",
+	// CONT-1: backups and restore at a second site.
+	"backup.created":  "cmd/sceau.TestCONT1_RestoreAnswersOCSPAsTheOriginal",
+	"backup.failed":   "cmd/sceau.TestCONT1_AFullOrMissingTargetIsReported",
+	"backup.verified": "cmd/sceau.TestCONT1_RestoreAnswersOCSPAsTheOriginal",
+	"backup.restored": "cmd/sceau.TestCONT1_RestoreAnswersOCSPAsTheOriginal",
 	// COMP-1, COMP-2: the self-audit.
 	"compliance.checked": "internal/node.TestCOMP2_ReportsAreArchivedWithVerdictsAndEvidence",
 	// INC-1, INC-4: the incident register.

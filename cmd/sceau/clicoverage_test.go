@@ -74,6 +74,10 @@ var cliAccess = map[string]struct {
 
 	"incident weak-algorithm": {routes: []string{"GET /api/v1/revocations/selections/preview", "POST /api/v1/revocations/selections"},
 		local: "--local: the dry run reads the database read-only, with progress, for millions of certificates"},
+	"backup create":  {local: "reads the data directory and the database of the host it runs on, and signs with its audit key (CONT-1)"},
+	"backup list":    {local: "reads the backup target's signed manifests, no installation needed (CONT-1)"},
+	"backup verify":  {local: "runs at the second site on the backup alone, with its age identity (CONT-1)"},
+	"backup restore": {local: "runs on a clean machine at the second site, before any server exists (CONT-1)"},
 
 	"approval approve": {routes: []string{"GET /api/v1/approvals/{id}", "POST /api/v1/approvals/{id}/approve"}},
 	"approval list":    {routes: []string{"GET /api/v1/approvals"}},

@@ -31,6 +31,8 @@ func TestKEY3_NoCommandExportsAKeyInClear(t *testing.T) {
 		"sceau publication export": "the public site's files and signed manifests, for a mirror",
 	}
 	outputs := map[string]string{
+		"sceau backup create --to":            "the backup target: one age-encrypted file to the second site's recipients; keys only sealed, never in clear (CONT-1)",
+		"sceau backup list --to":              "the backup target it reads; it writes nothing",
 		"sceau account cert issue --out":      "a person's own admin client key, made at their terminal; the server never sees it (no escrow)",
 		"sceau audit status --key-out":        "the public key that verifies the journal's checkpoints",
 		"sceau audit export --to":             "the export directory of the journal",

@@ -10,7 +10,7 @@ import (
 )
 
 func newServeCmd(e *env) *cobra.Command {
-	var logJSON, publicOnly bool
+	var logJSON, publicOnly, statusOnly bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the CAs with their public and administration listeners",
@@ -28,6 +28,11 @@ responses, and serves:
 With --public-only it opens no keystore and no admin listener, signs and writes
 nothing, and serves the public listener from the shared database (docs/scaling.md).
 
+With --status-only (a second site's first hour, after 'sceau backup restore') it
+serves the public listener alone: CRLs as stored, OCSP signed by the delegated
+responders, publication and time-stamping, with the journal's workers; no admin
+listener, and nothing signs with a CA key (docs/continuity.md).
+
 Stop it with Ctrl-C or SIGTERM: listeners drain, keys are dropped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -39,11 +44,16 @@ Stop it with Ctrl-C or SIGTERM: listeners drain, keys are dropped.`,
 			if publicOnly {
 				return node.ServePublic(cmd.Context(), cfg, log, nil)
 			}
+			if statusOnly { // CONT-1
+				return node.ServeStatusOnly(cmd.Context(), cfg, log, nil)
+			}
 			return node.Serve(cmd.Context(), cfg, log, nil)
 		},
 	}
 	cmd.Flags().BoolVar(&logJSON, "log-json", false, "write logs as JSON lines")
 	cmd.Flags().BoolVar(&publicOnly, "public-only", false, "serve CRLs, OCSP and the site alone: no key, no admin listener")
+	cmd.Flags().BoolVar(&statusOnly, "status-only", false, "serve the status services first at a second site: no admin listener, no CA key used (CONT-1)")
+	cmd.MarkFlagsMutuallyExclusive("public-only", "status-only")
 	return cmd
 }
 

@@ -132,6 +132,16 @@ const (
 	ActionArchiveCaughtUp   = "archive.replication_caught_up"
 )
 
+// Backups and restore at a second site (CONT-1). `sceau check` reads the
+// last backup.created and backup.verified: their details hold the backup's
+// name, target and created_at.
+const (
+	ActionBackupCreated  = "backup.created"
+	ActionBackupFailed   = "backup.failed"
+	ActionBackupVerified = "backup.verified"
+	ActionBackupRestored = "backup.restored"
+)
+
 // The compliance self-audit (COMP-1, COMP-2).
 const ActionComplianceChecked = "compliance.checked"
 
@@ -175,7 +185,7 @@ const (
 // Kind describes one action of the catalogue.
 type Kind struct {
 	Action   string
-	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication, archive, incident
+	Category string // account, session, personnel, system, logging, physical, maintenance, configuration, media, ceremony, ca, key, publication, archive, backup, incident
 	// Description says what happened when the event is written.
 	Description string
 	// Source names who writes it: a package, a command, or the issue that
@@ -259,6 +269,10 @@ var Catalogue = []Kind{
 	{ActionArchiveSignerCert, "archive", "the archive key got a certificate from the hierarchy (ARC-3)", "node"},
 	{ActionArchiveLagging, "archive", "an archive replica fell behind by more than archive.max_lag; an alert is raised (ARC-4, AUD-6)", "node"},
 	{ActionArchiveCaughtUp, "archive", "an archive replica caught up after a lagging episode (ARC-4)", "node"},
+	{ActionBackupCreated, "backup", "a backup of the installation was written, encrypted and signed: name, target, created_at, size, journal head (CONT-1)", "node"},
+	{ActionBackupFailed, "backup", "a backup could not be written: target and error; nothing partial is left (CONT-1)", "node"},
+	{ActionBackupVerified, "backup", "a backup was verified in full: decrypted, manifest signature, every digest, trial restore (CONT-1)", "sceau backup verify"},
+	{ActionBackupRestored, "backup", "the installation was restored from a backup, reconciled with the journal's export: events replayed, certificates recovered (CONT-1)", "sceau backup restore"},
 	{ActionComplianceChecked, "compliance", "a self-audit ran: verdict, counts, the failed clauses and their follow-up dates; the report is archived (COMP-1, COMP-2)", "node"},
 
 	{ActionIncidentOpened, "incident", "a security incident was opened: kind, severity, detection time; a major one owes notifications within 24 hours and starts the compromise procedure (INC-1, INC-4)", "incident"},

@@ -168,7 +168,7 @@ func (a *Authority) prepare(ctx context.Context, actor sceau.Actor, c *CA, p *Pr
 			}
 			evs := []audit.Event{{Actor: actor, Action: "certificate.prepared", Object: "certificate:" + serial,
 				Details: preparedDetails{CA: c.Spec.ID, DNSNames: sr.dnsNames, Emails: sr.emails, NotAfter: tmpl.NotAfter,
-					Profile: p.Name, Subject: subject}}}
+					NotBefore: tmpl.NotBefore, Profile: p.Name, Subject: subject}}}
 			if claim != nil {
 				more, err := claim(ctx, tx, serial)
 				if err != nil {
@@ -515,8 +515,10 @@ type preparedDetails struct {
 	DNSNames []string  `json:"dns_names"`
 	Emails   []string  `json:"emails"`
 	NotAfter time.Time `json:"not_after"`
-	Profile  string    `json:"profile"`
-	Subject  string    `json:"subject"`
+	// NotBefore lets a restore recreate the row from the journal (CONT-1).
+	NotBefore time.Time `json:"not_before"`
+	Profile   string    `json:"profile"`
+	Subject   string    `json:"subject"`
 }
 
 type issuedDetails struct {

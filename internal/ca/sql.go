@@ -48,6 +48,13 @@ const (
 	qLatestOfProfile = `SELECT ` + recordColumns + ` FROM certificates WHERE ca_id = ? AND profile = ? AND cert_der IS NOT NULL
 		ORDER BY issued_at DESC LIMIT 1`
 	qStaleReservations = `SELECT serial FROM certificates WHERE status = 'reserved' AND revoked_at IS NULL AND reserved_at <= ?`
+
+	// CONT-1: a restore recreates from the journal the rows an older copy
+	// lacks. The to-be-signed certificate is not in the journal: an empty
+	// tbs_der marks a recovered row (its cert_der too stays NULL).
+	qRecoverReservation = `INSERT INTO certificates (serial, ca_id, profile, subject, status, tbs_der, not_before, not_after, reserved_at)
+		VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING`
+	qRecoverIssued = `UPDATE certificates SET status = 'issued', issued_at = ? WHERE serial = ? AND status = 'reserved'`
 )
 
 // listQuery builds the paged listing of certificates for a filter whose

@@ -20,6 +20,23 @@ import (
 // listeners. ready, if set, is called with the node once the listeners are
 // bound.
 func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(*Node)) error {
+	return serve(ctx, cfg, log, ready, false)
+}
+
+// ServeStatusOnly runs the status services alone (CONT-1, the second
+// site's first hour; docs/continuity.md): the public listener (CRLs as
+// stored, OCSP signed by the delegated responders, publication,
+// time-stamping) and the journal's workers, with no admin listener and
+// nothing that signs with a CA key (no CRL issuance, no responder renewal,
+// no termination steps), so that no CA key is used or activated.
+func ServeStatusOnly(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(*Node)) error {
+	return serve(ctx, cfg, log, ready, true)
+}
+
+// ModeStatusOnly is a node started with ServeStatusOnly (/healthz).
+const ModeStatusOnly = "status-only"
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(*Node), statusOnly bool) error {
 	tuneGC()
 	n, err := Open(ctx, cfg, log)
 	if err != nil {
@@ -68,8 +85,12 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	if n.ClockGuard.Status().State == clockguard.Off {
 		log.Warn("SYS-4: clock.servers is empty: the clock is not checked against NTP; a production installation lists its servers (docs/clock.md)")
 	}
+	mode := ModeSigning
+	if statusOnly {
+		mode = ModeStatusOnly
+	}
 	pub := &server.Public{Authority: n.Authority, Revocation: n.Revocation, Responder: responder, Log: log, Site: site.Handler(),
-		Mode: ModeSigning, Health: func(ctx context.Context) error {
+		Mode: mode, Health: func(ctx context.Context) error {
 			if err := n.DB.Health(ctx); err != nil {
 				return err
 			}
@@ -80,6 +101,10 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		},
 		Details: func() []string { return []string{"clock: " + n.ClockGuard.Summary()} },
 		TSA:     n.tsaHandler(), TSAPath: cfg.Timestamping.ListenPath} // ARC-5
+	n.observeBackupAge(ctx) // CONT-1 (backup.go)
+	if statusOnly {
+		return n.serveStatus(ctx, log, pub, ready)
+	}
 	acc, err := n.Access(ctx)
 	if err != nil {
 		return err
@@ -105,6 +130,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	go n.runArchive(sctx)
 	go n.runIncidents(sctx)                 // INC-1, INC-4 (incident.go)
 	go n.runTerminations(sctx, adm.Backups) // END-1 (termination.go)
+	go n.runBackups(sctx)                   // CONT-1: every backup.interval (backup.go)
 	clockDone := make(chan struct{})
 	go func() { // SYS-4: every clock.interval, every minute while not in range
 		defer close(clockDone)

@@ -208,6 +208,23 @@ archive:
   # Largest item, in bytes (1 KiB..1 GiB). Default: 67108864
   max_item_bytes: 67108864
 
+# CONT-1 (policy §5.1.1, §5.1.8; docs/continuity.md): backups of the
+# installation to the second site, one age-encrypted file each with a signed
+# manifest; keys only as sealed files, secrets left out.
+backup:
+  # Target: a directory (the second site's mount) or s3://bucket/prefix with
+  # s3 below. Empty: 'sceau backup create' needs --to. Default: ""
+  to: ""
+  # The second site's age public keys (age1…, age-keygen makes a pair); any
+  # one of their identities restores. Required with to. Default: []
+  recipients: []
+  # serve makes a backup this often (1m..30d); 0 turns it off. Default: 0
+  interval: 0s
+  # Backups a directory target keeps; 0 keeps all. Default: 0
+  keep: 0
+  # With to: s3://bucket/prefix, the store's endpoint and key files:
+  # s3: {endpoint: "https://s3.example.org", access_key_file: secrets/s3.access, secret_key_file: secrets/s3.secret}
+
 # COMP-1, COMP-2 (policy §8, docs/compliance.md): the limits of the
 # self-audit, 'sceau check', whose reports are archived.
 compliance:

@@ -87,7 +87,8 @@ func (s *Service) RevokeAll(ctx context.Context, tx *store.Tx, actor sceau.Actor
 		evs := make([]audit.Event, 0, len(batch))
 		for _, sn := range batch {
 			evs = append(evs, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + sn,
-				Details: map[string]any{"ca": caID, "reason": reason, "reason_code": code, "mass": true, "approval": approval}})
+				Details: map[string]any{"ca": caID, "reason": reason, "reason_code": code, "mass": true, "approval": approval,
+					"revoked_at": store.FormatTime(now)}})
 		}
 		if err := s.journal.Append(ctx, tx, evs...); err != nil {
 			return total, err
@@ -123,7 +124,8 @@ func (s *Service) RevokeCATx(ctx context.Context, tx *store.Tx, actor sceau.Acto
 		return store.Classify(op, err)
 	}
 	if err := s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + serial,
-		Details: map[string]any{"ca": st.CAID, "reason": reason, "reason_code": code, "ca_certificate": true, "approval": approval}}); err != nil {
+		Details: map[string]any{"ca": st.CAID, "reason": reason, "reason_code": code, "ca_certificate": true, "approval": approval,
+			"revoked_at": store.FormatTime(now)}}); err != nil { // CONT-1
 		return err
 	}
 	if s.opts.OnRevoke != nil {

@@ -340,7 +340,8 @@ func (s *Service) RevokeSelected(ctx context.Context, tx *store.Tx, actor sceau.
 			evs := make([]audit.Event, 0, len(batch))
 			for _, sn := range batch {
 				evs = append(evs, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + sn,
-					Details: map[string]any{"ca": ca, "reason": pl.Reason, "reason_code": code, "selection": pl.Selector.String(), "approval": approval}})
+					Details: map[string]any{"ca": ca, "reason": pl.Reason, "reason_code": code, "selection": pl.Selector.String(), "approval": approval,
+						"revoked_at": store.FormatTime(now)}}) // CONT-1
 			}
 			if err := s.journal.Append(ctx, tx, evs...); err != nil {
 				return total, err

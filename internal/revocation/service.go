@@ -321,7 +321,8 @@ func (s *Service) RevokeTx(ctx context.Context, tx *store.Tx, actor sceau.Actor,
 			return sceau.Errorf(sceau.Conflict, op, "certificate %s changed during revocation; retry", serial)
 		}
 		return s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + serial,
-			Details: map[string]any{"ca": caID, "reason": ReasonName(reason), "reason_code": reason, "issued": st.Issued}})
+			Details: map[string]any{"ca": caID, "reason": ReasonName(reason), "reason_code": reason, "issued": st.Issued,
+				"revoked_at": store.FormatTime(st.RevokedAt)}}) // CONT-1: a restore recreates the revocation from it
 	}()
 	return caID, err
 }

@@ -40,6 +40,10 @@ const (
 	// Revocation is final: a revoked row is never revoked again.
 	qRevoke = `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = ?, ocsp_this_update = ?, ocsp_next_update = ?
 		WHERE serial = ? AND revoked_at IS NULL`
+	// CONT-1: a revocation recreated from the journal; its OCSP response
+	// is signed on demand, then by the refresher.
+	qRecoverRevocation = `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, ocsp_response = NULL, ocsp_this_update = NULL,
+		ocsp_next_update = NULL WHERE serial = ? AND revoked_at IS NULL`
 	qCountLive = `SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND revoked_at IS NULL AND not_after > ?`
 	// A mass revocation: every live certificate of a CA in one statement;
 	// the pre-signed OCSP responses are dropped for the refresher.

@@ -30,7 +30,7 @@ var classes = map[string]string{
 	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
 	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain", "tsa": "domain", "incident": "domain",
-	"compliance": "domain", "registration": "domain",
+	"compliance": "domain", "registration": "domain", "continuity": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
@@ -46,6 +46,7 @@ var domainEdges = map[string][]string{
 	"compliance":  {},
 	"ca":          {"audit", "etsi", "keys", "revocation"},
 	"ceremony":    {"audit", "keys", "quorum"},
+	"continuity":  {"audit"},
 	"etsi":        {},
 	"incident":    {"audit"},
 	"keys":        {},
