@@ -1,6 +1,8 @@
 package continuity_test
 
 import (
+	"time"
+
 	"context"
 	"path/filepath"
 	"strings"
@@ -24,6 +26,9 @@ func TestCONT1_S3TargetHoldsBackupsWholeAndNeverOverwrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One instant for both creates: the name is the time to the second,
+	// and the second one must meet the first's object.
+	f.opts.Clock = sceautest.NewClock(time.Now())
 	res, err := continuity.Create(ctx, s3, f.opts)
 	if err != nil {
 		t.Fatal(err)
