@@ -52,9 +52,11 @@ func (n *Node) carryOutCompromise(ctx context.Context, tx *store.Tx, actor sceau
 	}
 	atParent := "it is a root: relying parties must remove it from their trust stores"
 	if p := c.Spec.Parent; p != "" {
-		if err := n.Revocation.RevokeCATx(ctx, tx, actor, revocation.SerialHex(c.Cert.SerialNumber), "cACompromise", approval); err != nil {
+		code, _ := revocation.ParseReason("ca compromise", "cACompromise")
+		if _, err := n.Revocation.RevokeTx(ctx, tx, actor, revocation.SerialHex(c.Cert.SerialNumber), code); err != nil {
 			return "", err
 		}
+		n.Revocation.Revoked(p) // the parent's CRL, reissued at once
 		atParent = "its certificate is revoked by " + p
 	}
 	var incidentID int64

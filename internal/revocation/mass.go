@@ -100,36 +100,3 @@ func (s *Service) RevokeAll(ctx context.Context, tx *store.Tx, actor sceau.Actor
 	}
 	return total, nil
 }
-
-// RevokeCATx revokes, in tx, the certificate of a subordinate CA that its
-// parent issued (INC-2: reason cACompromise), as a mass revocation does:
-// the stored OCSP response is dropped and signed again revoked by the
-// refresher, and the parent's CRL is reissued. It refuses a certificate
-// already revoked.
-func (s *Service) RevokeCATx(ctx context.Context, tx *store.Tx, actor sceau.Actor, serial, reason, approval string) error {
-	const op = "revocation: CA certificate"
-	code, err := ParseReason(op, reason)
-	if err != nil {
-		return err
-	}
-	st, err := s.Lookup(ctx, tx, serial)
-	if err != nil {
-		return err
-	}
-	if st.Revoked {
-		return sceau.Errorf(sceau.Conflict, op, "certificate %s was revoked already on %s (%s)", serial, st.RevokedAt.Format(time.RFC3339), ReasonName(st.Reason))
-	}
-	now := s.clock.Now().UTC().Truncate(time.Second)
-	if _, err := tx.ExecContext(ctx, qMassRevoke(1), store.FormatTime(now), code, serial); err != nil {
-		return store.Classify(op, err)
-	}
-	if err := s.journal.Append(ctx, tx, audit.Event{Actor: actor, Action: "certificate.revoked", Object: "certificate:" + serial,
-		Details: map[string]any{"ca": st.CAID, "reason": reason, "reason_code": code, "ca_certificate": true, "approval": approval,
-			"revoked_at": store.FormatTime(now)}}); err != nil { // CONT-1
-		return err
-	}
-	if s.opts.OnRevoke != nil {
-		s.opts.OnRevoke(st.CAID)
-	}
-	return nil
-}
