@@ -137,7 +137,7 @@ func (c *console) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	term, err := access.TerminalFromTLS(r.TLS)
-	if err == nil {
+	if err == nil && r.URL.Path != consolePrefix { // the console's home is its one trailing slash
 		err = checkPath(r)
 	}
 	if err == nil && a.Access == nil {
