@@ -10,15 +10,6 @@ import (
 	"github.com/sceau/sceau/internal/store"
 )
 
-// The queries of the officers' console (internal/server console*.go):
-// search, all of a dossier's CGU acceptances, its history.
-const (
-	qSearch = `SELECT ` + dossierColumns + ` FROM dossiers WHERE (? = '' OR state = ?) AND (? = '' OR profile = ?)
-		AND (? = '' OR LOWER(subject) LIKE ? ESCAPE '!' OR LOWER(contact) LIKE ? ESCAPE '!') ORDER BY id DESC LIMIT ?`
-	qAcceptances = `SELECT document, sha256, url, how, accepted_at, recorded_by, proof_leaf FROM cgu_acceptances
-		WHERE dossier_id = ? ORDER BY id`
-)
-
 // Query searches dossiers for the console: by state, by profile, and by a
 // text found in the subject or the contact (a name, an e-mail address, an
 // organisation), newest first.
