@@ -14,6 +14,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +72,19 @@ func (o *officerTab) html() string {
 		o.t.Fatal(err)
 	}
 	return h
+}
+
+// shot keeps a screenshot of the page in the test's artifacts (go test
+// -artifacts -outputdir DIR keeps them).
+func (o *officerTab) shot(name string) {
+	o.t.Helper()
+	png, err := chromedp.Run(o.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(o.t.ArtifactDir(), name+".png"), png, 0o644); err != nil {
+		o.t.Fatal(err)
+	}
 }
 
 // submit clicks the button sel and waits for the page that answers to
@@ -194,6 +209,7 @@ func TestCA4_OfficersConsoleInHeadlessChromium(t *testing.T) {
 		t.Errorf("A's page does not warn of the four-eyes rule:\n%s", h)
 	}
 	a.submit("#validate-submit", "#error")
+	a.shot("four-eyes-refused")
 	if h := a.html(); !strings.Contains(h, fmt.Sprintf("walker entered dossier %d and cannot validate it", id)) {
 		t.Fatalf("A's validation is not refused with the message:\n%s", h)
 	}
@@ -212,6 +228,7 @@ func TestCA4_OfficersConsoleInHeadlessChromium(t *testing.T) {
 	if strings.Contains(h, "<script") {
 		t.Error("the page holds a script")
 	}
+	b.shot("dossier")
 	b.submit("#validate-submit", "#notice")
 	if h := b.html(); !strings.Contains(h, "Dossier validated.") || !strings.Contains(h, "dossier.validated") {
 		t.Fatalf("B's validation:\n%s", h)
@@ -236,6 +253,7 @@ func TestCA4_OfficersConsoleInHeadlessChromium(t *testing.T) {
 	if h := b.html(); !strings.Contains(h, `<html lang="fr"`) || !strings.Contains(h, "Demandes de révocation") {
 		t.Fatalf("the French switch:\n%s", h)
 	}
+	b.shot("requests-fr")
 	b.submit(fmt.Sprintf("#process-%d", rq), "#notice")
 	if h := b.html(); !strings.Contains(h, "Certificat révoqué.") {
 		t.Fatalf("processing the request:\n%s", h)
