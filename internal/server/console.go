@@ -126,16 +126,6 @@ func (c *console) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 	lang := consoleLang(r)
-	if l := r.URL.Query().Get("lang"); r.Method == http.MethodGet && (l == "fr" || l == "en") {
-		// The language switch: remember it, and show the page without it.
-		http.SetCookie(w, &http.Cookie{Name: consoleLangCookie, Value: l, Path: consolePrefix, Secure: true, HttpOnly: true,
-			SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
-		q := r.URL.Query()
-		q.Del("lang")
-		r.URL.RawQuery = q.Encode()
-		http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
-		return
-	}
 	term, err := access.TerminalFromTLS(r.TLS)
 	if err == nil && r.URL.Path != consolePrefix { // the console's home is its one trailing slash
 		err = checkPath(r)
@@ -145,6 +135,16 @@ func (c *console) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		c.fail(w, r, lang, nil, err)
+		return
+	}
+	if l := r.URL.Query().Get("lang"); r.Method == http.MethodGet && (l == "fr" || l == "en") {
+		// The language switch: remember it, and show the page without it.
+		http.SetCookie(w, &http.Cookie{Name: consoleLangCookie, Value: l, Path: consolePrefix, Secure: true, HttpOnly: true,
+			SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+		q := r.URL.Query()
+		q.Del("lang")
+		r.URL.RawQuery = q.Encode()
+		http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 		return
 	}
 	token := ""

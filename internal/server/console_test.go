@@ -55,7 +55,10 @@ func (c *consoleClient) do(t *testing.T, method, path string, form url.Values) *
 	return w
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var (
+	csrfField  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	loginField = regexp.MustCompile(`id="login">\s*<input type="hidden" name="csrf" value="([^"]+)"`)
+)
 
 // csrf is the form token of the page at path.
 func (c *consoleClient) csrf(t *testing.T, path string) string {
@@ -72,13 +75,18 @@ func (c *consoleClient) csrf(t *testing.T, path string) string {
 // TOTP, from c's terminal.
 func (c *consoleClient) login(t *testing.T, account string) {
 	t.Helper()
-	tok := c.csrf(t, "/console/login")
+	w := c.do(t, "GET", "/console/login", nil)
+	m := loginField.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		t.Fatalf("no login form: %d %s", w.Code, w.Body)
+	}
+	tok := m[1]
 	c.f.clock.Advance(30 * time.Second) // a fresh TOTP step
 	code, err := access.TOTPCode(c.f.creds[account].TOTP.Secret, c.f.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := c.do(t, "POST", "/console/login", url.Values{"csrf": {tok}, "account": {account}, "password": {testPassword}, "totp": {code}})
+	w = c.do(t, "POST", "/console/login", url.Values{"csrf": {tok}, "account": {account}, "password": {testPassword}, "totp": {code}})
 	if w.Code != http.StatusSeeOther || c.cookies["sceau_console"] == "" {
 		t.Fatalf("console login of %s: %d %s", account, w.Code, w.Body)
 	}
@@ -251,4 +259,114 @@ func TestSYS1_ConsoleRoutesDeclareTheAPIsActions(t *testing.T) {
 	if w.Code != http.StatusForbidden {
 		t.Errorf("no client certificate: %d", w.Code)
 	}
+}
+
+// TestSYS1_EveryRoleOnEveryConsolePage walks every console route with a
+// terminal alone, a person without role and a person of each role: the
+// roles the API's matrix allows for the route's action get through (a
+// state-changing one journaled under the caller and its role), the others
+// get a 403 page and an access.denied event; a terminal alone is sent to
+// the login page on a GET.
+func TestSYS1_EveryRoleOnEveryConsolePage(t *testing.T) {
+	f := newAccessFixture(t, sceautest.OpenSQLite(t))
+	readers, ra := []string{"ra", "au", "so"}, []string{"ra"}
+	anyone := []string{"terminal", "none", "so", "sa", "sop", "au", "aa", "ra", "ksh"}
+	persons := anyone[1:]
+	type page struct {
+		method  string
+		path    func() string
+		form    url.Values
+		allowed []string
+		ok      int
+	}
+	dossier := func(suffix string) func() string {
+		return func() string {
+			return fmt.Sprintf("/console/dossiers/%d%s", f.dossier(t, registration.Submitted), suffix)
+		}
+	}
+	request := func() string { return fmt.Sprintf("/console/revocation-requests/%d/process", f.revocationRequest(t)) }
+	pages := map[string]page{
+		"GET /console/{$}":                               {"GET", func() string { return "/console/" }, nil, anyone, 303},
+		"GET /console/site.css":                          {"GET", func() string { return "/console/site.css" }, nil, anyone, 200},
+		"GET /console/login":                             {"GET", func() string { return "/console/login" }, nil, anyone, 200},
+		"POST /console/login":                            {"POST", func() string { return "/console/login" }, url.Values{"account": {"nobody"}}, anyone, 403},
+		"POST /console/logout":                           {"POST", func() string { return "/console/logout" }, url.Values{}, persons, 303},
+		"GET /console/dossiers":                          {"GET", func() string { return "/console/dossiers" }, nil, readers, 200},
+		"GET /console/dossiers/{id}":                     {"GET", dossier(""), nil, readers, 200},
+		"POST /console/dossiers/{id}/validate":           {"POST", dossier("/validate"), url.Values{}, ra, 303},
+		"POST /console/dossiers/{id}/reject":             {"POST", dossier("/reject"), url.Values{"reason": {"blurred scan"}}, ra, 303},
+		"GET /console/revocation-requests":               {"GET", func() string { return "/console/revocation-requests" }, nil, readers, 200},
+		"POST /console/revocation-requests/{id}/process": {"POST", request, url.Values{"decision": {"revoke"}}, ra, 303},
+	}
+	for route := range server.ConsoleRoutes() {
+		if _, ok := pages[route]; !ok {
+			t.Errorf("console route %s is not in the test's matrix", route)
+		}
+	}
+	for route, pg := range pages {
+		for _, who := range []string{"terminal", "none", "so", "sa", "sop", "au", "aa", "ra", "ksh"} {
+			t.Run(route+" as "+who, func(t *testing.T) {
+				c := f.console(who)
+				path := pg.path()
+				form := url.Values{}
+				for k, v := range pg.form {
+					form[k] = v
+				}
+				if pg.method == "POST" && (who != "terminal" || route == "POST /console/login") {
+					// The form's token, as the page gives it (the login page's for a login).
+					src := "/console/login"
+					if route != "POST /console/login" {
+						src = "/console/revocation-requests" // any page of the person
+					}
+					w := c.do(t, "GET", src, nil)
+					field := csrfField
+					if src == "/console/login" {
+						field = loginField
+					}
+					if m := field.FindStringSubmatch(w.Body.String()); m != nil {
+						form.Set("csrf", m[1])
+					}
+				}
+				if pg.method == "GET" {
+					form = nil
+				}
+				before, head := len(f.events(t, "access.denied")), f.head(t)
+				w := c.do(t, pg.method, path, form)
+				allowed := slicesContains(pg.allowed, who)
+				switch {
+				case who == "terminal" && pg.method == "GET" && !allowed:
+					if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/login" {
+						t.Fatalf("%s as a terminal alone: %d %s, want the login page", path, w.Code, w.Header().Get("Location"))
+					}
+				case allowed:
+					want := pg.ok
+					if w.Code != want {
+						t.Fatalf("%s %s as %s: %d, want %d: %s", pg.method, path, who, w.Code, want, w.Body)
+					}
+					if route == "POST /console/login" && !strings.Contains(w.Body.String(), "wrong account, password or TOTP code") {
+						t.Errorf("the login's refusal is not the login's: %s", w.Body)
+					}
+					if pg.method == "POST" && want < 400 && !strings.HasSuffix(route, "/logout") && !f.journaledAs(t, head, who) {
+						t.Errorf("%s as %s changed state without an event naming them and a role", path, who)
+					}
+				default:
+					if w.Code != http.StatusForbidden {
+						t.Fatalf("%s %s as %s: %d, want 403: %s", pg.method, path, who, w.Code, w.Body)
+					}
+					if after := len(f.events(t, "access.denied")); after != before+1 {
+						t.Errorf("%d refusal events before, %d after: want one more", before, after)
+					}
+				}
+			})
+		}
+	}
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
