@@ -177,7 +177,10 @@ func TestCA4_OfficersConsoleRolesFourEyesAndCSRF(t *testing.T) {
 // revocation request refused then one revoked from the list, overdue ones
 // marked.
 func TestCA4_OfficersConsoleSearchLanguagesAndRequests(t *testing.T) {
-	f := newAccessFixture(t, sceautest.OpenSQLite(t))
+	sceautest.ForEachEngine(t, func(t *testing.T, db *store.DB) { consoleSearchLanguagesAndRequests(t, newAccessFixture(t, db)) })
+}
+
+func consoleSearchLanguagesAndRequests(t *testing.T, f *accessFixture) {
 	draft := f.dossier(t, registration.Draft)
 	ra := f.console("ra")
 	for q, want := range map[string]bool{"?q=curie": true, "?q=nobody": false, "?state=submitted": false, "?state=draft&profile=person": true,

@@ -127,7 +127,10 @@ var consoleFuncs = template.FuncMap{
 	"list": func(s ...string) []string { return s },
 }
 
-var consoleTemplates = template.Must(template.New("console").Funcs(consoleFuncs).Parse(`
+var consoleTemplates = template.Must(template.New("console").Funcs(consoleFuncs).Parse(consoleTemplateText))
+
+// consoleTemplateText holds the console's pages.
+const consoleTemplateText = `
 {{define "head"}}<!doctype html>
 <html lang="{{.Lang}}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -268,4 +271,4 @@ var consoleTemplates = template.Must(template.New("console").Funcs(consoleFuncs)
 <p><button type="submit" id="process-{{.ID}}">{{$.T "rq.submit"}}</button></p></form>{{end}}</td>{{end}}</tr>
 {{end}}</tbody></table></div>{{else}}<p>{{.T "requests.none"}}</p>{{end}}
 {{template "foot" .}}{{end}}
-`))
+`
