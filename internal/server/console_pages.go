@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/audit"
@@ -247,7 +246,6 @@ type requestsData struct {
 	Requests   []*registration.RevocationRequest
 	CanProcess bool
 	Reasons    []string
-	Now        time.Time
 }
 
 func (c *console) requests(w http.ResponseWriter, r *http.Request, s *registration.Service) {
@@ -258,7 +256,7 @@ func (c *console) requests(w http.ResponseWriter, r *http.Request, s *registrati
 		c.fail(w, r, consoleLang(r), p, err)
 		return
 	}
-	data := requestsData{State: state, Requests: list, Now: time.Now(),
+	data := requestsData{State: state, Requests: list,
 		CanProcess: access.Decide(*p, access.RevocationRequestCheck, access.Resource{Kind: "revocation_request"}).Allow}
 	for name := range revocation.Reasons {
 		data.Reasons = append(data.Reasons, name)
@@ -285,7 +283,7 @@ func (c *console) process(w http.ResponseWriter, r *http.Request, s *registratio
 			c.fail(w, r, consoleLang(r), p, err)
 			return
 		}
-		data := requestsData{Requests: list, Now: time.Now(), CanProcess: true}
+		data := requestsData{Requests: list, CanProcess: true}
 		for name := range revocation.Reasons {
 			data.Reasons = append(data.Reasons, name)
 		}
