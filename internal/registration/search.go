@@ -77,15 +77,21 @@ func (s *Service) Acceptances(ctx context.Context, p access.Principal, id int64)
 
 // History returns the journal events about dossier id, in order: its
 // history is part of the dossier, read under dossier.read (the rest of the
-// journal stays the Auditor's, AUD-3). since bounds the journal's walk
-// (the dossier's creation time).
+// journal stays the Auditor's, AUD-3). since is the dossier's creation
+// time: the walk starts at the last event before it, found by halving the
+// journal (its times grow with its numbers), so a dossier's page does not
+// read the journal from its start.
 func (s *Service) History(ctx context.Context, p access.Principal, id int64, since time.Time) ([]audit.Record, error) {
 	if _, err := decide(p, access.DossierRead, "dossier", id); err != nil {
 		return nil, err
 	}
+	start, err := s.eventBefore(ctx, since.Add(-time.Minute))
+	if err != nil {
+		return nil, err
+	}
 	obj := objectOf(id)
 	var out []audit.Record
-	f := audit.Filter{Object: obj, Since: since.Add(-time.Second), Limit: audit.MaxPage}
+	f := audit.Filter{Object: obj, After: start, Limit: audit.MaxPage}
 	for range 20 { // at most 20 pages of the journal's walk per view
 		pg, err := audit.Search(ctx, s.db, f)
 		if err != nil {
@@ -102,4 +108,28 @@ func (s *Service) History(ctx context.Context, p access.Principal, id int64, sin
 		f.After = pg.Next
 	}
 	return out, nil
+}
+
+// eventBefore is the number of an event dated before t (0 if none is
+// known): the walk of the journal for what follows t starts after it.
+func (s *Service) eventBefore(ctx context.Context, t time.Time) (int64, error) {
+	head, _, err := audit.Head(ctx, s.db)
+	if err != nil {
+		return 0, err
+	}
+	at := store.FormatTime(t)
+	lo, hi := int64(0), head
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		rec, err := audit.ReadEvent(ctx, s.db, mid)
+		if err != nil {
+			break // a gap (an event archived elsewhere): lo is still before t
+		}
+		if rec.At < at {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo, nil
 }

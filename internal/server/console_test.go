@@ -157,7 +157,7 @@ func TestCA4_OfficersConsoleRolesFourEyesAndCSRF(t *testing.T) {
 			t.Fatalf("dossier.validated events %+v", evs)
 		}
 		w = ra.do(t, "GET", page+"?done=validated", nil)
-		for _, want := range []string{"Dossier validated.", "dossier.validated", "dossier.submitted", "id_card", "cgu/"} {
+		for _, want := range []string{"Dossier validated.", "dossier.created", "dossier.validated", "dossier.submitted", "id_card", "cgu/"} {
 			if !strings.Contains(w.Body.String(), want) {
 				t.Errorf("the dossier page lacks %q", want)
 			}
