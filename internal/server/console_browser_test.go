@@ -22,6 +22,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sceau/sceau/internal/access"
@@ -107,7 +108,8 @@ func (o *officerTab) fill(sel, value string) {
 // Chromium with JavaScript disabled: officer A (walker) entered a dossier;
 // officer B (ra) logs in with password and TOTP, opens it, views its
 // evidence and validates it; the same action by A on the page is refused
-// with the four-eyes message; an Auditor sees no validate button; B
+// with the four-eyes message; an Auditor sees no validate button, and a
+// validation posted with their session is refused 403 and journaled; B
 // processes a revocation request from the list.
 //
 // Mutual TLS: headless Chromium cannot be made to present a client
@@ -245,6 +247,38 @@ func TestCA4_OfficersConsoleInHeadlessChromium(t *testing.T) {
 	au.open(fmt.Sprintf("/console/dossiers/%d", sub))
 	if h := au.html(); strings.Contains(h, `id="validate"`) || !strings.Contains(h, "reads this dossier") || !strings.Contains(h, "sceau archive get") {
 		t.Errorf("the Auditor's page:\n%s", h)
+	}
+
+	// The Auditor's session, taken from their browser, posts the validation
+	// the page does not offer, through their terminal: 403, journaled.
+	cookies, err := chromedp.Run(au.ctx, chromedp.Action[network.GetCookiesResult](
+		func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
+			return cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{})
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := csrfField.FindStringSubmatch(au.html())
+	if tok == nil {
+		t.Fatal("the Auditor's page has no form token")
+	}
+	form := url.Values{"csrf": {tok[1]}}
+	req, _ := http.NewRequest("POST", au.base+fmt.Sprintf("/console/dossiers/%d/validate", sub), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, ck := range cookies.Cookies {
+		req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+	}
+	before := len(f.events(t, "access.denied"))
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}).Do(req) // the test proxy's own certificate
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if denied := f.events(t, "access.denied"); resp.StatusCode != http.StatusForbidden || len(denied) != before+1 || denied[len(denied)-1].Actor != "au" {
+		t.Fatalf("the Auditor's POST: %d, access.denied %d -> %d", resp.StatusCode, before, len(denied))
+	}
+	if d, _ := f.reg.Service.Dossier(context.Background(), f.principal(t, "ra"), sub); d.State != registration.Submitted {
+		t.Fatalf("the Auditor's refused POST moved the dossier to %s", d.State)
 	}
 
 	// A revocation request processed from the page, in French.
