@@ -142,7 +142,7 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	}
 	f.reg = ratest.NewRegistration(t, h, clock, registration.Options{})
 	adm := &server.Admin{Authority: h.Authority, Revocation: h.Revocation, Metrics: server.NewMetrics(), Log: log, MaxBodyBytes: 64 << 10,
-		Access: acc, Registration: f.reg.Service}
+		Access: acc, Registration: f.reg.Service, EnrollURL: "https://enroll.test"}
 	pub := &server.Public{Authority: h.Authority, Revocation: h.Revocation, Responder: h.Revocation.NewResponder(log), Log: log}
 	f.fixture = &fixture{h: h, admin: adm.Handler(), public: pub.Handler()}
 	return f

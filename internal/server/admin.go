@@ -67,6 +67,9 @@ type Admin struct {
 	// Registration is the registration authority (CA-4, registration.go);
 	// nil: those routes answer 503.
 	Registration *registration.Service
+	// EnrollURL is the enrollment listener's base URL ("" when none): the
+	// one-time download links point there.
+	EnrollURL string
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
