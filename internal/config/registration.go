@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Registration configures the registration authority (CA-4,
 // docs/registration.md): dossiers, identity evidence, CGU acceptance,
@@ -20,6 +23,13 @@ type Registration struct {
 	// LinkValidity is how long a PKCS#12 one-time download link works
 	// (1h..30d). Default: 7d.
 	LinkValidity Duration `yaml:"link_validity"`
+	// CGU names, for each certificate profile (hence its CP), the
+	// identifier of the terms of use its holders accept: a dossier for
+	// that profile is refused (acceptance, submission, validation,
+	// issuance) unless it accepted the version in force of
+	// cgu/<identifier>/<version>/<lang>. A profile not named takes the
+	// version in force of any CGU identifier.
+	CGU map[string]string `yaml:"cgu"`
 }
 
 // DefaultRegistration is the registration section's defaults.
@@ -39,6 +49,11 @@ func (r *Registration) validate(bad func(string, ...any)) {
 	between("link_validity", r.LinkValidity, time.Hour, 30*24*time.Hour)
 	if r.MaxScanBytes < 1<<10 || r.MaxScanBytes > 64<<20 {
 		bad("registration.max_scan_bytes: %d is outside 1024..67108864", r.MaxScanBytes)
+	}
+	for profile, ident := range r.CGU {
+		if profile == "" || ident == "" || strings.ContainsAny(ident, "/ ") {
+			bad("registration.cgu: %q: %q is not a CGU identifier (the <ident> of cgu/<ident>/<version>/<lang>)", profile, ident)
+		}
 	}
 	if r.SecretAttempts < 1 || r.SecretAttempts > 100 {
 		bad("registration.secret_attempts: %d is outside 1..100", r.SecretAttempts)

@@ -151,7 +151,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 	n.Registration = registration.New(db, n.Journal, n.Authority, n.Revocation, n.Archive, n.Publication,
 		registration.Options{SiteURL: cfg.Public.BaseURL, RevocationDeadline: cfg.Registration.RevocationDeadline.Duration,
 			MaxScanBytes: cfg.Registration.MaxScanBytes, SecretAttempts: cfg.Registration.SecretAttempts,
-			SecretLockout: cfg.Registration.SecretLockout.Duration, LinkValidity: cfg.Registration.LinkValidity.Duration})
+			SecretLockout: cfg.Registration.SecretLockout.Duration, LinkValidity: cfg.Registration.LinkValidity.Duration,
+			CGU: cfg.Registration.CGU})
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
 	// public TLS profile, rather than let the day come unannounced.
 	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {

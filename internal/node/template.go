@@ -351,6 +351,12 @@ registration:
   secret_lockout: 15m
   # Life of a PKCS#12 one-time download link (1h..30d). Default: 7d
   link_validity: 7d
+  # For each certificate profile (hence its CP), the identifier of the CGU
+  # its holders accept: a dossier for it is refused unless it accepted the
+  # version in force of cgu/<identifier>/<version>/<lang>. A profile not
+  # named takes the version in force of any CGU identifier.
+  # cgu:
+  #   qualified-person: sceau-qualified
 
 # The CA hierarchy (CA-1). Parents come before their children.
 cas:

@@ -196,6 +196,9 @@ func (s *Service) AcceptCGU(ctx context.Context, p access.Principal, id int64, n
 		if d.State != Draft {
 			return sceau.Errorf(sceau.Conflict, op, "dossier %d is %s: the CGU are accepted on a draft", id, d.State)
 		}
+		if err := s.cguOfProfile(d.Profile, doc.ID); err != nil { // cgupolicy.go
+			return err
+		}
 		items, err := s.arc.AddTx(ctx, tx, actor, archive.New{Kind: KindCGU, Source: fmt.Sprintf("dossier:%d:cgu:%s", id, doc.ID),
 			EventAt: c.AcceptedAt, MediaType: na.ProofType, Class: archive.Confidential, Content: na.Proof})
 		if err != nil {
@@ -245,6 +248,9 @@ func (s *Service) cguStanding(ctx context.Context, id string, now time.Time) (*p
 func (s *Service) cguInForce(ctx context.Context, d *Dossier, now time.Time) error {
 	if d.CGU == nil {
 		return sceau.Errorf(sceau.Invalid, "registration: cgu", "dossier %d: the applicant has not accepted the CGU", d.ID)
+	}
+	if err := s.cguOfProfile(d.Profile, d.CGU.Document); err != nil {
+		return err
 	}
 	_, err := s.cguStanding(ctx, d.CGU.Document, now)
 	return err

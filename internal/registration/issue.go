@@ -96,6 +96,9 @@ func (s *Service) Issue(ctx context.Context, p access.Principal, id int64, req I
 	if !cgu.Valid {
 		return nil, sceau.Errorf(sceau.Invalid, op, "dossier %d: the applicant has not accepted the CGU", id)
 	}
+	if err := s.cguOfProfile(d.Profile, cgu.String); err != nil { // cgupolicy.go
+		return nil, err
+	}
 	if _, err := s.cguStanding(ctx, cgu.String, s.now()); err != nil {
 		return nil, err
 	}

@@ -61,6 +61,10 @@ type Options struct {
 	LinkValidity time.Duration
 	// SiteURL is the public site's base URL, for the CGU's URL.
 	SiteURL string
+	// CGU names, by profile, the identifier of the CGU its certificate
+	// policy requires (cgu/<ident>/…); a profile not named takes any
+	// CGU version in force (cgupolicy.go).
+	CGU map[string]string
 }
 
 // Service is the registration authority.

@@ -51,3 +51,12 @@ const (
 	qRequests     = `SELECT ` + requestColumns + ` FROM revocation_requests WHERE (? = '' OR state = ?) ORDER BY due_at, id LIMIT ?`
 	qCheckRequest = `UPDATE revocation_requests SET state = ?, checked_by = ?, done_at = ?, decision = ? WHERE id = ? AND state = 'received'`
 )
+
+// The queries of the officers' console (internal/server console*.go):
+// search, all of a dossier's CGU acceptances, its history.
+const (
+	qSearch = `SELECT ` + dossierColumns + ` FROM dossiers WHERE (? = '' OR state = ?) AND (? = '' OR profile = ?)
+		AND (? = '' OR LOWER(subject) LIKE ? ESCAPE '!' OR LOWER(contact) LIKE ? ESCAPE '!') ORDER BY id DESC LIMIT ?`
+	qAcceptances = `SELECT document, sha256, url, how, accepted_at, recorded_by, proof_leaf FROM cgu_acceptances
+		WHERE dossier_id = ? ORDER BY id`
+)

@@ -94,7 +94,20 @@ func (a *Admin) Handler() http.Handler {
 	a.selectionRoutes(mux)    // selection.go
 	a.incidentRoutes(mux)     // incident.go
 	a.registrationRoutes(mux) // registration.go (CA-4)
-	return a.authenticate(a.authorize(mux))
+	// The officers' console (console.go) authenticates and decides on its
+	// own, with the same mutual TLS, sessions, actions and journal.
+	// No ServeMux in front: it would clean a path before checkPath refuses it.
+	cons, api := a.consoleHandler(), a.authenticate(a.authorize(mux))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, consolePrefix):
+			cons.ServeHTTP(w, r)
+		case r.URL.Path == "/console" && r.Method == http.MethodGet:
+			http.Redirect(w, r, consolePrefix, http.StatusSeeOther)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 }
 
 // authenticate refuses a request without a verified client certificate
