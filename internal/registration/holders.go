@@ -16,16 +16,6 @@ type Holder struct {
 	Email   string
 }
 
-// qRevokedHolders reads the dossiers of the certificates revoked by the
-// last revocation with reason (of caID, or of any CA when caID is ""):
-// one procedure's revocation stamps every certificate with the same
-// second, the latest one with that reason, in the transaction that
-// revoked them.
-const qRevokedHolders = `SELECT d.id, d.serial, d.contact FROM dossiers d JOIN certificates c ON c.serial = d.serial
-	WHERE c.revocation_reason = ? AND (? = '' OR c.ca_id = ?)
-	  AND c.revoked_at = (SELECT MAX(revoked_at) FROM certificates WHERE revocation_reason = ? AND (? = '' OR ca_id = ?))
-	ORDER BY d.id`
-
 // RevokedHolders are the holders, with an e-mail address in their
 // dossier, of the certificates the latest revocation with reason revoked
 // (a compromise's or a weak algorithm's, read in its own transaction q).

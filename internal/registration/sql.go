@@ -60,3 +60,13 @@ const (
 	qAcceptances = `SELECT document, sha256, url, how, accepted_at, recorded_by, proof_leaf FROM cgu_acceptances
 		WHERE dossier_id = ? ORDER BY id`
 )
+
+// qRevokedHolders reads the dossiers of the certificates revoked by the
+// last revocation with reason (of caID, or of any CA when caID is ""):
+// one procedure's revocation stamps every certificate with the same
+// second, the latest one with that reason, in the transaction that
+// revoked them.
+const qRevokedHolders = `SELECT d.id, d.serial, d.contact FROM dossiers d JOIN certificates c ON c.serial = d.serial
+	WHERE c.revocation_reason = ? AND (? = '' OR c.ca_id = ?)
+	  AND c.revoked_at = (SELECT MAX(revoked_at) FROM certificates WHERE revocation_reason = ? AND (? = '' OR ca_id = ?))
+	ORDER BY d.id`
