@@ -216,7 +216,7 @@ func TestROLE3_TwoTerminalsApproveARoleGrant(t *testing.T) {
 
 func TestROLE1_DemoCreatesOnePersonPerRole(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	r := (cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t))
+	r := (cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t), "--enroll", freeAddr(t))
 	if !strings.Contains(r.stdout, "DEMO CREDENTIALS, NOT FOR PRODUCTION") {
 		t.Fatalf("demo output does not mark the credentials as demo:\n%s", r.stdout)
 	}

@@ -146,7 +146,7 @@ func TestAUD1_EveryCatalogueEventIsProducedByARealAction(t *testing.T) {
 	dir := filepath.Join(tmp, "demo")
 	pub, adm := freeAddr(t), freeAddr(t)
 	// Set-up: CAs, admin PKI, people, splits, a first activation and issuance.
-	(cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", pub, "--admin", adm)
+	(cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", pub, "--admin", adm, "--enroll", freeAddr(t))
 	c := cli{t: t, config: filepath.Join(dir, "sceau.yaml")}
 	people, err := node.DemoPeople(node.LayoutOf(mustConfig(t, c.config)))
 	if err != nil {

@@ -19,7 +19,7 @@ func demoPeople(t *testing.T, edit func(yaml string) string) (tmp, pub string, c
 	tmp = t.TempDir()
 	dir := filepath.Join(tmp, "demo")
 	pub = freeAddr(t)
-	(cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", pub, "--admin", freeAddr(t))
+	(cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", pub, "--admin", freeAddr(t), "--enroll", freeAddr(t))
 	var list []access.Credentials
 	b, err := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
 	if err != nil {

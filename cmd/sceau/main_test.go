@@ -343,7 +343,7 @@ func TestCA1_DemoRunsTwiceAndRefusesForeignDirectories(t *testing.T) {
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "demo")
 	c := cli{t: t}
-	r := c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t))
+	r := c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t), "--enroll", freeAddr(t))
 	for _, want := range []string{demoMarker, "openssl verify -crl_check", "openssl ocsp -issuer", "openssl pkcs12 -in",
 		"10 sample versions published under dual control", "publication verify http://"} {
 		if !strings.Contains(r.stdout, want) {
@@ -355,7 +355,7 @@ func TestCA1_DemoRunsTwiceAndRefusesForeignDirectories(t *testing.T) {
 			t.Errorf("demo did not create %s: %v", f, err)
 		}
 	}
-	r = c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t))
+	r = c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t), "--enroll", freeAddr(t))
 	if !strings.Contains(r.stdout, "Reusing") {
 		t.Errorf("second demo run does not say it reuses the directory:\n%s", r.stdout)
 	}
@@ -370,7 +370,7 @@ func TestCA1_DemoRunsTwiceAndRefusesForeignDirectories(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(foreign, "notes.txt"), []byte("mine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = c.run("demo", "--exit", "--dir", foreign, "--public", freeAddr(t), "--admin", freeAddr(t))
+	r = c.run("demo", "--exit", "--dir", foreign, "--public", freeAddr(t), "--admin", freeAddr(t), "--enroll", freeAddr(t))
 	if r.code == 0 || !strings.Contains(r.stderr, "is not a Sceau demo directory") {
 		t.Errorf("demo on a foreign directory: exit %d, stderr %q", r.code, r.stderr)
 	}

@@ -176,12 +176,13 @@ func axeScript(t *testing.T) string {
 // signed manifest.
 func startDemo(t *testing.T) string {
 	t.Helper()
-	pub, adm, err := twoFreeAddrs()
+	addrs, err := freeAddrs(3)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pub := addrs[0]
 	out := &output{marker: demoReady, ready: make(chan struct{})}
-	cmd := exec.Command(install.bin, "demo", "--dir", filepath.Join(t.TempDir(), "demo"), "--public", pub, "--admin", adm)
+	cmd := exec.Command(install.bin, "demo", "--dir", filepath.Join(t.TempDir(), "demo"), "--public", pub, "--admin", addrs[1], "--enroll", addrs[2])
 	cmd.Dir = t.TempDir()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
