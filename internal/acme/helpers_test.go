@@ -249,3 +249,9 @@ func (f *fixture) count(table string) int {
 }
 
 var _ http.Handler = (*sacme.Service)(nil)
+
+// draft is a website dossier that is not validated.
+func (f *fixture) draft() registration.NewDossier {
+	return registration.NewDossier{Kind: registration.Device, CA: "issuing", Profile: "server",
+		Subject: registration.Subject{DNSNames: []string{"draft.sceau-test.fr"}}, Contact: registration.Contact{Name: "Web", Email: "web@sceau-test.fr"}}
+}

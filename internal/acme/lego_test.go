@@ -118,8 +118,11 @@ func TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01(t *testing.T) {
 		if n := len(f.events(audit.ActionACMEChallengeChecked)); n != 2 {
 			t.Errorf("%d challenge checks journaled, want 2", n)
 		}
-		if n := len(f.events(audit.ActionACMEAccountCreated)); n != 1 {
-			t.Errorf("%d accounts journaled, want 1", n)
+		for action, want := range map[string]int{audit.ActionACMEEABCreated: 1, audit.ActionACMEAccountCreated: 1,
+			audit.ActionACMEOrderCreated: 1, audit.ActionACMEOrderFinalized: 1} {
+			if n := len(f.events(action)); n != want {
+				t.Errorf("%d %s events, want %d", n, action, want)
+			}
 		}
 
 		renewed, err := c.Certificate.Renew(ctx, *res, nil)
