@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	sacme "github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/registration"
+	"github.com/sceau/sceau/internal/revocation"
 	"github.com/sceau/sceau/internal/sceautest"
 	"github.com/sceau/sceau/internal/sceautest/ratest"
 	"github.com/sceau/sceau/internal/store"
@@ -254,4 +256,13 @@ var _ http.Handler = (*sacme.Service)(nil)
 func (f *fixture) draft() registration.NewDossier {
 	return registration.NewDossier{Kind: registration.Device, CA: "issuing", Profile: "server",
 		Subject: registration.Subject{DNSNames: []string{"draft.sceau-test.fr"}}, Contact: registration.Contact{Name: "Web", Email: "web@sceau-test.fr"}}
+}
+
+func certSerial(t *testing.T, der []byte) string {
+	t.Helper()
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return revocation.SerialHex(c.SerialNumber)
 }
