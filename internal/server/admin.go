@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/etsi"
@@ -67,6 +68,9 @@ type Admin struct {
 	// Registration is the registration authority (CA-4, registration.go);
 	// nil: those routes answer 503.
 	Registration *registration.Service
+	// ACME is the ACME server, for its EAB keys (CA-4, acme.go); nil:
+	// those routes answer 503.
+	ACME *acme.Service
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -91,6 +95,7 @@ func (a *Admin) Handler() http.Handler {
 	a.selectionRoutes(mux)    // selection.go
 	a.incidentRoutes(mux)     // incident.go
 	a.registrationRoutes(mux) // registration.go (CA-4)
+	a.acmeRoutes(mux)         // acme.go (CA-4)
 	return a.authenticate(a.authorize(mux))
 }
 
