@@ -338,3 +338,34 @@ func (n *nonces) use(v string) bool {
 	}
 	return n.clock.Now().Sub(t) <= n.life
 }
+
+// DirectoriesFor returns a directory for each profile that issues DNS
+// names, named after the profile (or "<ca>-<profile>" when two CAs have a
+// profile of that name), each requiring an EAB (CA-4).
+func DirectoriesFor(specs []ca.Spec) []Directory {
+	seen := map[string]int{}
+	for _, s := range specs {
+		for _, p := range s.Profiles {
+			if p.AllowDNS {
+				seen[p.Name]++
+			}
+		}
+	}
+	var out []Directory
+	for _, s := range specs {
+		for _, p := range s.Profiles {
+			if !p.AllowDNS {
+				continue
+			}
+			name := p.Name
+			if seen[p.Name] > 1 {
+				name = s.ID + "-" + p.Name
+			}
+			out = append(out, Directory{Name: name, CA: s.ID, Profile: p.Name})
+		}
+	}
+	return out
+}
+
+// Directories lists the directories served.
+func (s *Service) Directories() []Directory { return slices.Clone(s.opts.Directories) }
