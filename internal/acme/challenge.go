@@ -52,7 +52,7 @@ func (s *Service) challenge(ctx context.Context, w http.ResponseWriter, r *http.
 		if s.now().After(az.Expires) {
 			return malformed("the authorization expired")
 		}
-		c = s.check(ctx, req.account, az, c)
+		c = s.check(ctx, req.account, s.accountURL(r, dir, req.account.ID), az, c)
 	}
 	w.Header().Add("Link", fmt.Sprintf(`<%s>;rel="up"`, s.dirURL(r, dir, "authz/"+itoa(az.ID))))
 	respond(w, http.StatusOK, "", s.challengeJSON(r, dir, c))
@@ -62,10 +62,13 @@ func (s *Service) challenge(ctx context.Context, w http.ResponseWriter, r *http.
 // check validates a challenge and records the outcome: the challenge, its
 // authorization and, when it decides it, the order move with the
 // journaled attempt, in one transaction.
-func (s *Service) check(ctx context.Context, a *Account, az *authz, c *challenge) *challenge {
+func (s *Service) check(ctx context.Context, a *Account, accountURL string, az *authz, c *challenge) *challenge {
 	keyAuth := c.Token + "." + a.Thumbprint
 	vctx, cancel := context.WithTimeout(ctx, s.opts.ValidationTimeout)
 	addr, perr := s.validate(vctx, c.Type, strings.TrimPrefix(az.Identifier, "*."), c.Token, keyAuth)
+	if perr == nil {
+		perr = s.checkCAA(vctx, az.Identifier, accountURL, c.Type)
+	}
 	cancel()
 	now := s.now()
 	status, azStatus := "valid", "valid"

@@ -44,6 +44,7 @@ type dnsServer struct {
 	addr string
 	mu   sync.Mutex
 	txt  map[string][]string
+	caa  map[string][]dns.RR
 }
 
 func newDNSServer(t *testing.T) *dnsServer {
@@ -52,7 +53,7 @@ func newDNSServer(t *testing.T) *dnsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &dnsServer{addr: pc.LocalAddr().String(), txt: map[string][]string{}}
+	d := &dnsServer{addr: pc.LocalAddr().String(), txt: map[string][]string{}, caa: map[string][]dns.RR{}}
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(d.serve)}
 	go func() { _ = srv.ActivateAndServe() }()
 	t.Cleanup(func() { _ = srv.Shutdown() })
@@ -75,6 +76,10 @@ func (d *dnsServer) serve(w dns.ResponseWriter, r *dns.Msg) {
 			if !strings.HasPrefix(name, "_acme-challenge.") {
 				m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: net.IPv4(127, 0, 0, 1)})
 			}
+		case dns.TypeCAA:
+			d.mu.Lock()
+			m.Answer = append(m.Answer, d.caa[name]...)
+			d.mu.Unlock()
 		case dns.TypeTXT:
 			d.mu.Lock()
 			for _, v := range d.txt[name] {
@@ -84,6 +89,20 @@ func (d *dnsServer) serve(w dns.ResponseWriter, r *dns.Msg) {
 		}
 	}
 	_ = w.WriteMsg(m)
+}
+
+// setCAA gives name the CAA records, in zone-file form ("0 issue \"x\"").
+func (d *dnsServer) setCAA(t *testing.T, name string, records ...string) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range records {
+		rr, err := dns.NewRR(name + ". 1 IN CAA " + r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.caa[name+"."] = append(d.caa[name+"."], rr)
+	}
 }
 
 // Present and CleanUp make the test DNS server a lego dns-01 provider.

@@ -63,6 +63,12 @@ type Options struct {
 	ValidationTimeout time.Duration
 	// TermsURL, when set, is the directory's termsOfService.
 	TermsURL string
+	// CAAIssuerDomains are the issuer domain names of the CAA records
+	// that authorize this CA (RFC 8659), lower case; empty: CAA is not
+	// checked. When set, a name whose CAA records name other issuers, or
+	// whose accounturi or validationmethods parameters do not match, is
+	// refused, and so is a failed lookup.
+	CAAIssuerDomains []string
 }
 
 // Dossiers reads registration dossiers (registration.Service).
