@@ -267,7 +267,7 @@ func (s *Service) status(ctx context.Context, o *Order) string {
 			return "valid"
 		}
 	}
-	if o.Status == "pending" && s.now().After(o.Expires) {
+	if (o.Status == "pending" || o.Status == "ready") && s.now().After(o.Expires) {
 		return "invalid"
 	}
 	return o.Status
