@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-acme/lego/v5/certcrypto"
 	"github.com/go-acme/lego/v5/certificate"
 	"github.com/go-acme/lego/v5/challenge/http01"
 
+	sacme "github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/sceautest"
 )
@@ -115,5 +117,34 @@ func TestRevocationByCertificateKeyAndByAnotherAccount(t *testing.T) {
 	rec, err := f.h.Authority.Certificate(ctx, strings.ToLower(certSerial(t, blk.Bytes)))
 	if err != nil || rec.Status != "revoked" || rec.Reason != "keyCompromise" {
 		t.Fatalf("record: %+v %v", rec, err)
+	}
+}
+
+// TestAuthorizationReuseWithinItsWindow: with AuthorizationReuse set, a
+// second order of the same account for the same name is ready at once,
+// without a new challenge; another account's order is validated anew.
+func TestAuthorizationReuseWithinItsWindow(t *testing.T) {
+	f := newFixture(t, sceautest.OpenSQLite(t), func(o *sacme.Options) { o.AuthorizationReuse = time.Hour })
+	ctx := context.Background()
+	_, c := f.register("app.sceau-test.fr")
+	if err := c.Challenge.SetHTTP01Provider(http01.NewProviderServer("127.0.0.1", f.httpPort)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := c.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: []string{"app.sceau-test.fr"}, KeyType: certcrypto.EC256}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(f.events(audit.ActionACMEChallengeChecked)); n != 1 {
+		t.Fatalf("%d challenge checks, want 1", n)
+	}
+	orders := f.events(audit.ActionACMEOrderCreated)
+	if len(orders) != 2 || !strings.Contains(orders[1].Details, "reused_authorizations") {
+		t.Fatalf("orders journaled: %+v", orders)
+	}
+	r := f.raw("server")
+	r.register("app.sceau-test.fr")
+	if o, _ := r.order("app.sceau-test.fr"); o.body["status"] != "pending" {
+		t.Fatalf("another account's order: %s", o.raw)
 	}
 }

@@ -200,7 +200,14 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 			store.FormatTime(now)).Scan(&o.ID); err != nil {
 			return store.Classify("acme: new order", err)
 		}
+		reused := map[string]int64{}
 		for _, n := range names {
+			if done, err := s.reuse(ctx, tx, a, o.ID, n, now, exp); err != nil {
+				return err
+			} else if done != 0 {
+				reused[n] = done
+				continue
+			}
 			var az int64
 			if err := tx.QueryRowContext(ctx, qInsertAuthz, o.ID, a.ID, n, store.FormatTime(exp), store.FormatTime(now)).Scan(&az); err != nil {
 				return store.Classify("acme: new order", err)
@@ -219,13 +226,53 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 				}
 			}
 		}
+		details := map[string]any{"identifiers": names, "eab": a.EABKID, "directory": dir.Name}
+		if len(reused) > 0 {
+			details["reused_authorizations"] = reused
+		}
+		if len(reused) == len(names) {
+			if _, err := tx.ExecContext(ctx, qOrderStatus, "ready", nil, store.FormatTime(now), o.ID, "pending"); err != nil {
+				return store.Classify("acme: new order", err)
+			}
+			o.Status = "ready"
+		}
 		return s.j.Append(ctx, tx, audit.Event{Actor: a.actor(), Action: audit.ActionACMEOrderCreated, Object: "acme-order:" + itoa(o.ID),
-			Details: map[string]any{"identifiers": names, "eab": a.EABKID, "directory": dir.Name}})
+			Details: details})
 	})
 	if err != nil {
 		return problemOf(err, probMalformed)
 	}
 	return s.writeOrder(ctx, w, r, dir, o, http.StatusCreated)
+}
+
+// reuse gives the order a valid authorization for name when the account
+// passed a challenge for it within AuthorizationReuse; it returns the
+// authorization reused, or 0.
+func (s *Service) reuse(ctx context.Context, tx *store.Tx, a *Account, orderID int64, name string, now, exp time.Time) (int64, error) {
+	if s.opts.AuthorizationReuse <= 0 {
+		return 0, nil
+	}
+	var prior int64
+	var typ, validated string
+	err := tx.QueryRowContext(ctx, qReusableAuthz, a.ID, name, store.FormatTime(now.Add(-s.opts.AuthorizationReuse))).Scan(&prior, &typ, &validated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, store.Classify("acme: new order", err)
+	}
+	var az int64
+	if err := tx.QueryRowContext(ctx, qInsertValidAuthz, orderID, a.ID, name, store.FormatTime(exp), store.FormatTime(now)).Scan(&az); err != nil {
+		return 0, store.Classify("acme: new order", err)
+	}
+	tok, err := token()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, qInsertValidChallenge, az, typ, tok, validated); err != nil {
+		return 0, store.Classify("acme: new order", err)
+	}
+	return prior, nil
 }
 
 // loadOrder reads an order of the account.

@@ -61,6 +61,11 @@ type Options struct {
 	// check (default 10s).
 	OrderLifetime     time.Duration
 	ValidationTimeout time.Duration
+	// AuthorizationReuse, when not zero, lets a new order of an account
+	// reuse a challenge that account passed for the same name within that
+	// time (the new authorization is valid at once, and says which one it
+	// reuses); zero: every order is validated anew.
+	AuthorizationReuse time.Duration
 	// TermsURL, when set, is the directory's termsOfService.
 	TermsURL string
 	// CAAIssuerDomains are the issuer domain names of the CAA records
