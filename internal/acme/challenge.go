@@ -82,18 +82,18 @@ func (s *Service) check(ctx context.Context, a *Account, accountURL string, az *
 	} else {
 		details["result"] = "valid"
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *store.Tx) ([]audit.Event, error) {
 		if err := moved(tx.ExecContext(ctx, qChallengeOutcome, status, store.FormatTime(now), errJSON, c.ID)); err != nil {
-			return err
+			return nil, err
 		}
 		if err := moved(tx.ExecContext(ctx, qAuthzStatus, azStatus, store.FormatTime(now), az.ID, "pending")); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.settleOrder(ctx, tx, az.Order, perr, now); err != nil {
-			return err
+			return nil, err
 		}
-		return s.j.Append(ctx, tx, audit.Event{Actor: a.actor(), Action: audit.ActionACMEChallengeChecked,
-			Object: "acme-challenge:" + itoa(c.ID), Details: details})
+		return []audit.Event{{Actor: a.actor(), Action: audit.ActionACMEChallengeChecked,
+			Object: "acme-challenge:" + itoa(c.ID), Details: details}}, nil
 	})
 	if err != nil {
 		s.log.Info("acme: challenge outcome not recorded (a concurrent check won?)", "challenge", c.ID, "err", err)

@@ -48,9 +48,14 @@ func (s *Service) finalize(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return prob(probBadCSR, http.StatusBadRequest, "the csr is not base64url DER")
 	}
-	csr, err := ca.ParseCSR(der)
+	if len(der) > ca.MaxCSRBytes {
+		return prob(probBadCSR, http.StatusBadRequest, "the CSR is too large")
+	}
+	// The names are compared here; ca.Prepare checks the request again in
+	// full (ca.ParseCSR: its signature, the proof of possession).
+	csr, err := x509.ParseCertificateRequest(der)
 	if err != nil {
-		return prob(probBadCSR, http.StatusBadRequest, sceau.Message(err))
+		return prob(probBadCSR, http.StatusBadRequest, "the csr is not a DER PKCS#10 request")
 	}
 	cn, p := csrMatches(csr, o.Identifiers)
 	if p != nil {

@@ -195,22 +195,23 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 	idsJSON, _ := json.Marshal(names)
 	a := req.account
 	o := &Order{Account: a.ID, Status: "pending", Identifiers: names, Expires: exp}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *store.Tx) ([]audit.Event, error) {
+		o.Status = "pending"
 		if err := tx.QueryRowContext(ctx, qInsertOrder, a.ID, string(idsJSON), store.FormatTime(exp), store.FormatTime(now),
 			store.FormatTime(now)).Scan(&o.ID); err != nil {
-			return store.Classify("acme: new order", err)
+			return nil, store.Classify("acme: new order", err)
 		}
 		reused := map[string]int64{}
 		for _, n := range names {
 			if done, err := s.reuse(ctx, tx, a, o.ID, n, now, exp); err != nil {
-				return err
+				return nil, err
 			} else if done != 0 {
 				reused[n] = done
 				continue
 			}
 			var az int64
 			if err := tx.QueryRowContext(ctx, qInsertAuthz, o.ID, a.ID, n, store.FormatTime(exp), store.FormatTime(now)).Scan(&az); err != nil {
-				return store.Classify("acme: new order", err)
+				return nil, store.Classify("acme: new order", err)
 			}
 			types := []string{"http-01", "dns-01", "tls-alpn-01"}
 			if strings.HasPrefix(n, "*.") {
@@ -219,10 +220,10 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 			for _, t := range types {
 				tok, err := token()
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if _, err := tx.ExecContext(ctx, qInsertChallenge, az, t, tok); err != nil {
-					return store.Classify("acme: new order", err)
+					return nil, store.Classify("acme: new order", err)
 				}
 			}
 		}
@@ -232,12 +233,12 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 		if len(reused) == len(names) {
 			if _, err := tx.ExecContext(ctx, qOrderStatus, "ready", nil, store.FormatTime(now), o.ID, "pending"); err != nil {
-				return store.Classify("acme: new order", err)
+				return nil, store.Classify("acme: new order", err)
 			}
 			o.Status = "ready"
 		}
-		return s.j.Append(ctx, tx, audit.Event{Actor: a.actor(), Action: audit.ActionACMEOrderCreated, Object: "acme-order:" + itoa(o.ID),
-			Details: details})
+		return []audit.Event{{Actor: a.actor(), Action: audit.ActionACMEOrderCreated, Object: "acme-order:" + itoa(o.ID),
+			Details: details}}, nil
 	})
 	if err != nil {
 		return problemOf(err, probMalformed)

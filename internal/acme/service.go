@@ -299,6 +299,20 @@ func scanEAB(sc interface{ Scan(...any) error }) (*EABKey, error) {
 	return &k, nil
 }
 
+// write runs fn in a group-committed transaction (the CA's committer:
+// one fsync covers a batch) and appends the events fn returns in that
+// same transaction. fn must be safe to run twice (a failed batch is run
+// again one operation at a time).
+func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx *store.Tx) ([]audit.Event, error)) error {
+	return store.DoThen(s.ca.Committer(), ctx, s, fn, func(ctx context.Context, tx *store.Tx, items [][]audit.Event) error {
+		var all []audit.Event
+		for _, evs := range items {
+			all = append(all, evs...)
+		}
+		return s.j.Append(ctx, tx, all...)
+	})
+}
+
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // nonces are the single-use Replay-Nonce values handed out, bounded.

@@ -12,11 +12,12 @@ import (
 	"github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceautest"
+	"github.com/sceau/sceau/internal/sceautest/ratest"
 	"github.com/sceau/sceau/internal/server"
 )
 
 // websiteDossier is a validated website dossier for the server profile.
-func (f *accessFixture) websiteDossier(t *testing.T) int64 {
+func (f *accessFixture) websiteDossier(t testing.TB) int64 {
 	t.Helper()
 	ctx := context.Background()
 	s := f.reg.Service
@@ -30,7 +31,12 @@ func (f *accessFixture) websiteDossier(t *testing.T) int64 {
 		ScanType: "application/pdf", Scan: testPDF}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AcceptCGU(ctx, walker, d.ID, f.acceptance(t)); err != nil {
+	doc, err := f.reg.Publication.Document(ctx, ratest.CGUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AcceptCGU(ctx, walker, d.ID, registration.NewAcceptance{Document: doc.ID, SHA256: doc.SHA256,
+		How: registration.AcceptClick, ProofType: "application/json", Proof: []byte(`{"click":1}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Submit(ctx, walker, d.ID); err != nil {
