@@ -200,6 +200,22 @@ func (f *backupFixture) waitCRLListing() {
 }
 
 // waitExported waits until the journal's export holds the database's head.
+// waitTSACertified waits for the time-stamping unit's key to be certified,
+// which the node does on its own once the issuing CA is active (the first
+// archived item asks for a stamp): a backup made before it would count
+// that certificate among those issued after it.
+func (f *backupFixture) waitTSACertified() {
+	f.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if r := f.c.ok("audit", "events", "--action", audit.ActionTSASignerCert); strings.Contains(r.stdout, audit.ActionTSASignerCert) {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatal("the time-stamping unit's key was not certified within 30 s")
+		}
+	}
+}
+
 func (f *backupFixture) waitExported() {
 	f.t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
@@ -272,6 +288,15 @@ func TestCONT1_RestoreAnswersOCSPAsTheOriginal(t *testing.T) {
 	}
 	if !strings.Contains(f.originalOCSP[f.issued[1]], ": revoked") || !strings.Contains(f.originalOCSP[f.issued[0]], ": good") {
 		t.Fatalf("the original's OCSP answers: %q", f.originalOCSP)
+	}
+	// The export directory is there once the exporter has run (it is left out of the backup).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if cur, err := audit.ReadExportCursor(f.exportDir); err == nil && cur.Seq > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the journal was not exported within 30 s")
+		}
 	}
 	r := f.c.ok("backup", "create")
 	m := backupWritten.FindStringSubmatch(r.stdout)
@@ -358,7 +383,8 @@ func TestCONT1_OlderSnapshotRecoversCertificatesFromTheJournal(t *testing.T) {
 	f := newBackupFixture(t)
 	stop := serveArgs(t, f.c.config, f.pub)
 	f.activate(f.c)
-	f.issue(f.c) // 0: before the backup
+	f.issue(f.c)         // 0: before the backup
+	f.waitTSACertified() // its certificate is not among the test's
 	r := f.c.ok("backup", "create")
 	m := backupWritten.FindStringSubmatch(r.stdout)
 	if m == nil {

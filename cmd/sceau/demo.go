@@ -21,7 +21,7 @@ const demoMarker = "DEMO INSTALLATION, NOT FOR PRODUCTION"
 func newDemoCmd(e *env) *cobra.Command {
 	var (
 		dir    string
-		data   = node.ConfigValues{Demo: true, Org: "Sceau Demo", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443"}
+		data   = node.ConfigValues{Demo: true, Org: "Sceau Demo", PublicListen: "127.0.0.1:8080", AdminListen: "127.0.0.1:8443", EnrollListen: "127.0.0.1:8444"}
 		noWait bool
 	)
 	cmd := &cobra.Command{
@@ -44,6 +44,7 @@ secret sits in a file next to the keys.`,
 	cmd.Flags().StringVar(&dir, "dir", "sceau-demo", "demo directory")
 	cmd.Flags().StringVar(&data.PublicListen, "public", data.PublicListen, "public listener address")
 	cmd.Flags().StringVar(&data.AdminListen, "admin", data.AdminListen, "admin listener address")
+	cmd.Flags().StringVar(&data.EnrollListen, "enroll", data.EnrollListen, "enrollment listener address (revocation form, one-time downloads)")
 	cmd.Flags().BoolVar(&noWait, "exit", false, "stop once the demo is set up and checked (for scripts)")
 	return cmd
 }
@@ -149,6 +150,10 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string, ser
 	fmt.Fprintf(w, "                    %s/fr/documents   %s/en/documents   %s/cps (the CPS URI in certificates)\n", base, base, base)
 	fmt.Fprintf(w, "Signed manifest:    %s/manifest.json   %s/manifest.json.p7s\n", base, base)
 	fmt.Fprintf(w, "Admin API (mTLS):   https://%s/api/v1/   metrics: https://%s/metrics\n", cfg.Admin.Listen, cfg.Admin.Listen)
+	if cfg.Enroll.Enabled() {
+		fmt.Fprintf(w, "Holders (CA-4):     %s/revoke (revocation form)   %s/pkcs12/<token> (one-time downloads); TLS from the admin CA: curl --cacert %s\n",
+			cfg.Enroll.BaseURL, cfg.Enroll.BaseURL, rel(filepath.Join(node.LayoutOf(cfg).AdminDir(), "admin-ca.pem")))
+	}
 	fmt.Fprintf(w, "Sample certificate: %s (serial %s)\n", rel(samples.Path("localhost.pem")), samples.Serial)
 	for _, a := range activated {
 		fmt.Fprintf(w, "Key custody (KEY-2): CA %s was activated by %s with their DEMO shares in %s and DEMO PINs %s.\n",

@@ -381,8 +381,10 @@ holder by another channel. The holder's revocation secret is printed once.`,
 				return printJSON(e.stdout, resp)
 			}
 			fmt.Fprintf(e.stdout, "Dossier %d issued: serial %s\n", id, resp.Serial)
-			if resp.Link != "" {
-				fmt.Fprintf(e.stdout, "One-time download token (send by e-mail): %s\n", resp.Link)
+			if resp.DownloadURL != "" {
+				fmt.Fprintf(e.stdout, "One-time download link (send by e-mail; the password by another channel): %s\n", resp.DownloadURL)
+			} else if resp.Link != "" {
+				fmt.Fprintf(e.stdout, "One-time download token (send by e-mail; no enrollment listener is configured to serve it): %s\n", resp.Link)
 			}
 			if resp.Password != "" {
 				fmt.Fprintf(e.stdout, "PKCS#12 password (send by another channel, shown once): %s\n", resp.Password)

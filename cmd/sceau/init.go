@@ -105,6 +105,7 @@ Then run: sceau serve --config DIR/sceau.yaml`,
 	cmd.Flags().StringVar(&data.Org, "org", data.Org, "organization name in the CA subjects")
 	cmd.Flags().StringVar(&data.PublicListen, "public", data.PublicListen, "public listener address host:port")
 	cmd.Flags().StringVar(&data.AdminListen, "admin", data.AdminListen, "admin listener address host:port")
+	cmd.Flags().StringVar(&data.EnrollListen, "enroll", "", "enrollment listener address host:port, HTTPS (revocation form, one-time downloads); default none")
 	cmd.Flags().StringVar(&data.BaseURL, "base-url", "", "public URL written into certificates (default http://<public>)")
 	cmd.Flags().StringVar(&from, "from", "", "use this configuration file instead of the default template")
 	cmd.Flags().StringVar(&tokenPinDir, "token-pins", "", "read the current user PIN of each new CA's PKCS#11 token from DIR/<token>.pin; it is replaced by the split secret")

@@ -77,22 +77,7 @@ func CreateAdminPKI(dir string, ks KeyStore, hosts []string, operator string, cl
 	if err != nil {
 		return err
 	}
-	srvTmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "Sceau administration listener"},
-		NotBefore:    now.Add(-time.Minute),
-		NotAfter:     now.AddDate(2, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			srvTmpl.IPAddresses = append(srvTmpl.IPAddresses, ip)
-		} else {
-			srvTmpl.DNSNames = append(srvTmpl.DNSNames, h)
-		}
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, srvKey.Public(), caKey)
+	srvDER, err := listenerCert(caCert, caKey, srvKey.Public(), "Sceau administration listener", hosts, now)
 	if err != nil {
 		return sceau.E(sceau.Internal, op, "", err)
 	}
@@ -211,6 +196,27 @@ func ActorFromTLS(cs *tls.ConnectionState) (sceau.Actor, error) {
 	}
 	leaf := cs.VerifiedChains[0][0]
 	return sceau.Actor{ID: "cert:" + leaf.Subject.CommonName, Role: "operator"}, nil
+}
+
+// listenerCert is a two-year TLS server certificate from the admin CA for
+// hosts (DNS names or IP addresses).
+func listenerCert(caCert *x509.Certificate, caKey crypto.Signer, pub crypto.PublicKey, cn string, hosts []string, now time.Time) ([]byte, error) {
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    now.Add(-time.Minute),
+		NotAfter:     now.AddDate(2, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	return x509.CreateCertificate(rand.Reader, tmpl, caCert, pub, caKey)
 }
 
 func serial() *big.Int {

@@ -52,6 +52,9 @@ type Config struct {
 	CAs      []CA     `yaml:"cas"`
 	// Registration configures the registration authority (registration.go, CA-4).
 	Registration Registration `yaml:"registration"`
+	// Enroll is the enrollment listener (enroll.go): holders' revocation
+	// form, one-time downloads, ACME and EST. Off unless enroll.listen is set.
+	Enroll Enroll `yaml:"enroll"`
 }
 
 // Database selects the store.
@@ -366,6 +369,7 @@ func (c *Config) applyDefaults() {
 		c.Public.BaseURL = "http://" + c.Public.Listen
 	}
 	c.Public.BaseURL = strings.TrimRight(c.Public.BaseURL, "/")
+	c.enrollDefaults()
 	for i := range c.CAs {
 		ca := &c.CAs[i]
 		if ca.CRL.Validity.Duration == 0 {
@@ -570,6 +574,7 @@ func (c *Config) Validate() error {
 	c.Compliance.validate(bad)
 	c.Incident.validate(bad)
 	c.Registration.validate(bad)
+	c.validateEnroll(bad)
 	return errors.Join(errs...)
 }
 

@@ -112,7 +112,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	adm := &server.Admin{Authority: n.Authority, Revocation: n.Revocation, Metrics: n.Metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
 		Admission: server.NewAdmission(cfg.Issuance.MaxInFlight, n.Metrics),
 		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI(), Publication: n.Publication, Archive: n.Archive,
-		Incidents: n.Incidents, Registration: n.Registration, ACME: n.ACME} // INC-1, CA-4
+		Incidents: n.Incidents, Registration: n.Registration, EnrollURL: cfg.Enroll.BaseURL, ACME: n.ACME} // INC-1, CA-4
 	if adm.Backups, err = n.KeyBackups(acc); err != nil { // KEY-4, KEY-6
 		return err
 	}
@@ -137,11 +137,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 		n.ClockGuard.Run(sctx)
 	}()
 	go site.Run(sctx)
+	enroll, err := n.enrollListeners(log) // CA-4 holders' routes, apart from the public listener (SYS-2)
+	if err != nil {
+		return err
+	}
 	log.Info("sceau started", "config", cfg.DataDir, "pid", os.Getpid())
-	err = server.Listen(sctx, log, []server.Listener{
+	err = server.Listen(sctx, log, append([]server.Listener{
 		{Name: "public", Addr: cfg.Public.Listen, Handler: pub.Handler()},
 		{Name: "admin", Addr: cfg.Admin.Listen, Handler: adm.Handler(), TLS: tlsCfg, Refused: newHandshakeRecorder(n, log).refused},
-	}, func() {
+	}, enroll...), func() {
 		if ready != nil {
 			ready(n)
 		}

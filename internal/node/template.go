@@ -45,6 +45,21 @@ admin:
   # Largest accepted request body, bytes. Default: 65536
   max_body_bytes: 65536
 
+enroll:
+  # Enrollment listener, HTTPS (docs/adr/0003-enrollment-listener.md): the
+  # holders' revocation form (/revoke) and one-time PKCS#12 downloads
+  # (/pkcs12/<token>). A listener of its own, so the public one stays
+  # read-only (SYS-2). Empty: no such listener. Default: none
+  listen: "{{.EnrollListen}}"
+  # URL holders use; download links are built from it. Default: https://<listen>
+  # base_url: https://enroll.example.org
+  # TLS chain and key (PEM). Leave both out to have the admin CA issue the
+  # listener's certificate (clients then trust admin/admin-ca.pem).
+  # cert_file: enroll-chain.pem
+  # key_file: enroll-key.pem
+  # Extra names for that certificate. Default: the listen host only
+  # names: [enroll.example.org]
+
 issuance:
   # Operations committed per transaction (group commit). Default: 128
   batch_max: 128
@@ -576,6 +591,7 @@ type ConfigValues struct {
 	Org          string
 	PublicListen string
 	AdminListen  string
+	EnrollListen string // empty: no enrollment listener
 	BaseURL      string
 }
 

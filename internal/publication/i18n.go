@@ -104,3 +104,8 @@ func parseQ(v string) float64 {
 	}
 	return 0
 }
+
+// Language is the language negotiate picks for r (fr or en), for the other
+// pages Sceau serves to the public in the site's languages (the
+// enrollment listener's forms).
+func Language(r *http.Request) string { return negotiate(r) }

@@ -145,7 +145,7 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	f.reg = ratest.NewRegistration(t, h, clock, registration.Options{})
 	f.acme = acme.New(db, h.Journal, h.Authority, h.Revocation, f.reg.Service, acme.Options{Clock: clock})
 	adm := &server.Admin{Authority: h.Authority, Revocation: h.Revocation, Metrics: server.NewMetrics(), Log: log, MaxBodyBytes: 64 << 10,
-		Access: acc, Registration: f.reg.Service, ACME: f.acme}
+		Access: acc, Registration: f.reg.Service, EnrollURL: "https://enroll.test", ACME: f.acme}
 	pub := &server.Public{Authority: h.Authority, Revocation: h.Revocation, Responder: h.Revocation.NewResponder(log), Log: log}
 	f.fixture = &fixture{h: h, admin: adm.Handler(), public: pub.Handler()}
 	return f

@@ -68,6 +68,9 @@ type Admin struct {
 	// Registration is the registration authority (CA-4, registration.go);
 	// nil: those routes answer 503.
 	Registration *registration.Service
+	// EnrollURL is the enrollment listener's base URL ("" when none): the
+	// one-time download links point there.
+	EnrollURL string
 	// ACME is the ACME server, for its EAB keys (CA-4, acme.go); nil:
 	// those routes answer 503.
 	ACME *acme.Service

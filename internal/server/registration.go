@@ -241,6 +241,9 @@ type DossierIssueResponse struct {
 	PKCS12      string                `json:"pkcs12,omitempty"`
 	Password    string                `json:"password,omitempty"`
 	Link        string                `json:"download_token,omitempty"`
+	// DownloadURL is the token's link on the enrollment listener, when
+	// one is configured (enroll.listen).
+	DownloadURL string `json:"download_url,omitempty"`
 	// RevocationSecret: hand it to the holder; it is shown only now.
 	RevocationSecret string   `json:"revocation_secret"`
 	Warnings         []string `json:"lint_warnings,omitempty"`
@@ -285,6 +288,9 @@ func (a *Admin) issueDossier(w http.ResponseWriter, r *http.Request, s *registra
 	}
 	out := DossierIssueResponse{Dossier: iss.Dossier, Serial: iss.Issued.Serial, Certificate: pemCert(iss.Issued.DER), Chain: pemChain(iss.Issued),
 		Password: iss.Password, Link: iss.Link, RevocationSecret: iss.RevocationSecret, Warnings: iss.Warnings}
+	if iss.Link != "" && a.EnrollURL != "" {
+		out.DownloadURL = a.EnrollURL + "/pkcs12/" + iss.Link
+	}
 	if iss.PKCS12 != nil {
 		out.PKCS12 = base64.StdEncoding.EncodeToString(iss.PKCS12)
 	}

@@ -39,6 +39,7 @@ var install struct {
 	config string // its sceau.yaml
 	base   string // http://public
 	admin  string // admin host:port
+	enroll string // enrollment listener host:port (HTTPS, CA-4)
 	log    string // the serve process's output
 }
 
@@ -68,16 +69,18 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 
-	pub, adm, err := twoFreeAddrs()
+	addrs, err := freeAddrs(3)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	pub, adm := addrs[0], addrs[1]
+	install.enroll = addrs[2]
 	install.dir = filepath.Join(tmp, "ca")
 	install.config = filepath.Join(install.dir, "sceau.yaml")
 	install.base = "http://" + pub
 	install.admin = adm
-	if out, err := exec.Command(install.bin, "init", "--dir", install.dir, "--public", pub, "--admin", adm).CombinedOutput(); err != nil {
+	if out, err := exec.Command(install.bin, "init", "--dir", install.dir, "--public", pub, "--admin", adm, "--enroll", install.enroll).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: sceau init: %v\n%s", err, out)
 		return 1
 	}
@@ -135,20 +138,31 @@ func repoRoot() (string, error) {
 
 // twoFreeAddrs returns two distinct 127.0.0.1 addresses nobody listens on.
 func twoFreeAddrs() (string, string, error) {
+	a, err := freeAddrs(2)
+	if err != nil {
+		return "", "", err
+	}
+	return a[0], a[1], nil
+}
+
+// freeAddrs returns n distinct 127.0.0.1 addresses nobody listens on.
+func freeAddrs(n int) ([]string, error) {
 	var addrs []string
 	var lns []net.Listener
-	for range 2 {
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return "", "", err
+			return nil, err
 		}
 		lns = append(lns, ln)
 		addrs = append(addrs, ln.Addr().String())
 	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return addrs[0], addrs[1], nil
+	return addrs, nil
 }
 
 func waitHealthy(base string, exited <-chan error) error {

@@ -211,6 +211,13 @@ func TestSYS2_PublicListenerExposesNothingWritable(t *testing.T) {
 		}
 	}
 
+	// The holders' routes live on the enrollment listener, not here.
+	for _, p := range []string{"/revoke", "/api/v1/revocation-requests", "/pkcs12/x"} {
+		if resp, _ := rawRequest(t, http.MethodPost, p); resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST %s on the public listener: %s, want 405", p, resp.Status)
+		}
+	}
+
 	publicPaths := []string{"/", "/ca/root.der", "/ca/issuing.pem", "/ca/issuing.txt", "/crl/issuing.crl", "/ocsp", "/ocsp/", "/healthz"}
 	for _, p := range publicPaths {
 		for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
@@ -261,6 +268,47 @@ func TestSYS2_PublicListenerExposesNothingWritable(t *testing.T) {
 			default:
 				t.Errorf("%s %s: %s", m, p, resp.Status)
 			}
+		}
+	}
+}
+
+// TestSYS2_EnrollmentListenerIsHTTPSAndApart: the enrollment listener
+// answers over TLS with a certificate from the admin CA for its host,
+// serves the holders' form, asks no client certificate, and routes
+// neither the admin API nor the public repository.
+func TestSYS2_EnrollmentListenerIsHTTPSAndApart(t *testing.T) {
+	caPEM, err := os.ReadFile(filepath.Join(install.dir, "admin", "admin-ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	get := func(method, path string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, "https://"+install.enroll+path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := get("GET", "/revoke")
+	if resp.StatusCode != 200 || !strings.Contains(body, `<form method="post"`) || resp.TLS == nil {
+		t.Fatalf("GET /revoke: %s %s", resp.Status, body)
+	}
+	for _, p := range []string{"/api/v1/cas", "/metrics", "/ca/root.der", "/crl/issuing.crl", "/ocsp"} {
+		if resp, body := get("GET", p); resp.StatusCode != http.StatusNotFound || looksLikeAdminData([]byte(body)) {
+			t.Errorf("GET %s on the enrollment listener: %s", p, resp.Status)
+		}
+	}
+	// Plain HTTP is not served.
+	if r, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + install.enroll + "/revoke"); err == nil {
+		r.Body.Close()
+		if r.StatusCode < 400 {
+			t.Errorf("plain HTTP to the enrollment listener: %s", r.Status)
 		}
 	}
 }
