@@ -33,7 +33,11 @@ func (n *Node) enrollListeners(log *slog.Logger) ([]server.Listener, error) {
 // enrollMounts are the protocol handlers on the enrollment listener, by
 // path prefix.
 func (n *Node) enrollMounts() map[string]http.Handler {
-	return map[string]http.Handler{}
+	m := map[string]http.Handler{}
+	if n.ACME != nil {
+		m["/acme/"] = n.ACME // RFC 8555, accounts bound to validated dossiers (CA-4, docs/acme.md)
+	}
+	return m
 }
 
 // enrollHosts are the names the listener's own certificate carries: the
