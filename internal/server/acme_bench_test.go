@@ -64,7 +64,7 @@ func (p inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // localDNS answers 127.0.0.1 for every name.
-func localDNS(b *testing.B) string {
+func localDNS(b testing.TB) string {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -2,11 +2,26 @@ package server_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-acme/lego/v5/certcrypto"
+	"github.com/go-acme/lego/v5/certificate"
+	"github.com/go-acme/lego/v5/challenge/http01"
+	"github.com/go-acme/lego/v5/lego"
+	legolog "github.com/go-acme/lego/v5/log"
+	legoreg "github.com/go-acme/lego/v5/registration"
 
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/acme"
@@ -108,5 +123,59 @@ func TestCA4_EABKeyThroughTheAdminAPI(t *testing.T) {
 	}
 	if w := f.as(t, "ra", "", "POST", fmt.Sprintf("/api/v1/acme/eab/%s/revoke", k.KID), "{}"); w.Code != 404 {
 		t.Fatalf("second revoke: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestCA4_LegoThroughTheEnrollmentHandler: lego registers with an EAB key
+// and obtains a certificate through the enrollment listener's handler,
+// where the node mounts the ACME server.
+func TestCA4_LegoThroughTheEnrollmentHandler(t *testing.T) {
+	legolog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f := newAccessFixture(t, sceautest.OpenSQLite(t))
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	svc := acme.New(f.h.DB, f.h.Journal, f.h.Authority, f.h.Revocation, f.reg.Service, acme.Options{Clock: f.clock,
+		Directories: []acme.Directory{{Name: "server", CA: "issuing", Profile: "server"}}, HTTPPort: port, Resolver: localDNS(t)})
+	enroll := &server.Enroll{Registration: f.reg.Service, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Mounts: map[string]http.Handler{"/acme/": svc}}
+	srv := httptest.NewTLSServer(enroll.Handler())
+	t.Cleanup(srv.Close)
+	k, err := svc.CreateEAB(ctx, walker, f.websiteDossier(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &benchUser{key: key}
+	client := func() *lego.Client {
+		cfg := lego.NewConfig(u)
+		cfg.CADirURL, cfg.HTTPClient = srv.URL+"/acme/server/directory", srv.Client()
+		c, err := lego.NewClient(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if u.reg, err = client().Registration.RegisterWithExternalAccountBinding(ctx, legoreg.RegisterEABOptions{TermsOfServiceAgreed: true,
+		Kid: k.KID, HmacEncoded: k.HMACKey}); err != nil {
+		t.Fatal(err)
+	}
+	c := client()
+	if err := c.Challenge.SetHTTP01Provider(http01.NewProviderServer("127.0.0.1", fmt.Sprint(port))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: []string{"www.sceau-test.fr"}, KeyType: certcrypto.EC256, Bundle: true})
+	if err != nil {
+		t.Fatalf("obtain through the enrollment handler: %v", err)
+	}
+	if !strings.Contains(string(res.Certificate), "BEGIN CERTIFICATE") || len(f.events(t, "acme.order_finalized")) != 1 {
+		t.Fatalf("certificate %q", res.Certificate)
 	}
 }
