@@ -575,6 +575,7 @@ func (c *Config) Validate() error {
 	c.Incident.validate(bad)
 	c.Registration.validate(bad)
 	c.validateEnroll(bad)
+	c.validateACME(bad)
 	return errors.Join(errs...)
 }
 
