@@ -95,6 +95,9 @@ func (s *Service) check(ctx context.Context, a *Account, accountURL string, az *
 		return []audit.Event{{Actor: a.actor(), Action: audit.ActionACMEChallengeChecked,
 			Object: "acme-challenge:" + itoa(c.ID), Details: details}}, nil
 	})
+	if err == nil {
+		s.observe("challenge", c.Type+":"+status)
+	}
 	if err != nil {
 		s.log.Info("acme: challenge outcome not recorded (a concurrent check won?)", "challenge", c.ID, "err", err)
 	}

@@ -53,6 +53,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p := s.route(r.Context(), w, r, dir, rest); p != nil {
+		s.observe("problem", strings.TrimPrefix(p.Type, errPrefix))
 		if p.Status >= 500 {
 			s.log.Error("acme: request failed", "path", r.URL.Path, "problem", p.Type)
 		}

@@ -84,6 +84,7 @@ func (s *Service) finalize(ctx context.Context, w http.ResponseWriter, r *http.R
 		return problemOf(err, probServerInternal)
 	}
 	o.Status, o.Serial = "processing", prep.Serial()
+	s.observe("order", "valid")
 	return s.writeOrder(ctx, w, r, dir, o, http.StatusOK)
 }
 

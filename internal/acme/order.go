@@ -243,6 +243,7 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return problemOf(err, probMalformed)
 	}
+	s.observe("order", o.Status)
 	return s.writeOrder(ctx, w, r, dir, o, http.StatusCreated)
 }
 

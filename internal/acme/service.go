@@ -74,6 +74,10 @@ type Options struct {
 	// whose accounturi or validationmethods parameters do not match, is
 	// refused, and so is a failed lookup.
 	CAAIssuerDomains []string
+	// Observe, when set, counts what the server does, for metrics: kind
+	// "order" (outcome pending, ready, valid), "challenge" (<type>:valid
+	// or <type>:invalid) and "problem" (the ACME error type).
+	Observe func(kind, outcome string)
 }
 
 // Dossiers reads registration dossiers (registration.Service).
@@ -134,6 +138,12 @@ func New(db *store.DB, j audit.Appender, authority *ca.Authority, rev *revocatio
 
 // Wait waits for the challenge checks under way (for tests and shutdown).
 func (s *Service) Wait() { s.wg.Wait() }
+
+func (s *Service) observe(kind, outcome string) {
+	if s.opts.Observe != nil {
+		s.opts.Observe(kind, outcome)
+	}
+}
 
 func (s *Service) now() time.Time { return s.opts.Clock.Now().UTC().Truncate(time.Second) }
 

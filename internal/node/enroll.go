@@ -47,7 +47,7 @@ func (n *Node) enrollMounts() map[string]http.Handler {
 // acmeOptions are the ACME server's options from enroll.acme: a
 // directory per profile issuing DNS names, each requiring an EAB unless
 // listed in eab_optional (CA-4).
-func acmeOptions(cfg *config.Config, log *slog.Logger, specs []ca.Spec) acme.Options {
+func acmeOptions(cfg *config.Config, log *slog.Logger, specs []ca.Spec, observe func(kind, outcome string)) acme.Options {
 	a := cfg.Enroll.ACME
 	dirs := acme.DirectoriesFor(specs)
 	for i := range dirs {
@@ -59,7 +59,7 @@ func acmeOptions(cfg *config.Config, log *slog.Logger, specs []ca.Spec) acme.Opt
 		}
 	}
 	return acme.Options{Logger: log, BaseURL: cfg.Enroll.BaseURL, Directories: dirs, Resolver: a.Resolver,
-		CAAIssuerDomains: a.CAAIssuerDomains, AuthorizationReuse: a.AuthorizationReuse.Duration}
+		CAAIssuerDomains: a.CAAIssuerDomains, AuthorizationReuse: a.AuthorizationReuse.Duration, Observe: observe}
 }
 
 // enrollHosts are the names the listener's own certificate carries: the

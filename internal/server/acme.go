@@ -79,3 +79,6 @@ func (a *Admin) acmeRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, EABRevocation{KID: kid, Revoked: true})
 	}))
 }
+
+// ObserveACME counts an ACME server event (acme.Options.Observe).
+func (m *Metrics) ObserveACME(kind, outcome string) { m.acme.WithLabelValues(kind, outcome).Inc() }

@@ -139,8 +139,10 @@ func TestCA4_LegoThroughTheEnrollmentHandler(t *testing.T) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
+	metrics := server.NewMetrics()
 	svc := acme.New(f.h.DB, f.h.Journal, f.h.Authority, f.h.Revocation, f.reg.Service, acme.Options{Clock: f.clock,
-		Directories: []acme.Directory{{Name: "server", CA: "issuing", Profile: "server"}}, HTTPPort: port, Resolver: localDNS(t)})
+		Directories: []acme.Directory{{Name: "server", CA: "issuing", Profile: "server"}}, HTTPPort: port, Resolver: localDNS(t),
+		Observe: metrics.ObserveACME})
 	enroll := &server.Enroll{Registration: f.reg.Service, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Mounts: map[string]http.Handler{"/acme/": svc}}
 	srv := httptest.NewTLSServer(enroll.Handler())
@@ -177,5 +179,26 @@ func TestCA4_LegoThroughTheEnrollmentHandler(t *testing.T) {
 	}
 	if !strings.Contains(string(res.Certificate), "BEGIN CERTIFICATE") || len(f.events(t, "acme.order_finalized")) != 1 {
 		t.Fatalf("certificate %q", res.Certificate)
+	}
+	// The ACME metrics count the order and its challenge.
+	mfs, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "sceau_acme_events_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			key := ""
+			for _, l := range m.GetLabel() {
+				key += l.GetValue() + "/"
+			}
+			got[key] = m.GetCounter().GetValue()
+		}
+	}
+	if got["order/valid/"] != 1 || got["challenge/http-01:valid/"] != 1 || got["order/pending/"] != 1 {
+		t.Fatalf("ACME metrics: %v", got)
 	}
 }
