@@ -26,6 +26,21 @@ type ACME struct {
 	// EABOptional lists directories (profile names) that accept accounts
 	// without an EAB, for a closed network. Default: none.
 	EABOptional []string `yaml:"eab_optional"`
+	// HTTP01Port and TLSALPN01Port are the ports the server connects to
+	// for http-01 and tls-alpn-01. Default: 80 and 443, as RFC 8555 and
+	// RFC 8737 say; change them only for tests or a known port forwarding.
+	HTTP01Port    int `yaml:"http01_port"`
+	TLSALPN01Port int `yaml:"tlsalpn01_port"`
+}
+
+func (c *Config) acmeDefaults() {
+	a := &c.Enroll.ACME
+	if a.HTTP01Port == 0 {
+		a.HTTP01Port = 80
+	}
+	if a.TLSALPN01Port == 0 {
+		a.TLSALPN01Port = 443
+	}
 }
 
 func (c *Config) validateACME(bad func(string, ...any)) {
@@ -38,6 +53,11 @@ func (c *Config) validateACME(bad func(string, ...any)) {
 	for _, d := range a.CAAIssuerDomains {
 		if d == "" || d != strings.ToLower(d) || strings.ContainsAny(d, " ;=") || !strings.Contains(d, ".") {
 			bad("enroll.acme.caa_issuer_domains: %q is not a lower-case domain name", d)
+		}
+	}
+	for name, p := range map[string]int{"http01_port": a.HTTP01Port, "tlsalpn01_port": a.TLSALPN01Port} {
+		if p < 1 || p > 65535 {
+			bad("enroll.acme.%s: %d is not a port", name, p)
 		}
 	}
 	if a.AuthorizationReuse.Duration < 0 || a.AuthorizationReuse.Duration > 398*24*time.Hour {

@@ -370,6 +370,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.Public.BaseURL = strings.TrimRight(c.Public.BaseURL, "/")
 	c.enrollDefaults()
+	c.acmeDefaults()
 	for i := range c.CAs {
 		ca := &c.CAs[i]
 		if ca.CRL.Validity.Duration == 0 {

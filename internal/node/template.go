@@ -71,6 +71,10 @@ enroll:
     authorization_reuse: 0s
     # Directories that take accounts without EAB (closed networks). Default: none
     # eab_optional: [internal-server]
+    # Ports the server connects to for http-01 and tls-alpn-01 (tests, port
+    # forwarding). Default: 80 and 443
+    # http01_port: 80
+    # tlsalpn01_port: 443
 
 issuance:
   # Operations committed per transaction (group commit). Default: 128
