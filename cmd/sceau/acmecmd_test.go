@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +30,7 @@ import (
 	legoreg "github.com/go-acme/lego/v5/registration"
 	"github.com/miekg/dns"
 
+	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/node"
 )
 
@@ -64,6 +66,37 @@ func loopbackDNS(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
+// demoWithEnroll is demoPeople with the enrollment listener on enroll
+// (the demo's default, 127.0.0.1:8444, may be taken by another run).
+func demoWithEnroll(t *testing.T, enroll string, edit func(yaml string) string) (tmp, pub string, c cli, creds map[string]access.Credentials) {
+	t.Helper()
+	tmp = t.TempDir()
+	dir := filepath.Join(tmp, "demo")
+	pub = freeAddr(t)
+	(cli{t: t}).ok("demo", "--exit", "--dir", dir, "--public", pub, "--admin", freeAddr(t), "--enroll", enroll)
+	var list []access.Credentials
+	b, err := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatal(err)
+	}
+	creds = map[string]access.Credentials{}
+	for _, cr := range list {
+		creds[cr.Account] = cr
+	}
+	c = cli{t: t, config: filepath.Join(dir, "sceau.yaml")}
+	b, err = os.ReadFile(c.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.config, []byte(edit(string(b))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return tmp, pub, c, creds
+}
+
 var eabLine = regexp.MustCompile(`(?m)^\s+kid:\s+(\S+)\n\s+hmac key:\s+(\S+)`)
 
 // TestCA4_ACMEFromTheCommandLine, on the demo: an officer enters a website
@@ -81,9 +114,8 @@ func TestCA4_ACMEFromTheCommandLine(t *testing.T) {
 	httpPort := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	id, _ := age.GenerateX25519Identity()
-	tmp, pub, c, creds := demoPeople(t, func(y string) string {
+	tmp, pub, c, creds := demoWithEnroll(t, enroll, func(y string) string {
 		y = strings.Replace(y, "  recipients: []\n", "  recipients: [\""+id.Recipient().String()+"\"]\n", 1)
-		y = strings.Replace(y, `listen: "127.0.0.1:8444"`, fmt.Sprintf("listen: %q", enroll), 1)
 		return strings.Replace(y, "  acme:\n", fmt.Sprintf("  acme:\n    resolver: %q\n    http01_port: %d\n", resolver, httpPort), 1)
 	})
 	startServe(t, c.config, pub)
