@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"mime/quotedprintable"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/sceautest"
+	"github.com/sceau/sceau/internal/store"
 )
 
 // TestINC2_CompromiseRevokesNotifiesAndPublishesANotice runs the compromise
@@ -45,9 +47,15 @@ func TestINC2_CompromiseRevokesNotifiesAndPublishesANotice(t *testing.T) {
 	operator := &person{t: t, c: c, session: filepath.Join(tmp, "operator.session")}
 	csr := filepath.Join(tmp, "req.pem")
 	writeCSR(t, csr)
+	var serials []string
 	for i := range 2 {
-		operator.ok("cert", "issue", "--ca", "issuing", "--profile", "server", "--csr", csr, "--out", filepath.Join(tmp, "cert"+string(rune('a'+i))+".pem"))
+		r := operator.ok("cert", "issue", "--ca", "issuing", "--profile", "server", "--csr", csr, "--out", filepath.Join(tmp, "cert"+string(rune('a'+i))+".pem"))
+		serials = append(serials, serialLine.FindStringSubmatch(r.stderr)[1])
 	}
+	// The first certificate's holder has a dossier, as the registration
+	// authority leaves it once issued (the whole CA-4 path to it is
+	// TestCA4_RegistrationFromTheCommandLine): its contact is told.
+	holderDossier(t, filepath.Join(dir, "sceau.db"), serials[0], "holder@example.org")
 	var so []*person
 	for _, name := range []string{"so1", "so2", "so3"} {
 		p := newPerson(t, c, tmp, name, creds[name])
@@ -133,6 +141,26 @@ func TestINC2_CompromiseRevokesNotifiesAndPublishesANotice(t *testing.T) {
 	if !to["rssi@ca.example.org"] || !to["cert@partner.example.net"] {
 		t.Errorf("mail of the compromise went to %v, want the Security Officer and the partner", to)
 	}
+	var holderMail string
+	for deadline := time.Now().Add(20 * time.Second); holderMail == "" && time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		for _, mail := range relay.Received() {
+			if len(mail.To) == 1 && mail.To[0] == "holder@example.org" {
+				_, body, _ := strings.Cut(strings.ReplaceAll(mail.Data, "\r\n", "\n"), "\n\n")
+				b, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(body)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				holderMail = string(b)
+			}
+		}
+	}
+	if !strings.Contains(holderMail, serials[0]) || !strings.Contains(holderMail, "Your certificate with serial number "+serials[0]) ||
+		!strings.Contains(holderMail, "compromis") || !strings.Contains(holderMail, "/fr/notices") {
+		t.Errorf("the holder's mail:\n%s", holderMail)
+	}
+	if r := so[0].ok("incident", "show", "1"); !strings.Contains(r.stdout, "holder@example.org") {
+		t.Errorf("the holder's notification is not in the register:\n%s", r.stdout)
+	}
 	if r := so[0].ok("audit", "events", "--action", audit.ActionCACompromised); !strings.Contains(r.stdout, "ca:issuing") {
 		t.Errorf("no %s event:\n%s", audit.ActionCACompromised, r.stdout)
 	}
@@ -176,5 +204,22 @@ func TestINC2_CompromiseRevokesNotifiesAndPublishesANotice(t *testing.T) {
 		if !strings.Contains(body, "cACompromise") || !strings.Contains(body, "HSM stolen from the second site") {
 			t.Errorf("the %s notice:\n%s", lang, body)
 		}
+	}
+}
+
+// holderDossier records an issued dossier for serial with contact email.
+func holderDossier(t *testing.T, dbPath, serial, email string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.SQLite, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := store.FormatTime(time.Now())
+	if _, err := db.ExecContext(ctx, `INSERT INTO dossiers (kind, ca_id, profile, state, subject, contact, created_at, created_by, updated_at, serial)
+		VALUES ('device', 'issuing', 'server', 'issued', '{"dns_names":["www.example.org"]}', ?, ?, 'ra', ?, ?)`,
+		`{"name":"Web team","email":"`+email+`"}`, now, now, serial); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -67,17 +67,23 @@ func (n *Node) carryOutCompromise(ctx context.Context, tx *store.Tx, actor sceau
 			return "", err
 		}
 	}
+	holders, err := n.notifyHolders(ctx, tx, incidentID, caID, "cACompromise", [2]string{ // INC-2: every holder, from their dossier
+		"la clé de l'autorité de certification " + caID + " qui l'a émis est compromise.",
+		"the key of certification authority " + caID + ", which issued it, is compromised."})
+	if err != nil {
+		return "", err
+	}
 	notices, err := n.publishCompromiseNotice(ctx, tx, actor, caID, c.Cert.Subject.String(), reason, approval)
 	if err != nil {
 		return "", err
 	}
 	if err := n.Journal.Append(ctx, tx, audit.Event{Actor: actor, Action: audit.ActionCACompromised, Object: "ca:" + caID,
 		Details: map[string]any{"reason": reason, "approval": approval, "revoked": revoked, "parent": c.Spec.Parent,
-			"incident": incidentID, "notices": notices}}); err != nil {
+			"incident": incidentID, "notices": notices, "holders_notified": holders}}); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CA %s compromised: terminated, %d certificates revoked (cACompromise), %s; incident %d opened; notices %v published; "+
-		"its final CRL and the destruction of its key follow (docs/incident.md)", caID, revoked, atParent, incidentID, notices), nil
+	return fmt.Sprintf("CA %s compromised: terminated, %d certificates revoked (cACompromise), %s; incident %d opened; %d holders notified; "+
+		"notices %v published; its final CRL and the destruction of its key follow (docs/incident.md)", caID, revoked, atParent, incidentID, holders, notices), nil
 }
 
 // publishCompromiseNotice publishes the notice of a CA key compromise in
@@ -158,12 +164,18 @@ func (w weakAlgorithm) RevokeSelected(ctx context.Context, tx *store.Tx, actor s
 		return revoked, err
 	}
 	what := pl.Selector.String()
+	var incidentID int64
 	if w.n.Incidents != nil {
-		if _, err := w.n.Incidents.OpenTx(ctx, tx, actor, incident.New{Kind: incident.WeakAlgorithm, Severity: incident.Moderate,
+		if incidentID, err = w.n.Incidents.OpenTx(ctx, tx, actor, incident.New{Kind: incident.WeakAlgorithm, Severity: incident.Moderate,
 			Title:       "Weak algorithm: certificates revoked (" + clipText(what, 120) + ")",
 			Description: fmt.Sprintf("%d certificates matching %s revoked (%s), approval %s", revoked, what, pl.Reason, approval)}); err != nil {
 			return revoked, err
 		}
+	}
+	if _, err := w.n.notifyHolders(ctx, tx, incidentID, "", pl.Reason, [2]string{ // INC-3: notifications as for INC-2
+		"son algorithme ou sa taille de clé est jugé insuffisant (" + clipText(what, 120) + ").",
+		"its algorithm or key size is judged insufficient (" + clipText(what, 120) + ")."}); err != nil {
+		return revoked, err
 	}
 	now := time.Now().UTC().Format("2006-01-02 15:04 UTC")
 	if _, err := w.n.publishNotice(ctx, tx, actor, "weak-algorithm", approval, map[string][2]string{
