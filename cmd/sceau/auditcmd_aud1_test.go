@@ -53,6 +53,14 @@ var auditProvedBy = map[string]string{
 	"dossier.rejected":                  "internal/registration.TestCA4_DraftUpdateAndRejection",
 	"dossier.pkcs12_downloaded":         "internal/registration.TestCA4_PKCS12ThroughAOneTimeLink",
 	"revocation_request.secret_refused": "internal/registration.TestCA4_WrongRevocationSecretIsJournaledAndRateLimited",
+	// CA-4: the ACME server bound to the registration authority (internal/acme).
+	"acme.eab_created":       "internal/acme.TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01",
+	"acme.account_created":   "internal/acme.TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01",
+	"acme.order_created":     "internal/acme.TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01",
+	"acme.challenge_checked": "internal/acme.TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01",
+	"acme.order_finalized":   "internal/acme.TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01",
+	"acme.account_updated":   "internal/acme.TestCA4_KeyRolloverDeactivationAndEABRevocation",
+	"acme.eab_revoked":       "internal/acme.TestCA4_KeyRolloverDeactivationAndEABRevocation",
 	// ARC-1..ARC-6: the archive.
 	"archive.added":                 "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
 	"archive.head_issued":           "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",

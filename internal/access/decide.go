@@ -95,6 +95,10 @@ const (
 	RevocationRequestHolder Action = "revocation_request.holder"
 	RevocationRequestRead   Action = "revocation_request.read"
 	RevocationRequestCheck  Action = "revocation_request.check"
+	// CA-4: ACME external account binding keys (internal/acme).
+	ACMEEABCreate Action = "acme.eab.create"
+	ACMEEABRead   Action = "acme.eab.read"
+	ACMEEABRevoke Action = "acme.eab.revoke"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -325,6 +329,11 @@ var policy = []Rule{
 	{Action: RevocationRequestHolder, Terminal: true},
 	{Action: RevocationRequestRead, Roles: []Role{RegistrationOfficer, SystemAuditor, SecurityOfficer}},
 	{Action: RevocationRequestCheck, Roles: []Role{RegistrationOfficer}},
+	// CA-4: an ACME account is bound to a validated dossier through an EAB
+	// key that a Registration Officer makes and revokes.
+	{Action: ACMEEABCreate, Roles: []Role{RegistrationOfficer}},
+	{Action: ACMEEABRead, Roles: []Role{RegistrationOfficer, SystemAuditor, SecurityOfficer}},
+	{Action: ACMEEABRevoke, Roles: []Role{RegistrationOfficer}},
 }
 
 var rules = func() map[Action]Rule {

@@ -170,6 +170,14 @@ const (
 	ActionRevocationRequestReceived  = "revocation_request.received"
 	ActionRevocationRequestProcessed = "revocation_request.processed"
 	ActionRevocationSecretRefused    = "revocation_request.secret_refused"
+	// The ACME server bound to the registration authority (CA-4, RFC 8555).
+	ActionACMEEABCreated       = "acme.eab_created"
+	ActionACMEEABRevoked       = "acme.eab_revoked"
+	ActionACMEAccountCreated   = "acme.account_created"
+	ActionACMEAccountUpdated   = "acme.account_updated"
+	ActionACMEOrderCreated     = "acme.order_created"
+	ActionACMEChallengeChecked = "acme.challenge_checked"
+	ActionACMEOrderFinalized   = "acme.order_finalized"
 )
 
 // The time-stamping unit (ARC-5).
@@ -298,6 +306,14 @@ var Catalogue = []Kind{
 	{ActionRevocationRequestReceived, "registration", "a revocation request was received from the holder, their organisation or an officer, with its due time", "registration"},
 	{ActionRevocationRequestProcessed, "registration", "a Revocation Officer processed a revocation request: revoked with its reason, or refused", "registration"},
 	{ActionRevocationSecretRefused, "registration", "a holder's revocation request was refused for a wrong revocation secret (rate-limited)", "registration"},
+
+	{ActionACMEEABCreated, "registration", "a Registration Officer made an ACME external account binding key for a validated dossier: its kid, CA, profile and the DNS names it allows (the HMAC key is never journaled) (CA-4)", "acme"},
+	{ActionACMEEABRevoked, "registration", "an ACME external account binding key was revoked; its account can order nothing more (CA-4)", "acme"},
+	{ActionACMEAccountCreated, "registration", "an ACME account was created, bound to an EAB key and so to a validated dossier: its key thumbprint and contacts (CA-4)", "acme"},
+	{ActionACMEAccountUpdated, "registration", "an ACME account's contacts changed, its key was rolled over or it was deactivated", "acme"},
+	{ActionACMEOrderCreated, "ca", "an ACME account ordered a certificate for identifiers its EAB key allows", "acme"},
+	{ActionACMEChallengeChecked, "ca", "the ACME server checked a challenge (http-01, dns-01, tls-alpn-01): the identifier, the address reached and the result", "acme"},
+	{ActionACMEOrderFinalized, "ca", "an ACME order was finalized with its CSR: the serial reserved for it, in the reservation's transaction (record before sign, CA-2)", "acme"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},

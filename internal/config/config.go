@@ -370,6 +370,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.Public.BaseURL = strings.TrimRight(c.Public.BaseURL, "/")
 	c.enrollDefaults()
+	c.acmeDefaults()
 	for i := range c.CAs {
 		ca := &c.CAs[i]
 		if ca.CRL.Validity.Duration == 0 {
@@ -575,6 +576,7 @@ func (c *Config) Validate() error {
 	c.Incident.validate(bad)
 	c.Registration.validate(bad)
 	c.validateEnroll(bad)
+	c.validateACME(bad)
 	return errors.Join(errs...)
 }
 

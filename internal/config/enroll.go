@@ -31,6 +31,8 @@ type Enroll struct {
 	// Names are extra DNS names or IP addresses for the certificate Sceau
 	// issues itself (the listen host is always in it).
 	Names []string `yaml:"names"`
+	// ACME is the ACME server's settings (acme.go, docs/acme.md).
+	ACME ACME `yaml:"acme"`
 }
 
 // Enabled says whether an enrollment listener is configured.

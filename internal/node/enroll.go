@@ -6,8 +6,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/acme"
+	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/config"
 	"github.com/sceau/sceau/internal/server"
 )
 
@@ -33,7 +37,30 @@ func (n *Node) enrollListeners(log *slog.Logger) ([]server.Listener, error) {
 // enrollMounts are the protocol handlers on the enrollment listener, by
 // path prefix.
 func (n *Node) enrollMounts() map[string]http.Handler {
-	return map[string]http.Handler{}
+	m := map[string]http.Handler{}
+	if n.ACME != nil {
+		m["/acme/"] = n.ACME // RFC 8555, accounts bound to validated dossiers (CA-4, docs/acme.md)
+	}
+	return m
+}
+
+// acmeOptions are the ACME server's options from enroll.acme: a
+// directory per profile issuing DNS names, each requiring an EAB unless
+// listed in eab_optional (CA-4).
+func acmeOptions(cfg *config.Config, log *slog.Logger, specs []ca.Spec, observe func(kind, outcome string)) acme.Options {
+	a := cfg.Enroll.ACME
+	dirs := acme.DirectoriesFor(specs)
+	for i := range dirs {
+		dirs[i].EABOptional = slices.Contains(a.EABOptional, dirs[i].Name)
+	}
+	for _, name := range a.EABOptional {
+		if !slices.ContainsFunc(dirs, func(d acme.Directory) bool { return d.Name == name }) {
+			log.Warn("enroll.acme.eab_optional names no ACME directory", "directory", name)
+		}
+	}
+	return acme.Options{Logger: log, BaseURL: cfg.Enroll.BaseURL, Directories: dirs, Resolver: a.Resolver,
+		CAAIssuerDomains: a.CAAIssuerDomains, AuthorizationReuse: a.AuthorizationReuse.Duration, Observe: observe,
+		HTTPPort: a.HTTP01Port, TLSALPNPort: a.TLSALPN01Port}
 }
 
 // enrollHosts are the names the listener's own certificate carries: the

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/ca"
@@ -56,6 +57,9 @@ type Node struct {
 	// Registration is the registration authority (CA-4): dossiers,
 	// evidence, CGU acceptance, validation, revocation requests.
 	Registration *registration.Service
+	// ACME is the ACME server (RFC 8555) bound to the registration
+	// authority by EAB keys (CA-4), served on the enrollment listener.
+	ACME *acme.Service
 	// ClockGuard checks the clock against clock.servers; every signing
 	// path asks it first (SYS-4, clock.go).
 	ClockGuard *clockguard.Guard
@@ -153,6 +157,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 			MaxScanBytes: cfg.Registration.MaxScanBytes, SecretAttempts: cfg.Registration.SecretAttempts,
 			SecretLockout: cfg.Registration.SecretLockout.Duration, LinkValidity: cfg.Registration.LinkValidity.Duration,
 			CGU: cfg.Registration.CGU})
+	// CA-4: a directory per profile issuing DNS names, each requiring an EAB.
+	n.ACME = acme.New(db, n.Journal, n.Authority, n.Revocation, n.Registration, acmeOptions(cfg, log, specs, n.Metrics.ObserveACME))
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
 	// public TLS profile, rather than let the day come unannounced.
 	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {

@@ -59,6 +59,22 @@ enroll:
   # key_file: enroll-key.pem
   # Extra names for that certificate. Default: the listen host only
   # names: [enroll.example.org]
+  # The ACME server, /acme/<profile>/directory for each profile issuing DNS
+  # names; accounts need an EAB key from a Registration Officer (CA-4,
+  # docs/acme.md).
+  acme:
+    # DNS resolver for dns-01, CAA and challenge addresses. Default: the system's
+    # resolver: 127.0.0.1:53
+    # Issuer domain names CAA records must name (RFC 8659). Default: none (no CAA check)
+    # caa_issuer_domains: [pki.example.org]
+    # Reuse a challenge the account passed for the same name. Default: 0s (off)
+    authorization_reuse: 0s
+    # Directories that take accounts without EAB (closed networks). Default: none
+    # eab_optional: [internal-server]
+    # Ports the server connects to for http-01 and tls-alpn-01 (tests, port
+    # forwarding). Default: 80 and 443
+    # http01_port: 80
+    # tlsalpn01_port: 443
 
 issuance:
   # Operations committed per transaction (group commit). Default: 128

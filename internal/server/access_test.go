@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/keys"
@@ -70,6 +71,7 @@ type accessFixture struct {
 	creds map[string]access.Credentials
 	seq   int
 	reg   *ratest.Registration // CA-4 (registration_test.go)
+	acme  *acme.Service        // CA-4 (acme_test.go)
 }
 
 // The people of the fixture: one per role (the role is the account name),
@@ -141,8 +143,9 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 		f.creds[c.Account] = c
 	}
 	f.reg = ratest.NewRegistration(t, h, clock, registration.Options{})
+	f.acme = acme.New(db, h.Journal, h.Authority, h.Revocation, f.reg.Service, acme.Options{Clock: clock})
 	adm := &server.Admin{Authority: h.Authority, Revocation: h.Revocation, Metrics: server.NewMetrics(), Log: log, MaxBodyBytes: 64 << 10,
-		Access: acc, Registration: f.reg.Service, EnrollURL: "https://enroll.test"}
+		Access: acc, Registration: f.reg.Service, EnrollURL: "https://enroll.test", ACME: f.acme}
 	pub := &server.Public{Authority: h.Authority, Revocation: h.Revocation, Responder: h.Revocation.NewResponder(log), Log: log}
 	f.fixture = &fixture{h: h, admin: adm.Handler(), public: pub.Handler()}
 	return f
@@ -523,7 +526,7 @@ func matrixEndpoints() []endpoint {
 		{route: "POST /api/v1/incidents/{id}/obligations/{kind}/done", method: "POST",
 			path: fixed("/api/v1/incidents/1/obligations/supervisory-authority/done"), body: fixed(`{"reference":"AR-1"}`),
 			allowed: []string{"so"}, ok: 503},
-	}, registrationEndpoints()...)
+	}, append(registrationEndpoints(), acmeEndpoints()...)...)
 }
 
 func (e endpoint) allows(who string) bool {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sceau/sceau/internal/access"
+	"github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/etsi"
@@ -70,6 +71,9 @@ type Admin struct {
 	// EnrollURL is the enrollment listener's base URL ("" when none): the
 	// one-time download links point there.
 	EnrollURL string
+	// ACME is the ACME server, for its EAB keys (CA-4, acme.go); nil:
+	// those routes answer 503.
+	ACME *acme.Service
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -94,6 +98,7 @@ func (a *Admin) Handler() http.Handler {
 	a.selectionRoutes(mux)    // selection.go
 	a.incidentRoutes(mux)     // incident.go
 	a.registrationRoutes(mux) // registration.go (CA-4)
+	a.acmeRoutes(mux)         // acme.go (CA-4)
 	// The officers' console (console.go) authenticates and decides on its
 	// own, with the same mutual TLS, sessions, actions and journal.
 	// No ServeMux in front: it would clean a path before checkPath refuses it.

@@ -23,6 +23,8 @@ type Metrics struct {
 	obligationsDue *prometheus.GaugeVec
 	overdue        prometheus.Gauge
 	undelivered    prometheus.Gauge
+	// CA-4: the ACME server (acme.go).
+	acme *prometheus.CounterVec
 }
 
 // NewMetrics registers Sceau's metrics and the Go runtime's.
@@ -49,7 +51,9 @@ func NewMetrics() *Metrics {
 		Help: "Notifications owed to an authority past their due time and not recorded done (INC-4)."})
 	m.undelivered = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sceau_incident_notifications_undelivered",
 		Help: "Notifications of incidents not delivered yet (retried; INC-1)."})
-	m.Registry.MustRegister(m.issuance, m.issuanceDur, m.revocations, m.ocsp, m.ocspDur, m.batch, m.archiveLag,
+	m.acme = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sceau_acme_events_total",
+		Help: "ACME server events: orders by state reached, challenges by type and result, problems by type."}, []string{"kind", "outcome"})
+	m.Registry.MustRegister(m.acme, m.issuance, m.issuanceDur, m.revocations, m.ocsp, m.ocspDur, m.batch, m.archiveLag,
 		m.incidentsOpen, m.obligationsDue, m.overdue, m.undelivered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -123,6 +123,14 @@ var serviceGrants = []TableGrant{
 	{Table: "cgu_acceptances", Privileges: si, AppendOnly: true},
 	{Table: "download_links", Privileges: siu},
 	{Table: "revocation_requests", Privileges: siu},
+
+	// The ACME server (CA-4): EAB keys are bound and revoked, accounts,
+	// orders, authorizations and challenges move forward; none is deleted.
+	{Table: "acme_eab_keys", Privileges: siu},
+	{Table: "acme_accounts", Privileges: siu},
+	{Table: "acme_orders", Privileges: siu},
+	{Table: "acme_authorizations", Privileges: siu},
+	{Table: "acme_challenges", Privileges: siu},
 }
 
 // ServiceGrants returns, for every table of the schema, what GrantServiceRole
