@@ -162,10 +162,11 @@ func scanAccount(sc interface{ Scan(...any) error }) (*Account, error) {
 		return nil, err
 	}
 	a.EABKID = eab.String
-	a.key = new(jose.JSONWebKey)
-	if err := a.key.UnmarshalJSON([]byte(jwk)); err != nil {
+	k, err := accountKeys.parse(jwk)
+	if err != nil {
 		return nil, sceau.E(sceau.Internal, "acme: account", "stored key", err)
 	}
+	a.key = k
 	if err := json.Unmarshal([]byte(contact), &a.Contact); err != nil {
 		return nil, sceau.E(sceau.Internal, "acme: account", "stored contact", err)
 	}

@@ -83,7 +83,8 @@ func (s *Service) finalize(ctx context.Context, w http.ResponseWriter, r *http.R
 		s.log.Error("acme: signing failed after the reservation", "order", o.ID, "serial", prep.Serial(), "err", err)
 		return problemOf(err, probServerInternal)
 	}
-	o.Status, o.Serial = "processing", prep.Serial()
+	// Signed and recorded: the order is valid without asking the CA again.
+	o.Status, o.Serial = "valid", prep.Serial()
 	s.observe("order", "valid")
 	return s.writeOrder(ctx, w, r, dir, o, http.StatusOK)
 }
