@@ -2,7 +2,6 @@ package revocation
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"database/sql"
@@ -208,7 +207,7 @@ func (s *Service) issueCRL(ctx context.Context, actor sceau.Actor, caID string, 
 		if err := s.clockErr(op); err != nil { // SYS-4: it changed since; the number stays unused
 			return nil, err
 		}
-		der, err := x509.CreateRevocationList(rand.Reader, tmpl, iss.Cert, iss.Signer)
+		der, err := createCRL(tmpl, iss.Cert, iss.Signer) // crlencode.go
 		if err != nil {
 			msg := fmt.Sprintf("CA %q cannot sign its CRL", caID)
 			if sceau.KindOf(err) == sceau.NotFound { // KEY-6: a destroyed key says so

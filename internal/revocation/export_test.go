@@ -14,3 +14,6 @@ func (s *Service) SchedulerPass(ctx context.Context, logf func(msg string, args 
 // AfterCRLRead sets a function run between the reading of a CRL's entries
 // and the taking of its number, for tests of several nodes.
 func (s *Service) AfterCRLRead(f func()) { s.afterCRLRead = f }
+
+// CreateCRL is the CRL encoder (crlencode.go), for tests.
+var CreateCRL = createCRL
