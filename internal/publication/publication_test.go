@@ -438,3 +438,48 @@ func TestPUB1_PolicyURIsInCertificatesLeadToTheVersionInForce(t *testing.T) {
 		t.Errorf("/pds/en with only a French PDS: to %q, want /en/documents", r.Header().Get("Location"))
 	}
 }
+
+// TestCA4_CGUInForceSeenAtOnceHereAndWithinTheTTLOnAnotherNode: the
+// versions behind Standing are cached (issuance asks at every
+// certificate); a withdrawal through this node is seen at once, and a
+// node that read before it sees it within StandingTTL.
+func TestCA4_CGUInForceSeenAtOnceHereAndWithinTheTTLOnAnotherNode(t *testing.T) {
+	f := newFixture(t, sceautest.OpenSQLite(t))
+	ctx := context.Background()
+	m := publication.Meta{Kind: publication.CGU, Ident: "abonnes", Version: "1", Lang: "fr", Title: "CGU",
+		EffectiveAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), MediaType: "text/plain"}
+	f.publish(m, []byte("Conditions générales, version 1."))
+	id := "cgu/abonnes/1/fr"
+	other := publication.NewService(f.db, nil, publication.Options{Clock: f.clock})
+	for _, s := range []*publication.Service{f.svc, other} {
+		if _, st, err := s.Standing(ctx, id, f.clock.Now()); err != nil || st != "current" {
+			t.Fatalf("before: %s %v", st, err)
+		}
+	}
+	wd, err := publication.WithdrawChange(id, "replaced")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := f.acc.RequestPublicationChange(ctx, admin1, wd.Document, wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.approve(req.ID, so1, admin2)
+	if _, st, err := f.svc.Standing(ctx, id, f.clock.Now()); err != nil || st != "withdrawn" {
+		t.Fatalf("this node, just after the withdrawal: %s %v", st, err)
+	}
+	deadline := time.Now().Add(publication.StandingTTL + 500*time.Millisecond)
+	for {
+		_, st, err := other.Standing(ctx, id, f.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st == "withdrawn" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other node still says %s after %s", st, publication.StandingTTL)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

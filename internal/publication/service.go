@@ -38,6 +38,8 @@ type Service struct {
 	journal Journal
 	opts    Options
 	clock   sceau.Clock
+	// versions caches Standing's reads (standing.go).
+	versions versionsCache
 }
 
 // NewService returns the publication service over db.
@@ -205,6 +207,7 @@ func (s *Service) Apply(ctx context.Context, tx *store.Tx, actor sceau.Actor, ch
 				"effective_at": m.EffectiveAt, "approval": approval, "path": DocumentPath(ch.Document, m.MediaType)}}); err != nil {
 			return "", err
 		}
+		s.versions.forget()
 		return fmt.Sprintf("version %s is published at %s", ch.Document, DocumentPath(ch.Document, m.MediaType)), nil
 	case "withdraw":
 		res, err := tx.ExecContext(ctx, qWithdraw, store.FormatTime(now), actor.String(), ch.Reason, approval, ch.Document)
@@ -218,6 +221,7 @@ func (s *Service) Apply(ctx context.Context, tx *store.Tx, actor sceau.Actor, ch
 			Details: map[string]any{"reason": ch.Reason, "approval": approval}}); err != nil {
 			return "", err
 		}
+		s.versions.forget()
 		return fmt.Sprintf("version %s is withdrawn; it stays listed and downloadable", ch.Document), nil
 	}
 	return "", sceau.Errorf(sceau.Invalid, op, "unknown change %q", clip(ch.Op))
@@ -334,33 +338,44 @@ func (s *Service) ApplyChange(ctx context.Context, tx *store.Tx, actor sceau.Act
 // version in force for its kind, identifier and language), "superseded",
 // "upcoming" or "withdrawn". CA-4, ARC-1: a registration dossier's CGU
 // acceptance counts only while the version accepted is the current one.
+// The versions are read through a cache of one second (standing.go).
 func (s *Service) Standing(ctx context.Context, id string, now time.Time) (*Document, string, error) {
 	const op = "publication: document"
 	parts := strings.Split(id, "/")
 	if len(parts) != 4 {
 		return nil, "", sceau.Errorf(sceau.NotFound, op, "no version %s was ever published", clip(id))
 	}
-	rows, err := s.db.QueryContext(ctx, qDocumentsOf, parts[0], parts[1], parts[3])
+	docs, err := s.versions.get(parts[0]+"/"+parts[1]+"/"+parts[3], func() ([]*Document, error) {
+		return s.versionsOf(ctx, parts[0], parts[1], parts[3])
+	})
 	if err != nil {
-		return nil, "", store.Classify(op, err)
+		return nil, "", err
+	}
+	st := states(docs, now)
+	for _, d := range docs {
+		if d.ID == id {
+			c := *d // the cached one stays as read
+			return &c, st[d], nil
+		}
+	}
+	return nil, "", sceau.Errorf(sceau.NotFound, op, "no version %s was ever published", clip(id))
+}
+
+// versionsOf reads every version of a document in one language.
+func (s *Service) versionsOf(ctx context.Context, kind, ident, lang string) ([]*Document, error) {
+	const op = "publication: document"
+	rows, err := s.db.QueryContext(ctx, qDocumentsOf, kind, ident, lang)
+	if err != nil {
+		return nil, store.Classify(op, err)
 	}
 	defer rows.Close()
 	var docs []*Document
 	for rows.Next() {
 		d, err := scanDocument(rows)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		docs = append(docs, d)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", store.Classify(op, err)
-	}
-	st := states(docs, now)
-	for _, d := range docs {
-		if d.ID == id {
-			return d, st[d], nil
-		}
-	}
-	return nil, "", sceau.Errorf(sceau.NotFound, op, "no version %s was ever published", clip(id))
+	return docs, store.Classify(op, rows.Err())
 }
