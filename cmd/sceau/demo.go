@@ -60,10 +60,18 @@ func runDemo(ctx context.Context, e *env, dir string, data node.ConfigValues, no
 		fmt.Fprintf(e.stdout, "Reusing the demo installation in %s (delete it for a fresh one; its addresses are in its sceau.yaml).\n", dir)
 	} else {
 		data.BaseURL = "http://" + data.PublicListen
+		identity, recipient, err := demo.ArchiveKey()
+		if err != nil {
+			return err
+		}
+		data.ArchiveRecipient = recipient
 		fmt.Fprintf(e.stdout, "Creating the CA hierarchy in %s …\n", dir)
 		inst, err := node.Init(ctx, dir, node.RenderConfig(data), node.InitOptions{CreateOptions: node.CreateOptions{PINs: node.DemoPIN},
 			People: node.People{Demo: true}})
 		if err != nil {
+			return err
+		}
+		if err := demo.KeepArchiveIdentity(inst.Layout, identity); err != nil {
 			return err
 		}
 		for _, c := range inst.CAs {
@@ -127,6 +135,10 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string, ser
 	if err != nil {
 		return err
 	}
+	dossier, err := demo.MakeDossier(ctx, cfg, c)
+	if err != nil {
+		return err
+	}
 	reportItem, report, err := demo.ArchiveSample(ctx, c, filepath.Join(dir, "sample"))
 	if err != nil {
 		return err
@@ -154,6 +166,9 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string, ser
 		fmt.Fprintf(w, "Holders (CA-4):     %s/revoke (revocation form)   %s/pkcs12/<token> (one-time downloads); TLS from the admin CA: curl --cacert %s\n",
 			cfg.Enroll.BaseURL, cfg.Enroll.BaseURL, rel(filepath.Join(node.LayoutOf(cfg).AdminDir(), "admin-ca.pem")))
 	}
+	fmt.Fprintf(w, "Registration (CA-4): dossier %d (device localhost, profile %s) entered by %s, validated by %s (four eyes)\n",
+		dossier.Dossier.ID, dossier.Dossier.Profile, dossier.EnteredBy, dossier.ValidatedBy)
+	fmt.Fprintf(w, "                    officers' console https://%s/console/ (the admin listener's mutual TLS, then a login)\n", cfg.Admin.Listen)
 	fmt.Fprintf(w, "Sample certificate: %s (serial %s)\n", rel(samples.Path("localhost.pem")), samples.Serial)
 	for _, a := range activated {
 		fmt.Fprintf(w, "Key custody (KEY-2): CA %s was activated by %s with their DEMO shares in %s and DEMO PINs %s.\n",
@@ -175,6 +190,7 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string, ser
 	fmt.Fprintf(w, "go run ./cmd/sceau publication verify %s/ --root %s\n", base, s("root-ca.pem"))
 	conf := rel(filepath.Join(dir, "sceau.yaml"))
 	fmt.Fprintf(w, "The archive (ARC-1..6): CRLs, CA certificates and documents are in it; a sample audit report is item %d.\n", reportItem)
+	fmt.Fprintf(w, "  Confidential items (the dossier's evidence and CGU acceptance) are sealed to a DEMO age key: %s\n", rel(demo.ArchiveIdentityFile(node.LayoutOf(cfg))))
 	fmt.Fprintln(w, "Get it back with every check (hash, inclusion in the signed head, chain, timestamp), then verify the whole archive:")
 	fmt.Fprintf(w, "  go run ./cmd/sceau --config %s archive get %d -o /tmp/report.txt\n", conf, reportItem)
 	fmt.Fprintf(w, "  go run ./cmd/sceau --config %s archive verify\n", conf)

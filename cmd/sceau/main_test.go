@@ -45,14 +45,30 @@ func (s *syncBuffer) String() string {
 // freeAddr returns a 127.0.0.1 address nobody listens on right now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// The kernel may hand the same free port out twice in a row; a test
+	// that asks for two addresses must get two.
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if !freeGiven[addr] {
+			freeGiven[addr] = true
+			return addr
+		}
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	t.Fatal("no free port that was not handed out already")
+	return ""
 }
+
+var (
+	freeMu    sync.Mutex
+	freeGiven = map[string]bool{}
+)
 
 // cli runs the command line once, as an operator would type it.
 type cli struct {

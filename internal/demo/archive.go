@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"filippo.io/age"
+
 	"github.com/sceau/sceau/internal/adminapi"
 	"github.com/sceau/sceau/internal/archive"
+	"github.com/sceau/sceau/internal/node"
 	"github.com/sceau/sceau/internal/sceau"
 )
 
@@ -43,4 +46,30 @@ func ArchiveSample(ctx context.Context, c *adminapi.Client, dir string) (int64, 
 		return 0, "", err
 	}
 	return it.Leaf, path, nil
+}
+
+// ArchiveKey is a DEMO age key pair for archive.recipients, so that the
+// demo can archive confidential items (identity evidence, CGU
+// acceptances: ARC-3). A real installation's identities stay with the
+// Security Officer and the Auditor, off the machine.
+func ArchiveKey() (identity, recipient string, err error) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return "", "", err
+	}
+	return "# DEMO archive identity (age), not for production: it opens the demo's confidential archive items\n" + id.String() + "\n",
+		id.Recipient().String(), nil
+}
+
+// ArchiveIdentityFile is where the demo keeps its archive identity.
+func ArchiveIdentityFile(l node.Layout) string {
+	return filepath.Join(l.AdminDir(), "demo-archive-identity.txt")
+}
+
+// KeepArchiveIdentity writes the identity of ArchiveKey (mode 0600).
+func KeepArchiveIdentity(l node.Layout, identity string) error {
+	if err := os.WriteFile(ArchiveIdentityFile(l), []byte(identity), 0o600); err != nil {
+		return sceau.E(sceau.Unavailable, op, "cannot keep the demo archive identity", err)
+	}
+	return nil
 }

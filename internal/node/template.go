@@ -215,7 +215,12 @@ archive:
   # their identities stay with the Security Officer and the Auditor, off
   # this machine (age-keygen makes a pair). Empty: confidential items are
   # refused. Default: []
+{{- if .ArchiveRecipient}}
+  # DEMO: a key pair made by the demo, its identity beside this file.
+  recipients: [{{.ArchiveRecipient}}]
+{{- else}}
   recipients: []
+{{- end}}
   # ARC-2: retention per kind from the event, each at least 10y (a setting
   # may only lengthen it). Default: 10y for every kind
   # retention:
@@ -615,6 +620,9 @@ type ConfigValues struct {
 	AdminListen  string
 	EnrollListen string // empty: no enrollment listener
 	BaseURL      string
+	// ArchiveRecipient is an age public key for archive.recipients (the
+	// demo's own); empty: none.
+	ArchiveRecipient string
 }
 
 // HTTPS tells whether the public base URL is https, as QcPDS URLs must be.
