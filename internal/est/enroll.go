@@ -90,10 +90,9 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request, c *ca.CA, re bo
 
 // enrollChecked authenticates the request and returns its checked CSR.
 func (s *Service) enrollChecked(ctx context.Context, w http.ResponseWriter, r *http.Request, a *attempt, re bool) ([]byte, *refusal) {
-	var leaf *x509.Certificate
 	var rf *refusal
 	if re {
-		leaf, rf = s.authenticateCert(ctx, r, a)
+		rf = s.authenticateCert(ctx, r, a)
 	} else {
 		rf = s.authenticateBasic(ctx, r, a)
 	}
@@ -118,11 +117,10 @@ func (s *Service) enrollChecked(ctx context.Context, w http.ResponseWriter, r *h
 	if rf := namesAllowed(csr, a.cred.Subject); rf != nil {
 		return nil, rf
 	}
-	// RFC 7030 §4.2.2: a re-enrollment keeps the subject of the
-	// certificate it renews.
-	if leaf != nil && len(csr.Subject.Names) > 0 && csr.Subject.String() != leaf.Subject.String() {
-		return nil, refuse(http.StatusForbidden, fmt.Sprintf("the request's subject %q is not the renewed certificate's %q", csr.Subject, leaf.Subject))
-	}
+	// RFC 7030 §4.2.2: a re-enrollment keeps the subject and names of
+	// the certificate it renews. Both come from the dossier, not from the
+	// CSR, so the new certificate carries the old one's; a CSR that names
+	// anything else was refused above.
 	return der, nil
 }
 
@@ -161,9 +159,9 @@ func (s *Service) authenticateBasic(ctx context.Context, r *http.Request, a *att
 // authenticateCert checks the TLS client certificate (simplereenroll):
 // one this server issued, neither revoked nor expired, whose credential
 // is in force. The TLS handshake proved the possession of its key.
-func (s *Service) authenticateCert(ctx context.Context, r *http.Request, a *attempt) (*x509.Certificate, *refusal) {
+func (s *Service) authenticateCert(ctx context.Context, r *http.Request, a *attempt) *refusal {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		return nil, refuse(http.StatusForbidden, "present the certificate to renew as the TLS client certificate")
+		return refuse(http.StatusForbidden, "present the certificate to renew as the TLS client certificate")
 	}
 	leaf := r.TLS.PeerCertificates[0]
 	a.serial = revocation.SerialHex(leaf.SerialNumber)
@@ -173,34 +171,34 @@ func (s *Service) authenticateCert(ctx context.Context, r *http.Request, a *atte
 	var created string
 	err := s.db.QueryRowContext(ctx, qEnrollment, a.serial).Scan(&user, &a.dossier, &kind, &renews, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, foreign
+		return foreign
 	}
 	if err != nil {
-		return nil, refusalOf(store.Classify("est: enrollment", err))
+		return refusalOf(store.Classify("est: enrollment", err))
 	}
 	rec, err := s.ca.Certificate(ctx, a.serial)
 	if err != nil || !bytes.Equal(rec.DER, leaf.Raw) {
-		return nil, foreign
+		return foreign
 	}
 	a.user = user
 	switch now := s.now(); {
 	case rec.Status == "revoked":
-		return nil, refuse(http.StatusForbidden, "the client certificate is revoked")
+		return refuse(http.StatusForbidden, "the client certificate is revoked")
 	case rec.Status != "issued":
-		return nil, foreign
+		return foreign
 	case now.Before(rec.NotBefore) || now.After(rec.NotAfter):
-		return nil, refuse(http.StatusForbidden, "the client certificate is expired or not yet valid")
+		return refuse(http.StatusForbidden, "the client certificate is expired or not yet valid")
 	}
 	cred, err := s.credential(ctx, s.db, user)
 	if err != nil {
-		return nil, refusalOf(err)
+		return refusalOf(err)
 	}
 	a.cred = cred
 	if cred.RevokedAt != nil {
-		return nil, refuse(http.StatusForbidden, "the EST credential of this certificate was revoked")
+		return refuse(http.StatusForbidden, "the EST credential of this certificate was revoked")
 	}
 	a.renews = a.serial
-	return leaf, nil
+	return nil
 }
 
 // readCSR reads the body: a base64 DER PKCS#10 (RFC 7030 §4.2.1; line

@@ -101,15 +101,16 @@ func csrAttrs(c *ca.CA) ([]byte, error) {
 }
 
 // base64Lines is the base64 transfer encoding of an answer, in lines of
-// 64 characters (RFC 7030 §4, RFC 8951).
+// 64 characters ended by a line feed, which base64 -d and openssl
+// base64 -d read as they are (RFC 7030 §4, RFC 8951).
 func base64Lines(der []byte) []byte {
 	s := base64.StdEncoding.EncodeToString(der)
 	var out []byte
 	for len(s) > 64 {
 		out = append(out, s[:64]...)
-		out = append(out, '\r', '\n')
+		out = append(out, '\n')
 		s = s[64:]
 	}
 	out = append(out, s...)
-	return append(out, '\r', '\n')
+	return append(out, '\n')
 }

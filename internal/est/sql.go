@@ -13,5 +13,5 @@ const (
 
 	qInsertEnrollment = `INSERT INTO est_enrollments (serial, username, dossier_id, kind, renews, created_at) VALUES (?, ?, ?, ?, ?, ?)`
 	qEnrollment       = `SELECT username, dossier_id, kind, renews, created_at FROM est_enrollments WHERE serial = ?`
-	qEnrollmentsOf    = `SELECT serial FROM est_enrollments WHERE username = ? ORDER BY created_at, serial`
+	qEnrollmentsOf    = `SELECT serial FROM est_enrollments WHERE username = ? ORDER BY id`
 )

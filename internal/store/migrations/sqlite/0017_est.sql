@@ -19,7 +19,8 @@ CREATE TABLE est_credentials (
 );
 
 CREATE TABLE est_enrollments (
-    serial      TEXT    PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    serial      TEXT    NOT NULL UNIQUE,
     username    TEXT    NOT NULL REFERENCES est_credentials (username),
     dossier_id  INTEGER NOT NULL REFERENCES dossiers (id),
     kind        TEXT    NOT NULL CHECK (kind IN ('enroll', 'reenroll')),
