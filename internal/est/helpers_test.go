@@ -40,6 +40,7 @@ type fixture struct {
 	srv     *httptest.Server
 	dossier *registration.Dossier
 	dir     string
+	clock   *sceautest.Clock
 	caFile  string // the TLS server's certificate, for curl --cacert
 }
 
@@ -52,7 +53,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	clock := sceautest.NewClock(time.Now().UTC().Truncate(time.Second))
 	h := sceautest.NewHierarchy(t, db, sceautest.HierarchyOptions{Clock: clock})
 	ra := ratest.NewRegistration(t, h, clock, registration.Options{})
-	f := &fixture{t: t, db: db, h: h, ra: ra, dir: t.TempDir()}
+	f := &fixture{t: t, db: db, h: h, ra: ra, dir: t.TempDir(), clock: clock}
 	f.dossier = f.validatedDossier(dossierNames...)
 	f.svc = est.New(db, h.Journal, h.Authority, ra.Service, est.Options{Clock: clock, MaxBody: 16 << 10})
 	f.srv = httptest.NewUnstartedServer(f.svc)
