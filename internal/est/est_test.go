@@ -62,6 +62,10 @@ func TestCA4_ESTEnrollAndReenrollWithCurl(t *testing.T) {
 		if cred.Password == "" || cred.CA != "issuing" || cred.Profile != "server" {
 			t.Fatalf("credential %+v", cred)
 		}
+		if evs := f.events(audit.ActionESTCredentialCreated); len(evs) != 1 || evs[0].Actor != "ra1" ||
+			evs[0].Object != "est-credential:"+cred.Username || strings.Contains(evs[0].Details, cred.Password) {
+			t.Fatalf("credential events %+v", evs)
+		}
 
 		// cacerts: the chain, certs-only, base64.
 		if status, body := f.curl("cacerts.b64", "-D", "cacerts.hdr", f.url("cacerts")); status != "200" {

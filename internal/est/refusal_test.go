@@ -115,6 +115,9 @@ func TestCA4_ESTRefusals(t *testing.T) {
 					if err := f.svc.RevokeCredential(ctx, ra1, cred.Username); err != nil {
 						t.Fatal(err)
 					}
+					if evs := f.events(audit.ActionESTCredentialRevoked); len(evs) != 1 || evs[0].Object != "est-credential:"+cred.Username {
+						t.Fatalf("revocation events %+v", evs)
+					}
 				}},
 		}
 		for i, c := range cases {
