@@ -31,7 +31,9 @@ func estEndpoints() []endpoint {
 			}, allowed: []string{"ra"}, ok: 201},
 		{route: "GET /api/v1/est/credentials", method: "GET", path: fixed("/api/v1/est/credentials"), allowed: []string{"ra", "au", "so"}, ok: 200},
 		{route: "POST /api/v1/est/credentials/{username}/revoke", method: "POST",
-			path:    func(t *testing.T, f *accessFixture) string { return "/api/v1/est/credentials/" + f.estCredential(t) + "/revoke" },
+			path: func(t *testing.T, f *accessFixture) string {
+				return "/api/v1/est/credentials/" + f.estCredential(t) + "/revoke"
+			},
 			body:    fixed("{}"),
 			allowed: []string{"ra"}, ok: 200},
 	}
