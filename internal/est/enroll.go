@@ -240,7 +240,7 @@ func (s *Service) readCSR(w http.ResponseWriter, r *http.Request) ([]byte, *refu
 
 // namesAllowed checks that every name and subject attribute of the CSR
 // is the dossier's (the common name may be one of its DNS names or
-// emails).
+// emails, an emailAddress attribute one of its emails).
 func namesAllowed(csr *x509.CertificateRequest, subj registration.Subject) *refusal {
 	no := func(format string, args ...any) *refusal {
 		return refuse(http.StatusForbidden, "the dossier does not hold "+fmt.Sprintf(format, args...))
@@ -272,10 +272,10 @@ func namesAllowed(csr *x509.CertificateRequest, subj registration.Subject) *refu
 			held = append(held, atv.Type.String()+"="+fmt.Sprint(atv.Value))
 		}
 	}
-	cn := []int{2, 5, 4, 3}
+	cn, email := []int{2, 5, 4, 3}, []int{1, 2, 840, 113549, 1, 9, 1}
 	for _, atv := range csr.Subject.Names {
 		v := fmt.Sprint(atv.Value)
-		if atv.Type.Equal(cn) && (has(subj.DNSNames, v) || has(subj.Emails, v)) {
+		if atv.Type.Equal(cn) && (has(subj.DNSNames, v) || has(subj.Emails, v)) || atv.Type.Equal(email) && has(subj.Emails, v) {
 			continue
 		}
 		if !slices.Contains(held, atv.Type.String()+"="+v) {
