@@ -82,6 +82,9 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request, c *ca.CA, re bo
 	if rf.status >= 500 {
 		s.log.Error("est: request failed", "operation", a.op, "reason", details["reason"])
 	}
+	if rf.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "60") // RFC 7030 §4.2.3: e.g. the CA is not activated yet
+	}
 	if rf.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, s.opts.Realm))
 	}
