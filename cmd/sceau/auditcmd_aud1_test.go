@@ -61,6 +61,11 @@ var auditProvedBy = map[string]string{
 	"acme.order_finalized":   "internal/acme.TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01",
 	"acme.account_updated":   "internal/acme.TestCA4_KeyRolloverDeactivationAndEABRevocation",
 	"acme.eab_revoked":       "internal/acme.TestCA4_KeyRolloverDeactivationAndEABRevocation",
+	// CA-4: the EST server bound to the registration authority (internal/est).
+	"est.credential_created": "internal/est.TestCA4_ESTEnrollAndReenrollWithCurl",
+	"est.enrolled":           "internal/est.TestCA4_ESTEnrollAndReenrollWithCurl",
+	"est.refused":            "internal/est.TestCA4_ESTRefusals",
+	"est.credential_revoked": "internal/est.TestCA4_ESTRefusals",
 	// ARC-1..ARC-6: the archive.
 	"archive.added":                 "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
 	"archive.head_issued":           "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",

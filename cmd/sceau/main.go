@@ -73,6 +73,7 @@ Start with 'sceau demo' to see a whole installation on 127.0.0.1, or
 	root.AddCommand(newCeremonyCmd(e), newProfileCmd(e), newPublicationCmd(e), newArchiveCmd(e), newCheckCmd(e), newIncidentCmd(e))
 	root.AddCommand(newDossierCmd(e), newRevocationRequestCmd(e)) // CA-4
 	root.AddCommand(newACMECmd(e))                                // CA-4: EAB keys (docs/acme.md)
+	root.AddCommand(newESTCmd(e))                                 // CA-4: EST credentials (docs/est.md)
 	root.AddCommand(newBackupCmd(e))                              // CONT-1
 	root.AddCommand(newAuditCmd(e))
 	root.AddCommand(newDBCmd(e))

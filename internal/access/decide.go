@@ -99,6 +99,10 @@ const (
 	ACMEEABCreate Action = "acme.eab.create"
 	ACMEEABRead   Action = "acme.eab.read"
 	ACMEEABRevoke Action = "acme.eab.revoke"
+	// CA-4: EST credentials (internal/est).
+	ESTCredentialCreate Action = "est.credential.create"
+	ESTCredentialRead   Action = "est.credential.read"
+	ESTCredentialRevoke Action = "est.credential.revoke"
 )
 
 // Principal is who makes a request: the terminal authenticated by its
@@ -334,6 +338,11 @@ var policy = []Rule{
 	{Action: ACMEEABCreate, Roles: []Role{RegistrationOfficer}},
 	{Action: ACMEEABRead, Roles: []Role{RegistrationOfficer, SystemAuditor, SecurityOfficer}},
 	{Action: ACMEEABRevoke, Roles: []Role{RegistrationOfficer}},
+	// CA-4: an EST client enrolls for a validated dossier with a
+	// credential that a Registration Officer makes and revokes.
+	{Action: ESTCredentialCreate, Roles: []Role{RegistrationOfficer}},
+	{Action: ESTCredentialRead, Roles: []Role{RegistrationOfficer, SystemAuditor, SecurityOfficer}},
+	{Action: ESTCredentialRevoke, Roles: []Role{RegistrationOfficer}},
 }
 
 var rules = func() map[Action]Rule {

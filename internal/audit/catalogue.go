@@ -178,6 +178,11 @@ const (
 	ActionACMEOrderCreated     = "acme.order_created"
 	ActionACMEChallengeChecked = "acme.challenge_checked"
 	ActionACMEOrderFinalized   = "acme.order_finalized"
+	// The EST server bound to the registration authority (CA-4, RFC 7030).
+	ActionESTCredentialCreated = "est.credential_created"
+	ActionESTCredentialRevoked = "est.credential_revoked"
+	ActionESTEnrolled          = "est.enrolled"
+	ActionESTRefused           = "est.refused"
 )
 
 // The time-stamping unit (ARC-5).
@@ -314,6 +319,10 @@ var Catalogue = []Kind{
 	{ActionACMEOrderCreated, "ca", "an ACME account ordered a certificate for identifiers its EAB key allows", "acme"},
 	{ActionACMEChallengeChecked, "ca", "the ACME server checked a challenge (http-01, dns-01, tls-alpn-01): the identifier, the address reached and the result", "acme"},
 	{ActionACMEOrderFinalized, "ca", "an ACME order was finalized with its CSR: the serial reserved for it, in the reservation's transaction (record before sign, CA-2)", "acme"},
+	{ActionESTCredentialCreated, "registration", "a Registration Officer made an EST credential (a user name and a password shown once) for a validated dossier: its CA, profile and subject (the password is never journaled) (CA-4)", "est"},
+	{ActionESTCredentialRevoked, "registration", "an EST credential was revoked: it enrolls and re-enrolls nothing more (CA-4)", "est"},
+	{ActionESTEnrolled, "ca", "an EST simpleenroll or simplereenroll was accepted: the serial reserved for it, the credential, the dossier and the certificate renewed, in the reservation's transaction (record before sign, CA-2)", "est"},
+	{ActionESTRefused, "ca", "an EST request was refused and nothing issued: the operation, the user name or client certificate presented and the reason (never the password) (CA-4)", "est"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/est"
 	"github.com/sceau/sceau/internal/server"
 )
 
@@ -29,6 +31,12 @@ func (n *Node) enrollListeners(log *slog.Logger) ([]server.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	// EST's simplereenroll is authenticated by the certificate it renews
+	// (RFC 7030 §3.3.2): the listener asks for a client certificate and
+	// does not require one, nor check it at the handshake; the EST server
+	// checks it against the certificates it issued. The other pages work
+	// without one.
+	tlsCfg.ClientAuth = tls.RequestClientCert
 	h := &server.Enroll{Registration: n.Registration, Log: log, Mounts: n.enrollMounts(),
 		Health: func() error { return n.DB.Health(context.Background()) }}
 	return []server.Listener{{Name: "enroll", Addr: e.Listen, Handler: h.Handler(), TLS: tlsCfg}}, nil
@@ -40,6 +48,9 @@ func (n *Node) enrollMounts() map[string]http.Handler {
 	m := map[string]http.Handler{}
 	if n.ACME != nil {
 		m["/acme/"] = n.ACME // RFC 8555, accounts bound to validated dossiers (CA-4, docs/acme.md)
+	}
+	if n.EST != nil {
+		m[est.Prefix] = n.EST // RFC 7030, credentials bound to validated dossiers (CA-4, docs/est.md)
 	}
 	return m
 }

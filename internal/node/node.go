@@ -20,6 +20,7 @@ import (
 	"github.com/sceau/sceau/internal/ca"
 	"github.com/sceau/sceau/internal/clockguard"
 	"github.com/sceau/sceau/internal/config"
+	"github.com/sceau/sceau/internal/est"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/incident"
 	"github.com/sceau/sceau/internal/keys"
@@ -60,6 +61,9 @@ type Node struct {
 	// ACME is the ACME server (RFC 8555) bound to the registration
 	// authority by EAB keys (CA-4), served on the enrollment listener.
 	ACME *acme.Service
+	// EST is the EST server (RFC 7030) bound to the registration
+	// authority by credentials (CA-4), served on the enrollment listener.
+	EST *est.Service
 	// ClockGuard checks the clock against clock.servers; every signing
 	// path asks it first (SYS-4, clock.go).
 	ClockGuard *clockguard.Guard
@@ -159,6 +163,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 			CGU: cfg.Registration.CGU})
 	// CA-4: a directory per profile issuing DNS names, each requiring an EAB.
 	n.ACME = acme.New(db, n.Journal, n.Authority, n.Revocation, n.Registration, acmeOptions(cfg, log, specs, n.Metrics.ObserveACME))
+	// CA-4: EST credentials are made for validated dossiers.
+	n.EST = est.New(db, n.Journal, n.Authority, n.Registration, est.Options{Logger: log})
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
 	// public TLS profile, rather than let the day come unannounced.
 	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {

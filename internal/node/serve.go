@@ -112,7 +112,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func
 	adm := &server.Admin{Authority: n.Authority, Revocation: n.Revocation, Metrics: n.Metrics, Log: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes,
 		Admission: server.NewAdmission(cfg.Issuance.MaxInFlight, n.Metrics),
 		Custodian: n.Custodian(acc), Access: acc, Audit: n.auditAPI(), Publication: n.Publication, Archive: n.Archive,
-		Incidents: n.Incidents, Registration: n.Registration, EnrollURL: cfg.Enroll.BaseURL, ACME: n.ACME} // INC-1, CA-4
+		Incidents: n.Incidents, Registration: n.Registration, EnrollURL: cfg.Enroll.BaseURL, ACME: n.ACME,
+		EST: n.EST} // INC-1, CA-4
 	if adm.Backups, err = n.KeyBackups(acc); err != nil { // KEY-4, KEY-6
 		return err
 	}

@@ -59,6 +59,11 @@ enroll:
   # key_file: enroll-key.pem
   # Extra names for that certificate. Default: the listen host only
   # names: [enroll.example.org]
+  # The EST server (RFC 7030) is served at /.well-known/est/<ca>/ (and
+  # /.well-known/est/ for the only CA with profiles); clients enroll with a
+  # credential from a Registration Officer (CA-4, docs/est.md). The listener
+  # requests, and does not require, a TLS client certificate, for
+  # simplereenroll.
   # The ACME server, /acme/<profile>/directory for each profile issuing DNS
   # names; accounts need an EAB key from a Registration Officer (CA-4,
   # docs/acme.md).

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/audit"
 	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/est"
 	"github.com/sceau/sceau/internal/keys"
 	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceau"
@@ -72,6 +74,7 @@ type accessFixture struct {
 	seq   int
 	reg   *ratest.Registration // CA-4 (registration_test.go)
 	acme  *acme.Service        // CA-4 (acme_test.go)
+	est   *est.Service         // CA-4 (est_test.go)
 }
 
 // The people of the fixture: one per role (the role is the account name),
@@ -144,8 +147,9 @@ func newAccessFixture(t *testing.T, db *store.DB) *accessFixture {
 	}
 	f.reg = ratest.NewRegistration(t, h, clock, registration.Options{})
 	f.acme = acme.New(db, h.Journal, h.Authority, h.Revocation, f.reg.Service, acme.Options{Clock: clock})
+	f.est = est.New(db, h.Journal, h.Authority, f.reg.Service, est.Options{Clock: clock})
 	adm := &server.Admin{Authority: h.Authority, Revocation: h.Revocation, Metrics: server.NewMetrics(), Log: log, MaxBodyBytes: 64 << 10,
-		Access: acc, Registration: f.reg.Service, EnrollURL: "https://enroll.test", ACME: f.acme}
+		Access: acc, Registration: f.reg.Service, EnrollURL: "https://enroll.test", ACME: f.acme, EST: f.est}
 	pub := &server.Public{Authority: h.Authority, Revocation: h.Revocation, Responder: h.Revocation.NewResponder(log), Log: log}
 	f.fixture = &fixture{h: h, admin: adm.Handler(), public: pub.Handler()}
 	return f
@@ -526,7 +530,7 @@ func matrixEndpoints() []endpoint {
 		{route: "POST /api/v1/incidents/{id}/obligations/{kind}/done", method: "POST",
 			path: fixed("/api/v1/incidents/1/obligations/supervisory-authority/done"), body: fixed(`{"reference":"AR-1"}`),
 			allowed: []string{"so"}, ok: 503},
-	}, append(registrationEndpoints(), acmeEndpoints()...)...)
+	}, slices.Concat(registrationEndpoints(), acmeEndpoints(), estEndpoints())...)
 }
 
 func (e endpoint) allows(who string) bool {

@@ -21,6 +21,7 @@ import (
 	"github.com/sceau/sceau/internal/acme"
 	"github.com/sceau/sceau/internal/archive"
 	"github.com/sceau/sceau/internal/ca"
+	"github.com/sceau/sceau/internal/est"
 	"github.com/sceau/sceau/internal/etsi"
 	"github.com/sceau/sceau/internal/incident"
 	"github.com/sceau/sceau/internal/keys"
@@ -74,6 +75,9 @@ type Admin struct {
 	// ACME is the ACME server, for its EAB keys (CA-4, acme.go); nil:
 	// those routes answer 503.
 	ACME *acme.Service
+	// EST is the EST server, for its credentials (CA-4, est.go); nil:
+	// those routes answer 503.
+	EST *est.Service
 }
 
 // Handler returns the admin routes under /api/v1 and /metrics.
@@ -99,6 +103,7 @@ func (a *Admin) Handler() http.Handler {
 	a.incidentRoutes(mux)     // incident.go
 	a.registrationRoutes(mux) // registration.go (CA-4)
 	a.acmeRoutes(mux)         // acme.go (CA-4)
+	a.estRoutes(mux)          // est.go (CA-4)
 	// The officers' console (console.go) authenticates and decides on its
 	// own, with the same mutual TLS, sessions, actions and journal.
 	// No ServeMux in front: it would clean a path before checkPath refuses it.

@@ -131,6 +131,12 @@ var serviceGrants = []TableGrant{
 	{Table: "acme_orders", Privileges: siu},
 	{Table: "acme_authorizations", Privileges: siu},
 	{Table: "acme_challenges", Privileges: siu},
+
+	// The EST server (CA-4): credentials are made and revoked, never
+	// deleted; each enrollment is recorded once, with the serial it
+	// reserved.
+	{Table: "est_credentials", Privileges: siu},
+	{Table: "est_enrollments", Privileges: si, AppendOnly: true},
 }
 
 // ServiceGrants returns, for every table of the schema, what GrantServiceRole

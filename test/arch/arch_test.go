@@ -30,7 +30,7 @@ var classes = map[string]string{
 	"safefile": "support", "store": "support", "config": "support", "cms": "support", "clockguard": "support",
 	"ca": "domain", "revocation": "domain", "keys": "domain", "quorum": "domain", "ceremony": "domain",
 	"access": "domain", "audit": "domain", "etsi": "domain", "publication": "domain", "archive": "domain", "tsa": "domain", "incident": "domain",
-	"compliance": "domain", "registration": "domain", "continuity": "domain", "acme": "domain",
+	"compliance": "domain", "registration": "domain", "continuity": "domain", "acme": "domain", "est": "domain",
 	"server": "wiring", "node": "wiring", "adminapi": "wiring", "bench": "wiring", "demo": "wiring",
 	"sceautest": "testing",
 }
@@ -43,7 +43,11 @@ var domainEdges = map[string][]string{
 	// CA-4: the ACME server reads dossiers through a small interface
 	// (registration's types), issues through ca and revokes through
 	// revocation.
-	"acme":        {"access", "audit", "ca", "registration", "revocation"},
+	"acme": {"access", "audit", "ca", "registration", "revocation"},
+	// CA-4: the EST server likewise (RFC 7030): dossiers through a small
+	// interface, issuance through ca (the key types its profiles take),
+	// serials named as revocation does.
+	"est":         {"access", "audit", "ca", "keys", "registration", "revocation"},
 	"access":      {"audit", "keys"},
 	"archive":     {"audit"},
 	"audit":       {},

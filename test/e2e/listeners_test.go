@@ -274,8 +274,9 @@ func TestSYS2_PublicListenerExposesNothingWritable(t *testing.T) {
 
 // TestSYS2_EnrollmentListenerIsHTTPSAndApart: the enrollment listener
 // answers over TLS with a certificate from the admin CA for its host,
-// serves the holders' form, asks no client certificate, and routes
-// neither the admin API nor the public repository.
+// serves the holders' form and EST's cacerts, requires no client
+// certificate (it requests one, optional, for EST re-enrollment), and
+// routes neither the admin API nor the public repository.
 func TestSYS2_EnrollmentListenerIsHTTPSAndApart(t *testing.T) {
 	caPEM, err := os.ReadFile(filepath.Join(install.dir, "admin", "admin-ca.pem"))
 	if err != nil {
@@ -298,6 +299,17 @@ func TestSYS2_EnrollmentListenerIsHTTPSAndApart(t *testing.T) {
 	resp, body := get("GET", "/revoke")
 	if resp.StatusCode != 200 || !strings.Contains(body, `<form method="post"`) || resp.TLS == nil {
 		t.Fatalf("GET /revoke: %s %s", resp.Status, body)
+	}
+	// CA-4: EST (RFC 7030) is served here, without a client certificate.
+	if resp, body := get("GET", "/.well-known/est/issuing/cacerts"); resp.StatusCode != 200 ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/pkcs7-mime") || len(body) < 100 {
+		t.Errorf("EST cacerts on the enrollment listener: %s %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	if r, err := http.Get(install.base + "/.well-known/est/issuing/cacerts"); err == nil {
+		r.Body.Close()
+		if r.StatusCode != http.StatusNotFound {
+			t.Errorf("EST on the public listener: %s", r.Status)
+		}
 	}
 	for _, p := range []string{"/api/v1/cas", "/metrics", "/ca/root.der", "/crl/issuing.crl", "/ocsp"} {
 		if resp, body := get("GET", p); resp.StatusCode != http.StatusNotFound || looksLikeAdminData([]byte(body)) {
