@@ -61,6 +61,7 @@ var auditProvedBy = map[string]string{
 	"acme.order_finalized":   "internal/acme.TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01",
 	"acme.account_updated":   "internal/acme.TestCA4_KeyRolloverDeactivationAndEABRevocation",
 	"acme.eab_revoked":       "internal/acme.TestCA4_KeyRolloverDeactivationAndEABRevocation",
+	"acme.rate_limited":      "internal/acme.TestCA4_RateLimitOrdersPerAccountPerHour",
 	// ARC-1..ARC-6: the archive.
 	"archive.added":                 "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",
 	"archive.head_issued":           "cmd/sceau.TestARC1_ArchiveFromTheCommandLine",

@@ -38,4 +38,17 @@ const (
 	qChallenge            = qChallengeCols + ` WHERE id = ?`
 	qChallengesOf         = qChallengeCols + ` WHERE authz_id = ? ORDER BY id`
 	qChallengeOutcome     = `UPDATE acme_challenges SET status = ?, validated_at = ?, error = ? WHERE id = ? AND status = 'pending'`
+
+	// ACME Renewal Information (ari.go): the order, not invalid, that
+	// replaces a certificate (a pending or ready order past its expiry is
+	// invalid).
+	qReplacingOrder = `SELECT id FROM acme_orders WHERE replaces = ? AND status <> 'invalid'
+		AND NOT (status IN ('pending', 'ready') AND expires_at < ?) ORDER BY id LIMIT 1`
+	qSetReplaces   = `UPDATE acme_orders SET replaces = ? WHERE id = ?`
+	qOrderReplaces = `SELECT replaces FROM acme_orders WHERE id = ?`
+
+	// Rate limits (ratelimit.go): a count and the oldest time counted.
+	qCountAccountOrders   = `SELECT COUNT(*), MIN(created_at) FROM acme_orders WHERE account_id = ? AND created_at >= ?`
+	qCountIdentifierCerts = `SELECT COUNT(DISTINCT o.id), MIN(o.updated_at) FROM acme_authorizations a JOIN acme_orders o ON o.id = a.order_id
+		WHERE a.identifier = ? AND o.serial IS NOT NULL AND o.updated_at >= ?`
 )

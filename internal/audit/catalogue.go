@@ -178,6 +178,7 @@ const (
 	ActionACMEOrderCreated     = "acme.order_created"
 	ActionACMEChallengeChecked = "acme.challenge_checked"
 	ActionACMEOrderFinalized   = "acme.order_finalized"
+	ActionACMERateLimited      = "acme.rate_limited"
 )
 
 // The time-stamping unit (ARC-5).
@@ -314,6 +315,7 @@ var Catalogue = []Kind{
 	{ActionACMEOrderCreated, "ca", "an ACME account ordered a certificate for identifiers its EAB key allows", "acme"},
 	{ActionACMEChallengeChecked, "ca", "the ACME server checked a challenge (http-01, dns-01, tls-alpn-01): the identifier, the address reached and the result", "acme"},
 	{ActionACMEOrderFinalized, "ca", "an ACME order was finalized with its CSR: the serial reserved for it, in the reservation's transaction (record before sign, CA-2)", "acme"},
+	{ActionACMERateLimited, "ca", "an ACME account was refused a new order or a finalization by a rate limit: the limit, the count, the maximum, the identifier if any and when to retry", "acme"},
 
 	{ActionCACreated, "ca", "a CA was created: subject, parent, key, validity, certificate fingerprint", "ca"},
 	{ActionCACertRecorded, "ca", "a subordinate CA's certificate, made before parents answered for their CAs, was recorded under its parent so that its CRL and OCSP cover it", "ca"},
