@@ -172,16 +172,7 @@ func (r *raw) orderReplacing(certID string, names ...string) answer {
 // finish validates a new order's authorizations and finalizes it.
 func (r *raw) finish(o answer) *x509.Certificate {
 	r.f.t.Helper()
-	for _, az := range o.body["authorizations"].([]any) {
-		a := r.post(az.(string), nil)
-		for _, ch := range a.body["challenges"].([]any) {
-			if m := ch.(map[string]any); m["type"] == "http-01" && a.body["status"] == "pending" {
-				if c := r.post(m["url"].(string), map[string]any{}); c.body["status"] != "valid" {
-					r.f.t.Fatalf("challenge: %s", c.raw)
-				}
-			}
-		}
-	}
+	r.finishAuthorizations(o)
 	a := r.finalize(o)
 	if a.body["status"] != "valid" {
 		r.f.t.Fatalf("finalize: %d %s", a.status, a.raw)
