@@ -19,6 +19,11 @@ import (
 //
 //   - Options.OrdersPerAccountPerHour: the orders an account made in the
 //     last hour, checked at newOrder.
+//   - Options.FailedValidationsPerAccountPerHour: the account's challenges
+//     that failed in the last hour, checked at newOrder (a failed
+//     challenge ends its order, so no new order means no new failure
+//     beyond the orders already pending): a client retrying a broken
+//     setup in a loop is stopped.
 //   - Options.CertificatesPerIdentifierPerWeek: the certificates issued
 //     for an identifier (a DNS name, or "*.name" for a wildcard) in the
 //     last 7 days, whatever the account, checked at newOrder and again at
@@ -36,8 +41,9 @@ import (
 const (
 	probRateLimited = "rateLimited"
 
-	defaultOrdersPerAccountPerHour          = 300
-	defaultCertificatesPerIdentifierPerWeek = 50
+	defaultOrdersPerAccountPerHour            = 300
+	defaultCertificatesPerIdentifierPerWeek   = 50
+	defaultFailedValidationsPerAccountPerHour = 30
 
 	accountWindow    = time.Hour
 	identifierWindow = 7 * 24 * time.Hour
@@ -52,6 +58,9 @@ func limitsDefaults(o *Options) {
 	if o.CertificatesPerIdentifierPerWeek == 0 {
 		o.CertificatesPerIdentifierPerWeek = defaultCertificatesPerIdentifierPerWeek
 	}
+	if o.FailedValidationsPerAccountPerHour == 0 {
+		o.FailedValidationsPerAccountPerHour = defaultFailedValidationsPerAccountPerHour
+	}
 }
 
 // limitNewOrder checks the limits a new order for names is held to.
@@ -64,6 +73,15 @@ func (s *Service) limitNewOrder(ctx context.Context, dir Directory, a *Account, 
 		}
 		if n >= max {
 			return s.refuseRate(ctx, dir, a, "orders_per_account_per_hour", "", n, max, oldest.Add(accountWindow), now)
+		}
+	}
+	if max := s.opts.FailedValidationsPerAccountPerHour; max > 0 {
+		n, oldest, err := s.countSince(ctx, qCountFailedValidations, a.ID, now.Add(-accountWindow))
+		if err != nil {
+			return problemOf(err, probMalformed)
+		}
+		if n >= max {
+			return s.refuseRate(ctx, dir, a, "failed_validations_per_account_per_hour", "", n, max, oldest.Add(accountWindow), now)
 		}
 	}
 	if rep != nil && rep.Due {
@@ -137,6 +155,9 @@ func (s *Service) refuseRate(ctx context.Context, dir Directory, a *Account, lim
 	}
 	details := map[string]any{"limit": limit, "count": n, "max": max, "retry_after": until.Format(time.RFC3339), "directory": dir.Name}
 	detail := fmt.Sprintf("%d orders of this account in the last hour (at most %d)", n, max)
+	if limit == "failed_validations_per_account_per_hour" {
+		detail = fmt.Sprintf("%d failed validations of this account in the last hour (at most %d)", n, max)
+	}
 	if identifier != "" {
 		details["identifier"] = identifier
 		detail = fmt.Sprintf("%d certificates for %q in the last 7 days (at most %d)", n, identifier, max)

@@ -166,6 +166,38 @@ func TestCA4_RateLimitCertificatesPerIdentifierPerWeek(t *testing.T) {
 	r.obtain("app.sceau-test.fr")
 }
 
+// TestCA4_RateLimitFailedValidationsPerAccountPerHour: with one failed
+// validation an hour, after a wrong http-01 answer the account's next
+// order is refused (rateLimited, journaled with the limit); an hour later
+// it orders again.
+func TestCA4_RateLimitFailedValidationsPerAccountPerHour(t *testing.T) {
+	f := newFixture(t, sceautest.OpenSQLite(t), func(o *sacme.Options) { o.FailedValidationsPerAccountPerHour = 1 })
+	r := f.raw("server")
+	r.register("app.sceau-test.fr")
+	f.serveHTTP01(func(token string) string { return token + ".wrong" })
+	o, _ := r.order("app.sceau-test.fr")
+	ch, _ := r.http01(o)
+	if a := r.post(ch, map[string]any{}); a.body["status"] != "invalid" {
+		t.Fatalf("challenge: %s", a.raw)
+	}
+	orders := f.count("acme_orders")
+	a, _ := r.order("app.sceau-test.fr")
+	if a.status != http.StatusTooManyRequests || a.problem() != "rateLimited" || a.header.Get("Retry-After") == "" {
+		t.Fatalf("order after a failed validation: %d %v %s", a.status, a.header, a.raw)
+	}
+	if n := f.count("acme_orders"); n != orders {
+		t.Fatalf("%d orders, want %d", n, orders)
+	}
+	evs := f.events(audit.ActionACMERateLimited)
+	if len(evs) != 1 || !strings.Contains(evs[0].Details, `"limit":"failed_validations_per_account_per_hour"`) {
+		t.Fatalf("journal: %+v", evs)
+	}
+	f.clock().Advance(time.Hour + time.Second)
+	if a, _ := r.order("app.sceau-test.fr"); a.status != http.StatusCreated {
+		t.Fatalf("an hour later: %d %s", a.status, a.raw)
+	}
+}
+
 // finishAuthorizations validates the order's pending authorizations.
 func (r *raw) finishAuthorizations(o answer) {
 	r.f.t.Helper()

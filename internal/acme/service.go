@@ -86,6 +86,10 @@ type Options struct {
 	// the limit. Both are counted from the database (ratelimit.go).
 	OrdersPerAccountPerHour          int
 	CertificatesPerIdentifierPerWeek int
+	// FailedValidationsPerAccountPerHour caps the challenges of an
+	// account that may fail in an hour before its new orders are refused
+	// (default 30; 0 and negative as above).
+	FailedValidationsPerAccountPerHour int
 	// RenewalExplanationURL, when set, is the explanationURL of the
 	// renewal information of revoked certificates (RFC 9773 §4.2), e.g.
 	// the notice of an incident that made the CA revoke them.

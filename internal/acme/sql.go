@@ -51,4 +51,6 @@ const (
 	qCountAccountOrders   = `SELECT COUNT(*), MIN(created_at) FROM acme_orders WHERE account_id = ? AND created_at >= ?`
 	qCountIdentifierCerts = `SELECT COUNT(DISTINCT o.id), MIN(o.updated_at) FROM acme_authorizations a JOIN acme_orders o ON o.id = a.order_id
 		WHERE a.identifier = ? AND o.serial IS NOT NULL AND o.updated_at >= ?`
+	qCountFailedValidations = `SELECT COUNT(*), MIN(c.validated_at) FROM acme_challenges c JOIN acme_authorizations a ON a.id = c.authz_id
+		WHERE a.account_id = ? AND c.status = 'invalid' AND c.validated_at >= ?`
 )

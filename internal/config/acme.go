@@ -40,6 +40,10 @@ type ACME struct {
 	// certificate due for renewal (RFC 9773) is not counted against it.
 	// Default: 50; -1 lifts the limit.
 	CertificatesPerIdentifierPerWeek int `yaml:"certificates_per_identifier_per_week"`
+	// FailedValidationsPerAccountPerHour is how many challenges of an
+	// account may fail in an hour before its new orders are refused.
+	// Default: 30; -1 lifts the limit.
+	FailedValidationsPerAccountPerHour int `yaml:"failed_validations_per_account_per_hour"`
 	// RenewalExplanationURL is the page the renewal information of a
 	// revoked certificate points to (RFC 9773 explanationURL), e.g. the
 	// notice of the incident that made the CA revoke it. Default: none.
@@ -59,6 +63,9 @@ func (c *Config) acmeDefaults() {
 	}
 	if a.CertificatesPerIdentifierPerWeek == 0 {
 		a.CertificatesPerIdentifierPerWeek = 50
+	}
+	if a.FailedValidationsPerAccountPerHour == 0 {
+		a.FailedValidationsPerAccountPerHour = 30
 	}
 }
 
@@ -83,7 +90,8 @@ func (c *Config) validateACME(bad func(string, ...any)) {
 		bad("enroll.acme.authorization_reuse: %s is outside 0 to 398d", a.AuthorizationReuse.Duration)
 	}
 	for name, n := range map[string]int{"orders_per_account_per_hour": a.OrdersPerAccountPerHour,
-		"certificates_per_identifier_per_week": a.CertificatesPerIdentifierPerWeek} {
+		"certificates_per_identifier_per_week":    a.CertificatesPerIdentifierPerWeek,
+		"failed_validations_per_account_per_hour": a.FailedValidationsPerAccountPerHour} {
 		if n < -1 {
 			bad("enroll.acme.%s: %d is neither a count nor -1 (no limit)", name, n)
 		}

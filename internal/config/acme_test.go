@@ -17,7 +17,8 @@ func TestCA4_ACMESectionIsChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	if a := c.Enroll.ACME; len(a.EABOptional) != 0 || a.AuthorizationReuse.Duration != 0 || len(a.CAAIssuerDomains) != 0 ||
-		a.HTTP01Port != 80 || a.TLSALPN01Port != 443 || a.OrdersPerAccountPerHour != 300 || a.CertificatesPerIdentifierPerWeek != 50 {
+		a.HTTP01Port != 80 || a.TLSALPN01Port != 443 || a.OrdersPerAccountPerHour != 300 || a.CertificatesPerIdentifierPerWeek != 50 ||
+		a.FailedValidationsPerAccountPerHour != 30 {
 		t.Fatalf("defaults: %+v", a)
 	}
 	c, err = config.Parse([]byte(minimal + `enroll: {listen: "127.0.0.1:8444", acme: {resolver: "127.0.0.1:53", caa_issuer_domains: [pki.example.fr], authorization_reuse: 30d}}` + "\n"))
