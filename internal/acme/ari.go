@@ -51,7 +51,8 @@ const probAlreadyReplaced = "alreadyReplaced"
 func parseCertID(id string) ([]byte, *big.Int, *problem) {
 	bad := malformed("the certID is not base64url(authority key identifier).base64url(serial number) (RFC 9773 §4.1)")
 	akiText, serialText, ok := strings.Cut(id, ".")
-	if !ok || akiText == "" || serialText == "" || len(id) > 512 {
+	// Only the base64url alphabet: the decoder would skip CR and LF.
+	if !ok || akiText == "" || serialText == "" || len(id) > 512 || strings.ContainsFunc(akiText+serialText, notBase64URL) {
 		return nil, nil, bad
 	}
 	aki, err1 := base64.RawURLEncoding.Strict().DecodeString(akiText)
@@ -67,6 +68,10 @@ func parseCertID(id string) ([]byte, *big.Int, *problem) {
 		return nil, nil, bad
 	}
 	return aki, n, nil
+}
+
+func notBase64URL(c rune) bool {
+	return !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')
 }
 
 // issued is a certificate of the directory's CA that a certID names.
