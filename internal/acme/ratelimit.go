@@ -14,8 +14,9 @@ import (
 // Rate limits. They are counted from the database (acme_orders and
 // acme_authorizations, indexed by migration 0018), not kept in memory,
 // so that they hold across the nodes sharing a PostgreSQL database and
-// across restarts. The count is read before the order is written: orders
-// made at the same instant may pass a limit by the few in flight.
+// across restarts. Counting stops at the limit, so that a check reads at
+// most that many rows. The count is read before the order is written:
+// orders made at the same instant may pass a limit by the few in flight.
 //
 //   - Options.OrdersPerAccountPerHour: the orders an account made in the
 //     last hour, checked at newOrder.
@@ -67,7 +68,7 @@ func limitsDefaults(o *Options) {
 func (s *Service) limitNewOrder(ctx context.Context, dir Directory, a *Account, names []string, rep *replacement) *problem {
 	now := s.now()
 	if max := s.opts.OrdersPerAccountPerHour; max > 0 {
-		n, oldest, err := s.countSince(ctx, qCountAccountOrders, a.ID, now.Add(-accountWindow))
+		n, oldest, err := s.countSince(ctx, qCountAccountOrders, qOldestAccountOrder, a.ID, now.Add(-accountWindow), max)
 		if err != nil {
 			return problemOf(err, probMalformed)
 		}
@@ -76,7 +77,7 @@ func (s *Service) limitNewOrder(ctx context.Context, dir Directory, a *Account, 
 		}
 	}
 	if max := s.opts.FailedValidationsPerAccountPerHour; max > 0 {
-		n, oldest, err := s.countSince(ctx, qCountFailedValidations, a.ID, now.Add(-accountWindow))
+		n, oldest, err := s.countSince(ctx, qCountFailedValidations, qOldestFailedValidation, a.ID, now.Add(-accountWindow), max)
 		if err != nil {
 			return problemOf(err, probMalformed)
 		}
@@ -119,7 +120,7 @@ func (s *Service) limitIdentifiers(ctx context.Context, dir Directory, a *Accoun
 		return nil
 	}
 	for _, name := range names {
-		n, oldest, err := s.countSince(ctx, qCountIdentifierCerts, name, now.Add(-identifierWindow))
+		n, oldest, err := s.countSince(ctx, qCountIdentifierCerts, qOldestIdentifierCert, name, now.Add(-identifierWindow), max)
 		if err != nil {
 			return problemOf(err, probMalformed)
 		}
@@ -130,19 +131,29 @@ func (s *Service) limitIdentifiers(ctx context.Context, dir Directory, a *Accoun
 	return nil
 }
 
-// countSince runs a count query for key since a time; it returns the
-// count and the oldest time counted.
-func (s *Service) countSince(ctx context.Context, q string, key any, since time.Time) (int, time.Time, error) {
+// countSince counts the rows of key since a time, up to max; when max
+// is reached it also returns the oldest time counted (else since).
+func (s *Service) countSince(ctx context.Context, count, oldestQ string, key any, since time.Time, max int) (int, time.Time, error) {
+	const op = "acme: rate limit"
 	var n int
+	if err := s.db.QueryRowContext(ctx, count, key, store.FormatTime(since), max).Scan(&n); err != nil {
+		return 0, time.Time{}, store.Classify(op, err)
+	}
+	if n < max {
+		return n, since, nil
+	}
 	var oldest sql.NullString
-	if err := s.db.QueryRowContext(ctx, q, key, store.FormatTime(since)).Scan(&n, &oldest); err != nil {
-		return 0, time.Time{}, store.Classify("acme: rate limit", err)
+	if err := s.db.QueryRowContext(ctx, oldestQ, key, store.FormatTime(since)).Scan(&oldest); err != nil {
+		return 0, time.Time{}, store.Classify(op, err)
 	}
 	if !oldest.Valid {
 		return n, since, nil
 	}
 	t, err := store.ParseTime(oldest.String)
-	return n, t, err
+	if err != nil {
+		return 0, time.Time{}, store.Classify(op, err)
+	}
+	return n, t, nil
 }
 
 // refuseRate journals the refusal and returns the rateLimited problem,

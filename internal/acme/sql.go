@@ -47,10 +47,20 @@ const (
 	qSetReplaces   = `UPDATE acme_orders SET replaces = ? WHERE id = ?`
 	qOrderReplaces = `SELECT replaces FROM acme_orders WHERE id = ?`
 
-	// Rate limits (ratelimit.go): a count and the oldest time counted.
-	qCountAccountOrders   = `SELECT COUNT(*), MIN(created_at) FROM acme_orders WHERE account_id = ? AND created_at >= ?`
-	qCountIdentifierCerts = `SELECT COUNT(DISTINCT o.id), MIN(o.updated_at) FROM acme_authorizations a JOIN acme_orders o ON o.id = a.order_id
+	// Rate limits (ratelimit.go): each a count that stops at the limit
+	// (LIMIT ?), so that its cost is bounded by the limit whatever the
+	// rows, and the oldest time counted, read when the limit is reached.
+	qAccountOrdersSince = ` FROM acme_orders WHERE account_id = ? AND created_at >= ?`
+	qCountAccountOrders = `SELECT COUNT(*) FROM (SELECT id` + qAccountOrdersSince + ` LIMIT ?) w`
+	qOldestAccountOrder = `SELECT MIN(created_at)` + qAccountOrdersSince
+
+	qIdentifierCertsSince = ` FROM acme_authorizations a JOIN acme_orders o ON o.id = a.order_id
 		WHERE a.identifier = ? AND o.serial IS NOT NULL AND o.updated_at >= ?`
-	qCountFailedValidations = `SELECT COUNT(*), MIN(c.validated_at) FROM acme_challenges c JOIN acme_authorizations a ON a.id = c.authz_id
+	qCountIdentifierCerts = `SELECT COUNT(*) FROM (SELECT DISTINCT o.id` + qIdentifierCertsSince + ` LIMIT ?) w`
+	qOldestIdentifierCert = `SELECT MIN(o.updated_at)` + qIdentifierCertsSince
+
+	qFailedValidationsSince = ` FROM acme_challenges c JOIN acme_authorizations a ON a.id = c.authz_id
 		WHERE a.account_id = ? AND c.status = 'invalid' AND c.validated_at >= ?`
+	qCountFailedValidations = `SELECT COUNT(*) FROM (SELECT c.id` + qFailedValidationsSince + ` LIMIT ?) w`
+	qOldestFailedValidation = `SELECT MIN(c.validated_at)` + qFailedValidationsSince
 )
