@@ -39,7 +39,8 @@ import (
 // not issue answers 404, a certID that does not parse 400 malformed.
 
 // renewalInfoRetryAfter is how long clients wait before asking again
-// (RFC 9773 §4.3 suggests polling a few times a day).
+// (the Retry-After of RFC 9773 §4.2): a window changes only when the
+// certificate is revoked, and 6 hours keeps that news fresh at little load.
 const renewalInfoRetryAfter = 6 * time.Hour
 
 // probAlreadyReplaced: the certificate an order replaces is replaced
