@@ -61,6 +61,7 @@ var auditProvedBy = map[string]string{
 	"acme.order_finalized":   "internal/acme.TestCA4_LegoObtainsRenewsAndRevokesWithEABAndHTTP01",
 	"acme.account_updated":   "internal/acme.TestCA4_KeyRolloverDeactivationAndEABRevocation",
 	"acme.eab_revoked":       "internal/acme.TestCA4_KeyRolloverDeactivationAndEABRevocation",
+	"acme.rate_limited":      "internal/acme.TestCA4_RateLimitOrdersPerAccountPerHour",
 	// CA-4: the EST server bound to the registration authority (internal/est).
 	"est.credential_created": "internal/est.TestCA4_ESTEnrollAndReenrollWithCurl",
 	"est.enrolled":           "internal/est.TestCA4_ESTEnrollAndReenrollWithCurl",

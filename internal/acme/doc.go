@@ -16,4 +16,10 @@
 //   - Each JWS is checked for its algorithm (ES256, RS256, EdDSA), its
 //     signature, a single-use nonce, its url header and the kid/jwk rule;
 //     bodies are capped.
+//   - Renewal information (RFC 9773, ari.go) is read without a JWS and
+//     tells only what the CA's CRL and OCSP already publish (validity,
+//     revocation). An order replaces at most one certificate of its own
+//     account that no live order replaces already.
+//   - Rate limits (ratelimit.go) are counted from the database, so that
+//     they hold across nodes; each refusal is journaled.
 package acme

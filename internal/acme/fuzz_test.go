@@ -1,6 +1,7 @@
 package acme
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -18,6 +19,28 @@ func FuzzParseJWS(f *testing.F) {
 		}
 		if p == nil {
 			_, _ = verifyWith(body, h.Alg, []byte("not a key"))
+		}
+	})
+}
+
+// FuzzParseCertID feeds the ARI certID parser (RFC 9773 §4.1) outside
+// input: it never panics, and what it accepts is a non-empty key
+// identifier and a positive serial whose minimal encoding it was.
+func FuzzParseCertID(f *testing.F) {
+	f.Add("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")
+	f.Add("aYhba4dGQEHhs3uEe6CuLN4ByNQ=.AIdlQyE")
+	f.Add(".")
+	f.Add("a.gA")
+	f.Fuzz(func(t *testing.T, id string) {
+		aki, n, p := parseCertID(id)
+		if p != nil {
+			return
+		}
+		if len(aki) == 0 || n.Sign() <= 0 {
+			t.Fatalf("%q accepted as %x, %v", id, aki, n)
+		}
+		if _, serial, _ := strings.Cut(id, "."); b64(n.Bytes()) != serial && b64(append([]byte{0}, n.Bytes()...)) != serial {
+			t.Fatalf("%q: serial %x is not what it encodes", id, n)
 		}
 	})
 }

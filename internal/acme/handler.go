@@ -47,18 +47,28 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if certID, ok := strings.CutPrefix(rest, "renewal-info/"); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.fail(w, r, s.renewalInfo(r.Context(), w, dir, certID)) // RFC 9773, ari.go
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		writeProblem(w, prob(probMalformed, http.StatusMethodNotAllowed, "ACME resources take POST (POST-as-GET to read)"))
 		return
 	}
-	if p := s.route(r.Context(), w, r, dir, rest); p != nil {
-		s.observe("problem", strings.TrimPrefix(p.Type, errPrefix))
-		if p.Status >= 500 {
-			s.log.Error("acme: request failed", "path", r.URL.Path, "problem", p.Type)
-		}
-		writeProblem(w, p)
+	s.fail(w, r, s.route(r.Context(), w, r, dir, rest))
+}
+
+// fail answers the problem p, if any, and counts it.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, p *problem) {
+	if p == nil {
+		return
 	}
+	s.observe("problem", strings.TrimPrefix(p.Type, errPrefix))
+	if p.Status >= 500 {
+		s.log.Error("acme: request failed", "path", r.URL.Path, "problem", p.Type)
+	}
+	writeProblem(w, p)
 }
 
 func (s *Service) route(ctx context.Context, w http.ResponseWriter, r *http.Request, dir Directory, rest string) *problem {
@@ -115,7 +125,7 @@ func (s *Service) directory(w http.ResponseWriter, r *http.Request, dir Director
 		meta["termsOfService"] = s.opts.TermsURL
 	}
 	respond(w, http.StatusOK, "", map[string]any{"newNonce": u("new-nonce"), "newAccount": u("new-account"), "newOrder": u("new-order"),
-		"revokeCert": u("revoke-cert"), "keyChange": u("key-change"), "meta": meta})
+		"revokeCert": u("revoke-cert"), "keyChange": u("key-change"), "renewalInfo": u("renewal-info"), "meta": meta})
 }
 
 func respond(w http.ResponseWriter, status int, location string, v any) {

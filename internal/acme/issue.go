@@ -65,6 +65,9 @@ func (s *Service) finalize(ctx context.Context, w http.ResponseWriter, r *http.R
 	if _, p := s.allowedNames(ctx, req.account); p != nil {
 		return p
 	}
+	if p := s.limitFinalize(ctx, dir, req.account, o); p != nil {
+		return p
+	}
 	a := req.account
 	cr := ca.Request{CA: dir.CA, Profile: dir.Profile, CSR: der, NamesGiven: true, DNSNames: o.Identifiers,
 		Subject: pkix.Name{CommonName: cn}}

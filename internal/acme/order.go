@@ -156,6 +156,7 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 		Identifiers []identifier `json:"identifiers"`
 		NotBefore   string       `json:"notBefore"`
 		NotAfter    string       `json:"notAfter"`
+		Replaces    string       `json:"replaces"` // RFC 9773 §5 (ari.go)
 	}
 	if p := req.decode(&in); p != nil {
 		return p
@@ -190,6 +191,13 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 	}
 	slices.Sort(names)
+	rep, p := s.replacement(ctx, dir, req.account, in.Replaces, names)
+	if p != nil {
+		return p
+	}
+	if p := s.limitNewOrder(ctx, dir, req.account, names, rep); p != nil {
+		return p
+	}
 	now := s.now()
 	exp := now.Add(s.opts.OrderLifetime)
 	idsJSON, _ := json.Marshal(names)
@@ -200,6 +208,9 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 		if err := tx.QueryRowContext(ctx, qInsertOrder, a.ID, string(idsJSON), store.FormatTime(exp), store.FormatTime(now),
 			store.FormatTime(now)).Scan(&o.ID); err != nil {
 			return nil, store.Classify("acme: new order", err)
+		}
+		if err := s.recordReplacement(ctx, tx, o.ID, rep); err != nil {
+			return nil, err
 		}
 		reused := map[string]int64{}
 		for _, n := range names {
@@ -231,6 +242,7 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 		if len(reused) > 0 {
 			details["reused_authorizations"] = reused
 		}
+		renewalDetails(details, rep)
 		if len(reused) == len(names) {
 			if _, err := tx.ExecContext(ctx, qOrderStatus, "ready", nil, store.FormatTime(now), o.ID, "pending"); err != nil {
 				return nil, store.Classify("acme: new order", err)

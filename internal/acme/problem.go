@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/sceau/sceau/internal/sceau"
 )
@@ -40,6 +41,9 @@ type problem struct {
 	Algorithms []string `json:"algorithms,omitempty"`
 	// location is sent as the Location header (keyChange conflicts).
 	location string
+	// retryAfter, in seconds, is sent as the Retry-After header
+	// (rateLimited).
+	retryAfter int
 }
 
 func (p *problem) Error() string { return p.Type + ": " + p.Detail }
@@ -79,6 +83,9 @@ func problemOf(err error, invalidAs string) *problem {
 func writeProblem(w http.ResponseWriter, p *problem) {
 	if p.location != "" {
 		w.Header().Set("Location", p.location)
+	}
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)

@@ -76,8 +76,24 @@ type Options struct {
 	CAAIssuerDomains []string
 	// Observe, when set, counts what the server does, for metrics: kind
 	// "order" (outcome pending, ready, valid), "challenge" (<type>:valid
-	// or <type>:invalid) and "problem" (the ACME error type).
+	// or <type>:invalid) and "problem" (the ACME error type, e.g.
+	// rateLimited).
 	Observe func(kind, outcome string)
+	// OrdersPerAccountPerHour caps the orders an account makes in an
+	// hour (default 300); CertificatesPerIdentifierPerWeek caps the
+	// certificates issued for one identifier in 7 days, whatever the
+	// account (default 50). 0 takes the default, a negative value lifts
+	// the limit. Both are counted from the database (ratelimit.go).
+	OrdersPerAccountPerHour          int
+	CertificatesPerIdentifierPerWeek int
+	// FailedValidationsPerAccountPerHour caps the challenges of an
+	// account that may fail in an hour before its new orders are refused
+	// (default 30; 0 and negative as above).
+	FailedValidationsPerAccountPerHour int
+	// RenewalExplanationURL, when set, is the explanationURL of the
+	// renewal information of revoked certificates (RFC 9773 §4.2), e.g.
+	// the notice of an incident that made the CA revoke them.
+	RenewalExplanationURL string
 }
 
 // Dossiers reads registration dossiers (registration.Service).
@@ -128,6 +144,7 @@ func New(db *store.DB, j audit.Appender, authority *ca.Authority, rev *revocatio
 	if o.ValidationTimeout <= 0 {
 		o.ValidationTimeout = 10 * time.Second
 	}
+	limitsDefaults(&o)
 	s := &Service{db: db, j: j, ca: authority, rev: rev, dossiers: dossiers, opts: o, log: o.Logger, dirs: map[string]Directory{},
 		nonces: newNonces(o.MaxNonces, o.NonceLifetime, o.Clock)}
 	for _, d := range o.Directories {

@@ -38,4 +38,29 @@ const (
 	qChallenge            = qChallengeCols + ` WHERE id = ?`
 	qChallengesOf         = qChallengeCols + ` WHERE authz_id = ? ORDER BY id`
 	qChallengeOutcome     = `UPDATE acme_challenges SET status = ?, validated_at = ?, error = ? WHERE id = ? AND status = 'pending'`
+
+	// ACME Renewal Information (ari.go): the order, not invalid, that
+	// replaces a certificate (a pending or ready order past its expiry is
+	// invalid).
+	qReplacingOrder = `SELECT id FROM acme_orders WHERE replaces = ? AND status <> 'invalid'
+		AND NOT (status IN ('pending', 'ready') AND expires_at < ?) ORDER BY id LIMIT 1`
+	qSetReplaces   = `UPDATE acme_orders SET replaces = ? WHERE id = ?`
+	qOrderReplaces = `SELECT replaces FROM acme_orders WHERE id = ?`
+
+	// Rate limits (ratelimit.go): each a count that stops at the limit
+	// (LIMIT ?), so that its cost is bounded by the limit whatever the
+	// rows, and the oldest time counted, read when the limit is reached.
+	qAccountOrdersSince = ` FROM acme_orders WHERE account_id = ? AND created_at >= ?`
+	qCountAccountOrders = `SELECT COUNT(*) FROM (SELECT id` + qAccountOrdersSince + ` LIMIT ?) w`
+	qOldestAccountOrder = `SELECT MIN(created_at)` + qAccountOrdersSince
+
+	qIdentifierCertsSince = ` FROM acme_authorizations a JOIN acme_orders o ON o.id = a.order_id
+		WHERE a.identifier = ? AND o.serial IS NOT NULL AND o.updated_at >= ?`
+	qCountIdentifierCerts = `SELECT COUNT(*) FROM (SELECT DISTINCT o.id` + qIdentifierCertsSince + ` LIMIT ?) w`
+	qOldestIdentifierCert = `SELECT MIN(o.updated_at)` + qIdentifierCertsSince
+
+	qFailedValidationsSince = ` FROM acme_challenges c JOIN acme_authorizations a ON a.id = c.authz_id
+		WHERE a.account_id = ? AND c.status = 'invalid' AND c.validated_at >= ?`
+	qCountFailedValidations = `SELECT COUNT(*) FROM (SELECT c.id` + qFailedValidationsSince + ` LIMIT ?) w`
+	qOldestFailedValidation = `SELECT MIN(c.validated_at)` + qFailedValidationsSince
 )

@@ -178,6 +178,7 @@ const (
 	ActionACMEOrderCreated     = "acme.order_created"
 	ActionACMEChallengeChecked = "acme.challenge_checked"
 	ActionACMEOrderFinalized   = "acme.order_finalized"
+	ActionACMERateLimited      = "acme.rate_limited"
 	// The EST server bound to the registration authority (CA-4, RFC 7030).
 	ActionESTCredentialCreated = "est.credential_created"
 	ActionESTCredentialRevoked = "est.credential_revoked"
@@ -319,6 +320,7 @@ var Catalogue = []Kind{
 	{ActionACMEOrderCreated, "ca", "an ACME account ordered a certificate for identifiers its EAB key allows", "acme"},
 	{ActionACMEChallengeChecked, "ca", "the ACME server checked a challenge (http-01, dns-01, tls-alpn-01): the identifier, the address reached and the result", "acme"},
 	{ActionACMEOrderFinalized, "ca", "an ACME order was finalized with its CSR: the serial reserved for it, in the reservation's transaction (record before sign, CA-2)", "acme"},
+	{ActionACMERateLimited, "ca", "an ACME account was refused a new order or a finalization by a rate limit: the limit, the count, the maximum, the identifier if any and when to retry", "acme"},
 	{ActionESTCredentialCreated, "registration", "a Registration Officer made an EST credential (a user name and a password shown once) for a validated dossier: its CA, profile and subject (the password is never journaled) (CA-4)", "est"},
 	{ActionESTCredentialRevoked, "registration", "an EST credential was revoked: it enrolls and re-enrolls nothing more (CA-4)", "est"},
 	{ActionESTEnrolled, "ca", "an EST simpleenroll or simplereenroll was accepted: the serial reserved for it, the credential, the dossier and the certificate renewed, in the reservation's transaction (record before sign, CA-2)", "est"},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -31,6 +32,22 @@ type ACME struct {
 	// RFC 8737 say; change them only for tests or a known port forwarding.
 	HTTP01Port    int `yaml:"http01_port"`
 	TLSALPN01Port int `yaml:"tlsalpn01_port"`
+	// OrdersPerAccountPerHour caps the orders an ACME account makes in an
+	// hour. Default: 300; -1 lifts the limit.
+	OrdersPerAccountPerHour int `yaml:"orders_per_account_per_hour"`
+	// CertificatesPerIdentifierPerWeek caps the certificates issued for
+	// one DNS name in 7 days, whatever the account; a renewal replacing a
+	// certificate due for renewal (RFC 9773) is not counted against it.
+	// Default: 50; -1 lifts the limit.
+	CertificatesPerIdentifierPerWeek int `yaml:"certificates_per_identifier_per_week"`
+	// FailedValidationsPerAccountPerHour is how many challenges of an
+	// account may fail in an hour before its new orders are refused.
+	// Default: 30; -1 lifts the limit.
+	FailedValidationsPerAccountPerHour int `yaml:"failed_validations_per_account_per_hour"`
+	// RenewalExplanationURL is the page the renewal information of a
+	// revoked certificate points to (RFC 9773 explanationURL), e.g. the
+	// notice of the incident that made the CA revoke it. Default: none.
+	RenewalExplanationURL string `yaml:"renewal_explanation_url"`
 }
 
 func (c *Config) acmeDefaults() {
@@ -40,6 +57,15 @@ func (c *Config) acmeDefaults() {
 	}
 	if a.TLSALPN01Port == 0 {
 		a.TLSALPN01Port = 443
+	}
+	if a.OrdersPerAccountPerHour == 0 {
+		a.OrdersPerAccountPerHour = 300
+	}
+	if a.CertificatesPerIdentifierPerWeek == 0 {
+		a.CertificatesPerIdentifierPerWeek = 50
+	}
+	if a.FailedValidationsPerAccountPerHour == 0 {
+		a.FailedValidationsPerAccountPerHour = 30
 	}
 }
 
@@ -62,5 +88,17 @@ func (c *Config) validateACME(bad func(string, ...any)) {
 	}
 	if a.AuthorizationReuse.Duration < 0 || a.AuthorizationReuse.Duration > 398*24*time.Hour {
 		bad("enroll.acme.authorization_reuse: %s is outside 0 to 398d", a.AuthorizationReuse.Duration)
+	}
+	for name, n := range map[string]int{"orders_per_account_per_hour": a.OrdersPerAccountPerHour,
+		"certificates_per_identifier_per_week":    a.CertificatesPerIdentifierPerWeek,
+		"failed_validations_per_account_per_hour": a.FailedValidationsPerAccountPerHour} {
+		if n < -1 {
+			bad("enroll.acme.%s: %d is neither a count nor -1 (no limit)", name, n)
+		}
+	}
+	if u := a.RenewalExplanationURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			bad("enroll.acme.renewal_explanation_url: %q is not an http(s) URL", u)
+		}
 	}
 }

@@ -71,7 +71,9 @@ func acmeOptions(cfg *config.Config, log *slog.Logger, specs []ca.Spec, observe 
 	}
 	return acme.Options{Logger: log, BaseURL: cfg.Enroll.BaseURL, Directories: dirs, Resolver: a.Resolver,
 		CAAIssuerDomains: a.CAAIssuerDomains, AuthorizationReuse: a.AuthorizationReuse.Duration, Observe: observe,
-		HTTPPort: a.HTTP01Port, TLSALPNPort: a.TLSALPN01Port}
+		HTTPPort: a.HTTP01Port, TLSALPNPort: a.TLSALPN01Port, OrdersPerAccountPerHour: a.OrdersPerAccountPerHour,
+		CertificatesPerIdentifierPerWeek: a.CertificatesPerIdentifierPerWeek, FailedValidationsPerAccountPerHour: a.FailedValidationsPerAccountPerHour,
+		RenewalExplanationURL: a.RenewalExplanationURL}
 }
 
 // enrollHosts are the names the listener's own certificate carries: the

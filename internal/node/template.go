@@ -80,6 +80,18 @@ enroll:
     # forwarding). Default: 80 and 443
     # http01_port: 80
     # tlsalpn01_port: 443
+    # Rate limits, counted from the database across nodes (429 rateLimited).
+    # Orders an account makes per hour. Default: 300; -1: no limit
+    orders_per_account_per_hour: 300
+    # Certificates per DNS name per 7 days, whatever the account; renewals
+    # replacing a certificate due (RFC 9773) are exempt. Default: 50; -1: no limit
+    certificates_per_identifier_per_week: 50
+    # Challenges of an account that may fail per hour before its new orders
+    # are refused. Default: 30; -1: no limit
+    failed_validations_per_account_per_hour: 30
+    # Page the renewal information of revoked certificates points to
+    # (RFC 9773 explanationURL). Default: none
+    # renewal_explanation_url: https://pki.example.org/notices
 
 issuance:
   # Operations committed per transaction (group commit). Default: 128
