@@ -139,6 +139,10 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string, ser
 	if err != nil {
 		return err
 	}
+	estUser, estPassword, err := demo.ESTCredential(ctx, c, dossier.Dossier.ID, filepath.Join(dir, "sample"))
+	if err != nil {
+		return err
+	}
 	reportItem, report, err := demo.ArchiveSample(ctx, c, filepath.Join(dir, "sample"))
 	if err != nil {
 		return err
@@ -208,6 +212,19 @@ func demoSample(ctx context.Context, e *env, cfg *config.Config, dir string, ser
 		fmt.Fprintf(w, "  go run ./cmd/sceau --config %s profile lint --profile %s %s\n", rel(filepath.Join(dir, "sceau.yaml")), p, s(p+".pem"))
 	}
 	fmt.Fprintf(w, "  zlint -pretty %s\n", s("qualified-person.pem"))
+	if cfg.Enroll.Enabled() {
+		est := cfg.Enroll.BaseURL + "/.well-known/est"
+		fmt.Fprintf(w, "Enroll over EST (RFC 7030, docs/est.md) with the dossier's DEMO credential %s (kept in %s):\n", estUser, s("est-credential"))
+		fmt.Fprintf(w, "  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /tmp/est.key -subj /CN=localhost -outform DER -out /tmp/est.csr\n")
+		fmt.Fprintf(w, "  openssl base64 -in /tmp/est.csr -out /tmp/est.csr.b64\n")
+		fmt.Fprintf(w, "  curl -sS --cacert %s --user '%s:%s' -H 'Content-Type: application/pkcs10' --data-binary @/tmp/est.csr.b64 -o /tmp/est.p7 %s/simpleenroll\n",
+			rel(filepath.Join(node.LayoutOf(cfg).AdminDir(), "admin-ca.pem")), estUser, estPassword, est)
+		fmt.Fprintf(w, "  openssl base64 -d -in /tmp/est.p7 | openssl pkcs7 -inform DER -print_certs -out /tmp/est.pem\n")
+		fmt.Fprintf(w, "  openssl verify -CAfile %s -untrusted %s /tmp/est.pem\n", s("root-ca.pem"), s("issuing-ca.pem"))
+		fmt.Fprintf(w, "ACME (RFC 8555, docs/acme.md): a directory per profile that issues DNS names, e.g. %s/acme/server/directory;\n", cfg.Enroll.BaseURL)
+		fmt.Fprintf(w, "  an account needs an EAB key for a validated website dossier whose names resolve to the client (http-01 on port 80):\n")
+		fmt.Fprintf(w, "  go run ./cmd/sceau --config %s acme eab create --dossier N\n", conf)
+	}
 	fmt.Fprintln(w, "Revoke the sample, then run the two checks again (revoked):")
 	fmt.Fprintf(w, "  go run ./cmd/sceau --config %s cert revoke %s --reason keyCompromise --yes\n", rel(filepath.Join(dir, "sceau.yaml")), samples.Serial)
 	return nil
