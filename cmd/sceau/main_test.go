@@ -361,7 +361,9 @@ func TestCA1_DemoRunsTwiceAndRefusesForeignDirectories(t *testing.T) {
 	c := cli{t: t}
 	r := c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t), "--enroll", freeAddr(t))
 	for _, want := range []string{demoMarker, "openssl verify -crl_check", "openssl ocsp -issuer", "openssl pkcs12 -in",
-		"10 sample versions published under dual control", "publication verify http://"} {
+		"10 sample versions published under dual control", "publication verify http://",
+		"Registration (CA-4): dossier 1 (device localhost, profile internal-server) entered by operator, validated by registrar",
+		"Enroll over EST", "/.well-known/est/simpleenroll"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("first demo output lacks %q:\n%s", want, r.stdout)
 		}
@@ -371,7 +373,15 @@ func TestCA1_DemoRunsTwiceAndRefusesForeignDirectories(t *testing.T) {
 			t.Errorf("demo did not create %s: %v", f, err)
 		}
 	}
+	fi, err := os.Stat(filepath.Join(dir, "sample", "est-credential"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the demo EST credential: %v %v", fi, err)
+	}
+	estUser := regexp.MustCompile(`DEMO credential (\S+)`).FindStringSubmatch(r.stdout)
 	r = c.ok("demo", "--exit", "--dir", dir, "--public", freeAddr(t), "--admin", freeAddr(t), "--enroll", freeAddr(t))
+	if estUser == nil || !strings.Contains(r.stdout, "DEMO credential "+estUser[1]) || !strings.Contains(r.stdout, "Registration (CA-4): dossier 1 ") {
+		t.Errorf("second demo run does not reuse the dossier and its EST credential %v:\n%s", estUser, r.stdout)
+	}
 	if !strings.Contains(r.stdout, "Reusing") {
 		t.Errorf("second demo run does not say it reuses the directory:\n%s", r.stdout)
 	}
