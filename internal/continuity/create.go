@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -93,16 +92,16 @@ func Create(ctx context.Context, t Target, o Options) (*Result, error) {
 		pw := newAsyncWriter(aw)
 		defer pw.Close() // on an early return: stop the writer
 		tw := tar.NewWriter(pw)
-		h := sha256.New()
 		add := func(name string, size int64, mode fs.FileMode, mtime time.Time, body func(io.Writer) error) error {
 			if err := tw.WriteHeader(&tar.Header{Name: name, Size: size, Mode: int64(mode.Perm()), ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
 				return err
 			}
-			h.Reset()
+			h := newAsyncHash()
+			defer h.Sum()
 			if err := body(io.MultiWriter(tw, h)); err != nil {
 				return err
 			}
-			m.Files = append(m.Files, File{Path: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), Mode: uint32(mode.Perm())})
+			m.Files = append(m.Files, File{Path: name, Size: size, SHA256: hex.EncodeToString(h.Sum()), Mode: uint32(mode.Perm())})
 			return nil
 		}
 		if err := add(snap.entry, snap.size, 0o600, now, snap.write); err != nil {
