@@ -215,6 +215,22 @@ func (s *Service) recordReplacement(ctx context.Context, tx *store.Tx, orderID i
 	return nil
 }
 
+// certIDOf is the RFC 9773 certID of a certificate of the directory's CA
+// by its serial (lower-case hex): the CA's key identifier and the serial's
+// DER content octets, each base64url, joined by a dot.
+func (s *Service) certIDOf(dir Directory, serial string) string {
+	n, ok := new(big.Int).SetString(serial, 16)
+	c, err := s.ca.CA(dir.CA)
+	if !ok || err != nil {
+		return ""
+	}
+	b := n.Bytes()
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		b = append([]byte{0}, b...)
+	}
+	return b64(c.Cert.SubjectKeyId) + "." + b64(b)
+}
+
 // renewalDetails adds the replacement to the order's audit details.
 func renewalDetails(details map[string]any, r *replacement) {
 	if r != nil {

@@ -280,8 +280,11 @@ func TestCA4_ARIRefusals(t *testing.T) {
 	}
 	// A pending replacement holds the certificate; a second one is refused.
 	first := r.orderReplacing(id, "app.sceau-test.fr", "www.sceau-test.fr")
-	if first.status != http.StatusCreated {
-		t.Fatalf("replacement: %d %s", first.status, first.raw)
+	if first.status != http.StatusCreated || first.body["replaces"] != id {
+		t.Fatalf("replacement (the order says what it replaces, RFC 9773 §5): %d %s", first.status, first.raw)
+	}
+	if again := r.post(first.header.Get("Location"), nil); again.body["replaces"] != id {
+		t.Fatalf("the order read again: %s, want replaces %s", again.raw, id)
 	}
 	if a := r.orderReplacing(id, "app.sceau-test.fr"); a.status != http.StatusConflict || a.problem() != "alreadyReplaced" {
 		t.Fatalf("second replacement: %d %s", a.status, a.raw)

@@ -27,6 +27,9 @@ type Order struct {
 	Expires     time.Time
 	Error       *problem
 	Serial      string
+	// Replaces is the serial of the certificate the order replaces (RFC
+	// 9773 §5), or empty.
+	Replaces string
 }
 
 type authz struct {
@@ -47,8 +50,8 @@ type challenge struct {
 func scanOrder(sc interface{ Scan(...any) error }) (*Order, error) {
 	var o Order
 	var ids, expires string
-	var perr, serial sql.NullString
-	if err := sc.Scan(&o.ID, &o.Account, &o.Status, &ids, &expires, &perr, &serial); err != nil {
+	var perr, serial, replaces sql.NullString
+	if err := sc.Scan(&o.ID, &o.Account, &o.Status, &ids, &expires, &perr, &serial, &replaces); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(ids), &o.Identifiers); err != nil {
@@ -58,7 +61,7 @@ func scanOrder(sc interface{ Scan(...any) error }) (*Order, error) {
 		o.Error = new(problem)
 		_ = json.Unmarshal([]byte(perr.String), o.Error)
 	}
-	o.Serial = serial.String
+	o.Serial, o.Replaces = serial.String, replaces.String
 	var err error
 	o.Expires, err = store.ParseTime(expires)
 	return &o, err
@@ -203,6 +206,9 @@ func (s *Service) newOrder(ctx context.Context, w http.ResponseWriter, r *http.R
 	idsJSON, _ := json.Marshal(names)
 	a := req.account
 	o := &Order{Account: a.ID, Status: "pending", Identifiers: names, Expires: exp}
+	if rep != nil {
+		o.Replaces = rep.Serial
+	}
 	err := s.write(ctx, func(ctx context.Context, tx *store.Tx) ([]audit.Event, error) {
 		o.Status = "pending"
 		if err := tx.QueryRowContext(ctx, qInsertOrder, a.ID, string(idsJSON), store.FormatTime(exp), store.FormatTime(now),
@@ -360,6 +366,9 @@ func (s *Service) writeOrder(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	if st == "valid" {
 		out["certificate"] = s.dirURL(r, dir, "cert/"+o.Serial)
+	}
+	if o.Replaces != "" {
+		out["replaces"] = s.certIDOf(dir, o.Replaces) // ari.go
 	}
 	if st == "pending" || st == "processing" {
 		w.Header().Set("Retry-After", "1")

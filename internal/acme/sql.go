@@ -19,8 +19,8 @@ const (
 	qDeactivate     = `UPDATE acme_accounts SET status = 'deactivated', updated_at = ? WHERE id = ? AND status = 'valid'`
 	qChangeKey      = `UPDATE acme_accounts SET thumbprint = ?, jwk = ?, updated_at = ? WHERE id = ? AND thumbprint = ? AND status = 'valid'`
 	qInsertOrder    = `INSERT INTO acme_orders (account_id, status, identifiers, expires_at, created_at, updated_at) VALUES (?, 'pending', ?, ?, ?, ?) RETURNING id`
-	qOrder          = `SELECT id, account_id, status, identifiers, expires_at, error, serial FROM acme_orders WHERE id = ?`
-	qOrderBySerial  = `SELECT id, account_id, status, identifiers, expires_at, error, serial FROM acme_orders WHERE serial = ?`
+	qOrder          = `SELECT id, account_id, status, identifiers, expires_at, error, serial, replaces FROM acme_orders WHERE id = ?`
+	qOrderBySerial  = `SELECT id, account_id, status, identifiers, expires_at, error, serial, replaces FROM acme_orders WHERE serial = ?`
 	qOrdersOf       = `SELECT id FROM acme_orders WHERE account_id = ? ORDER BY id`
 	qClaimOrder     = `UPDATE acme_orders SET status = 'processing', serial = ?, updated_at = ? WHERE id = ? AND status = 'ready'`
 	qOrderStatus    = `UPDATE acme_orders SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status = ?`
