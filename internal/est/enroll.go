@@ -78,7 +78,9 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request, c *ca.CA, re bo
 	if a.dossier != 0 {
 		details["dossier"] = a.dossier
 	}
-	s.refused(context.WithoutCancel(ctx), a.actor(), details)
+	if !rf.challenge {
+		s.refused(context.WithoutCancel(ctx), a.actor(), details)
+	}
 	if rf.status >= 500 {
 		s.log.Error("est: request failed", "operation", a.op, "reason", details["reason"])
 	}
@@ -131,7 +133,7 @@ func (s *Service) enrollChecked(ctx context.Context, w http.ResponseWriter, r *h
 func (s *Service) authenticateBasic(ctx context.Context, r *http.Request, a *attempt) *refusal {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return refuse(http.StatusUnauthorized, "authenticate with the EST user name and password (HTTP Basic)")
+		return &refusal{status: http.StatusUnauthorized, msg: "authenticate with the EST user name and password (HTTP Basic)", challenge: true}
 	}
 	if len(user) > 100 {
 		user = user[:100]

@@ -140,6 +140,10 @@ type refusal struct {
 	status int
 	msg    string
 	reason string // the journal's reason when it says more than msg
+	// challenge: the 401 that asks a client without credentials for them,
+	// the first step of HTTP Basic; it is not journaled, or any client
+	// could fill the journal without presenting anything.
+	challenge bool
 }
 
 func (e *refusal) Error() string { return e.msg }
