@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/sceau/sceau/internal/adminapi"
-	"github.com/sceau/sceau/internal/server"
 	"github.com/sceau/sceau/internal/sceau"
+	"github.com/sceau/sceau/internal/server"
 )
 
 // ESTCredential makes, once, an EST credential for the sample dossier
