@@ -221,3 +221,50 @@ func TestCA4_ESTOperations(t *testing.T) {
 		}
 	}
 }
+
+// TestCA4_ESTWhileTheCAIsNotActivated: with the CA's key deactivated,
+// simpleenroll answers 503 with Retry-After (RFC 7030 §4.2.3), journals
+// the refusal and signs nothing; once activated again the same request
+// is issued.
+func TestCA4_ESTWhileTheCAIsNotActivated(t *testing.T) {
+	sceautest.NeedOpenSSL(t)
+	sceautest.LookPath(t, "curl", "apt-get install curl")
+	ctx := context.Background()
+	f := newFixture(t, sceautest.OpenSQLite(t))
+	cred, err := f.svc.CreateCredential(ctx, ra1, f.dossier.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.newCSR("dev", "/CN=app.sceau-test.fr")
+	args := []string{"-D", "dev.hdr", "--user", cred.Username + ":" + cred.Password, "-H", "Content-Type: application/pkcs10",
+		"--data-binary", "@dev.b64", f.url("simpleenroll")}
+	issuedBefore := f.countIssued()
+	f.h.Keys.Deactivate()
+	status, body := f.curl("dev.p7", args...)
+	hdr, _ := os.ReadFile(filepath.Join(f.dir, "dev.hdr"))
+	if status != "503" || !strings.Contains(strings.ToLower(string(hdr)), "retry-after: 60") {
+		t.Fatalf("simpleenroll with the CA inactive: %s %q\n%s", status, body, hdr)
+	}
+	if n := f.countIssued(); n != issuedBefore {
+		t.Fatalf("%d certificates signed while the CA was inactive", n-issuedBefore)
+	}
+	if evs := f.events(audit.ActionESTRefused); len(evs) != 1 {
+		t.Fatalf("%d refusals journaled, want 1", len(evs))
+	}
+	if err := f.h.Keys.Activate([]byte("test activation secret, not for production")); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := f.curl("dev.p7", args[2:]...); status != "200" {
+		t.Fatalf("simpleenroll once activated: %s %q", status, body)
+	}
+}
+
+// countIssued counts the certificates signed and stored.
+func (f *fixture) countIssued() int {
+	f.t.Helper()
+	var n int
+	if err := f.db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM certificates WHERE status = 'issued'").Scan(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
