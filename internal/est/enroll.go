@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sceau/sceau/internal/audit"
@@ -42,6 +43,12 @@ func (a *attempt) actor() sceau.Actor {
 	return sceau.Actor{ID: "est:anonymous"}
 }
 
+func (s *Service) observe(op, outcome string) {
+	if s.opts.Observe != nil {
+		s.opts.Observe(op, outcome)
+	}
+}
+
 // enroll serves simpleenroll (re false) and simplereenroll (re true):
 // authenticate, read and check the CSR, issue through the CA's
 // record-before-sign path, answer the certificate (RFC 7030 §4.2).
@@ -62,6 +69,7 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request, c *ca.CA, re bo
 				return
 			}
 			answer(w, typeCertsOnly, p7)
+			s.observe(a.op, "issued")
 			return
 		}
 	}
@@ -81,6 +89,7 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request, c *ca.CA, re bo
 	if !rf.challenge {
 		s.refused(context.WithoutCancel(ctx), a.actor(), details)
 	}
+	s.observe(a.op, strconv.Itoa(rf.status))
 	if rf.status >= 500 {
 		s.log.Error("est: request failed", "operation", a.op, "reason", details["reason"])
 	}

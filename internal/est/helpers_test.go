@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,10 @@ type fixture struct {
 	dir     string
 	clock   *sceautest.Clock
 	caFile  string // the TLS server's certificate, for curl --cacert
+	// observed are the enrollments counted for the metrics
+	// (operation/outcome).
+	observedMu sync.Mutex
+	observed   []string
 }
 
 // newFixture is the EST server over a hierarchy and a registration
@@ -55,7 +60,12 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	ra := ratest.NewRegistration(t, h, clock, registration.Options{})
 	f := &fixture{t: t, db: db, h: h, ra: ra, dir: t.TempDir(), clock: clock}
 	f.dossier = f.validatedDossier(dossierNames...)
-	f.svc = est.New(db, h.Journal, h.Authority, ra.Service, est.Options{Clock: clock, MaxBody: 16 << 10})
+	f.svc = est.New(db, h.Journal, h.Authority, ra.Service, est.Options{Clock: clock, MaxBody: 16 << 10,
+		Observe: func(op, outcome string) {
+			f.observedMu.Lock()
+			f.observed = append(f.observed, op+"/"+outcome)
+			f.observedMu.Unlock()
+		}})
 	f.srv = httptest.NewUnstartedServer(f.svc)
 	f.srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
 	f.srv.StartTLS()

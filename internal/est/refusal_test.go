@@ -257,6 +257,12 @@ func TestCA4_ESTWhileTheCAIsNotActivated(t *testing.T) {
 	if status, body := f.curl("dev.p7", args[2:]...); status != "200" {
 		t.Fatalf("simpleenroll once activated: %s %q", status, body)
 	}
+	// The metrics count both (sceau_est_enrollments_total).
+	f.observedMu.Lock()
+	defer f.observedMu.Unlock()
+	if got := strings.Join(f.observed, " "); got != "simpleenroll/503 simpleenroll/issued" {
+		t.Fatalf("observed %q", got)
+	}
 }
 
 // countIssued counts the certificates signed and stored.

@@ -35,6 +35,10 @@ type Options struct {
 	MaxBody int64
 	// Realm is the HTTP Basic realm (default "sceau-est").
 	Realm string
+	// Observe, when set, counts each enrollment for metrics: the operation
+	// (simpleenroll, simplereenroll) and its outcome ("issued", or the
+	// HTTP status of the refusal).
+	Observe func(operation, outcome string)
 }
 
 // Dossiers reads registration dossiers (registration.Service).

@@ -164,7 +164,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Node, err
 	// CA-4: a directory per profile issuing DNS names, each requiring an EAB.
 	n.ACME = acme.New(db, n.Journal, n.Authority, n.Revocation, n.Registration, acmeOptions(cfg, log, specs, n.Metrics.ObserveACME))
 	// CA-4: EST credentials are made for validated dossiers.
-	n.EST = est.New(db, n.Journal, n.Authority, n.Registration, est.Options{Logger: log})
+	n.EST = est.New(db, n.Journal, n.Authority, n.Registration, est.Options{Logger: log, Observe: n.Metrics.ObserveEST})
 	// CA-2: say 90 days ahead that the CA/B Forum ceiling will cap a
 	// public TLS profile, rather than let the day come unannounced.
 	for _, w := range ca.TLSCeilingWarnings(specs, time.Now(), 90*24*time.Hour) {

@@ -78,3 +78,8 @@ func (a *Admin) estRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, ESTCredentialRevocation{Username: user, Revoked: true})
 	}))
 }
+
+// ObserveEST counts an EST enrollment (est.Options.Observe).
+func (m *Metrics) ObserveEST(operation, outcome string) {
+	m.est.WithLabelValues(operation, outcome).Inc()
+}

@@ -79,3 +79,33 @@ func TestCA4_ESTCredentialThroughTheAdminAPI(t *testing.T) {
 		t.Fatalf("revocations journaled: %+v", evs)
 	}
 }
+
+// TestCA4_ESTEnrollmentsAreCounted: sceau_est_enrollments_total counts
+// EST enrollments by operation and outcome on the admin listener's
+// registry.
+func TestCA4_ESTEnrollmentsAreCounted(t *testing.T) {
+	m := server.NewMetrics()
+	m.ObserveEST("simpleenroll", "issued")
+	m.ObserveEST("simpleenroll", "issued")
+	m.ObserveEST("simplereenroll", "403")
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "sceau_est_enrollments_total" {
+			continue
+		}
+		for _, c := range mf.GetMetric() {
+			key := ""
+			for _, l := range c.GetLabel() {
+				key += l.GetName() + "=" + l.GetValue() + " "
+			}
+			got[key] = c.GetCounter().GetValue()
+		}
+	}
+	if got["operation=simpleenroll outcome=issued "] != 2 || got["operation=simplereenroll outcome=403 "] != 1 {
+		t.Fatalf("sceau_est_enrollments_total: %v", got)
+	}
+}

@@ -23,8 +23,9 @@ type Metrics struct {
 	obligationsDue *prometheus.GaugeVec
 	overdue        prometheus.Gauge
 	undelivered    prometheus.Gauge
-	// CA-4: the ACME server (acme.go).
+	// CA-4: the ACME server (acme.go) and the EST server (est.go).
 	acme *prometheus.CounterVec
+	est  *prometheus.CounterVec
 }
 
 // NewMetrics registers Sceau's metrics and the Go runtime's.
@@ -53,7 +54,9 @@ func NewMetrics() *Metrics {
 		Help: "Notifications of incidents not delivered yet (retried; INC-1)."})
 	m.acme = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sceau_acme_events_total",
 		Help: "ACME server events: orders by state reached, challenges by type and result, problems by type."}, []string{"kind", "outcome"})
-	m.Registry.MustRegister(m.acme, m.issuance, m.issuanceDur, m.revocations, m.ocsp, m.ocspDur, m.batch, m.archiveLag,
+	m.est = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sceau_est_enrollments_total",
+		Help: "EST enrollments (simpleenroll, simplereenroll) by outcome: issued, or the HTTP status of the refusal."}, []string{"operation", "outcome"})
+	m.Registry.MustRegister(m.est, m.acme, m.issuance, m.issuanceDur, m.revocations, m.ocsp, m.ocspDur, m.batch, m.archiveLag,
 		m.incidentsOpen, m.obligationsDue, m.overdue, m.undelivered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
