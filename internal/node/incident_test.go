@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -52,9 +53,24 @@ func TestINC4_ServeRaisesTheDeadlineAlertAndExportsTheTimeLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, nf := range in.Notifications {
-		if !nf.Delivered() {
-			t.Errorf("notification %s to %s not delivered: %s", nf.Channel, nf.Recipient, nf.LastError)
+	// Open makes the first attempts within one send timeout; what a loaded
+	// machine leaves over, or serve's own pass claimed meanwhile, serve
+	// delivers on its next pass (retry_interval 1s here).
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		pending := ""
+		for _, nf := range in.Notifications {
+			if !nf.Delivered() {
+				pending += fmt.Sprintf(" %s to %s (%s)", nf.Channel, nf.Recipient, nf.LastError)
+			}
+		}
+		if pending == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notifications not delivered:%s", pending)
+		}
+		if in, err = n.Incidents.Get(t.Context(), in.ID); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if got := relay.Received(); len(got) != 1 || !strings.Contains(got[0].Data, "Backup token not in the safe") {
