@@ -457,6 +457,16 @@ func deny(format string, args ...any) Decision {
 }
 
 // Err turns a refusal into a Denied error; nil when d allows.
+// Authorize decides action on res for p and returns the audit actor under
+// the role that allows it (ROLE-5), or the refusal (default deny).
+func Authorize(p Principal, action Action, res Resource) (sceau.Actor, error) {
+	d := Decide(p, action, res)
+	if err := d.Err(); err != nil {
+		return sceau.Actor{}, err
+	}
+	return p.Actor(d.Role), nil
+}
+
 func (d Decision) Err() error {
 	if d.Allow {
 		return nil

@@ -172,11 +172,10 @@ func scanAccount(sc interface{ Scan(...any) error }) (*Account, error) {
 		return nil, err
 	}
 	a.EABKID = eab.String
-	k, err := accountKeys.parse(jwk)
-	if err != nil {
+	a.key = new(jose.JSONWebKey)
+	if err := a.key.UnmarshalJSON([]byte(jwk)); err != nil {
 		return nil, sceau.E(sceau.Internal, "acme: account", "stored key", err)
 	}
-	a.key = k
 	if err := json.Unmarshal([]byte(contact), &a.Contact); err != nil {
 		return nil, sceau.E(sceau.Internal, "acme: account", "stored contact", err)
 	}

@@ -181,11 +181,7 @@ type EABKey struct {
 }
 
 func decide(p access.Principal, action access.Action, id string) (sceau.Actor, error) {
-	d := access.Decide(p, action, access.Resource{Kind: "acme-eab", ID: id})
-	if err := d.Err(); err != nil {
-		return sceau.Actor{}, err
-	}
-	return p.Actor(d.Role), nil
+	return access.Authorize(p, action, access.Resource{Kind: "acme-eab", ID: id})
 }
 
 // CreateEAB makes an EAB key for a validated dossier (CA-4). dns, when

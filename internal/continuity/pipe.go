@@ -84,57 +84,28 @@ func (a *asyncWriter) Close() error {
 	return a.err()
 }
 
-// asyncHash is SHA-256 on its own goroutine, fed in blocks: reading the
-// database, hashing and encrypting then share the two cores (the reader
-// was the backup's bottleneck, hashing a third of its time). Sum ends it.
+// asyncHash is SHA-256 on its own goroutine, fed in blocks through an
+// asyncWriter: reading the database, hashing and encrypting then share the
+// two cores (the reader was the backup's bottleneck, hashing a third of
+// its time). Sum ends it.
 type asyncHash struct {
-	h    hash.Hash
-	buf  []byte
-	full chan []byte
-	free chan []byte
-	done chan struct{}
-	sum  []byte
+	h   hash.Hash
+	w   *asyncWriter
+	sum []byte
 }
 
 func newAsyncHash() *asyncHash {
-	a := &asyncHash{h: sha256.New(), full: make(chan []byte, 3), free: make(chan []byte, 4), done: make(chan struct{})}
-	for range 4 {
-		a.free <- make([]byte, 0, asyncBlock)
-	}
-	a.buf = <-a.free
-	go func() {
-		defer close(a.done)
-		for b := range a.full {
-			a.h.Write(b)
-			a.free <- b[:0]
-		}
-	}()
-	return a
+	h := sha256.New()
+	return &asyncHash{h: h, w: newAsyncWriter(h)}
 }
 
-func (a *asyncHash) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		k := copy(a.buf[len(a.buf):cap(a.buf)], p)
-		a.buf = a.buf[:len(a.buf)+k]
-		p = p[k:]
-		if len(a.buf) == cap(a.buf) {
-			a.full <- a.buf
-			a.buf = <-a.free
-		}
-	}
-	return n, nil
-}
+func (a *asyncHash) Write(p []byte) (int, error) { return a.w.Write(p) }
 
 // Sum hashes what is left, stops the goroutine and returns the digest; it
 // may be called again (and is, deferred, on an early return).
 func (a *asyncHash) Sum() []byte {
 	if a.sum == nil {
-		if len(a.buf) > 0 {
-			a.full <- a.buf
-		}
-		close(a.full)
-		<-a.done
+		_ = a.w.Close() // a hash never fails to write
 		a.sum = a.h.Sum(nil)
 	}
 	return a.sum

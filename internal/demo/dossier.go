@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sceau/sceau/internal/access"
@@ -50,11 +49,11 @@ func MakeDossier(ctx context.Context, cfg *config.Config, c *adminapi.Client) (*
 	if err != nil {
 		return nil, sceau.E(sceau.NotFound, op, "the demo people", err)
 	}
-	officers, err := loginAs(ctx, cfg, c, people, access.RegistrationOfficer)
+	officers, accounts, err := loginAs(ctx, cfg, c, people, access.RegistrationOfficer)
 	if err != nil {
 		return nil, err
 	}
-	out.ValidatedBy = officerNames(people)[0]
+	out.ValidatedBy = accounts[0]
 	d, err := c.CreateDossier(ctx, registration.NewDossier{Kind: registration.Device, CA: "issuing", Profile: "internal-server",
 		Subject: registration.Subject{DNSNames: []string{"localhost"}},
 		Contact: registration.Contact{Name: "Demo web team", Email: "web@demo.invalid"}})
@@ -81,18 +80,6 @@ func MakeDossier(ctx context.Context, cfg *config.Config, c *adminapi.Client) (*
 		return nil, fmt.Errorf("demo: validate the sample dossier: %w", err)
 	}
 	return out, nil
-}
-
-// officerNames are the accounts of the demo Registration Officers who log
-// in as persons, in loginAs's order.
-func officerNames(people []node.Person) []string {
-	var out []string
-	for _, p := range people {
-		if slices.Contains(p.Roles, access.RegistrationOfficer) && p.TOTP != nil {
-			out = append(out, p.Account)
-		}
-	}
-	return out
 }
 
 // currentCGU is the French CGU version the demo published.

@@ -75,11 +75,11 @@ func PublishSamples(ctx context.Context, cfg *config.Config, c *adminapi.Client,
 	if err != nil {
 		return 0, sceau.E(sceau.NotFound, op, "the demo people", err)
 	}
-	requesters, err := loginAs(ctx, cfg, c, people, access.ApplicationAdministrator)
+	requesters, _, err := loginAs(ctx, cfg, c, people, access.ApplicationAdministrator)
 	if err != nil {
 		return 0, err
 	}
-	approvers, err := loginAs(ctx, cfg, c, people, access.SecurityOfficer)
+	approvers, _, err := loginAs(ctx, cfg, c, people, access.SecurityOfficer)
 	if err != nil {
 		return 0, err
 	}
@@ -107,9 +107,10 @@ func PublishSamples(ctx context.Context, cfg *config.Config, c *adminapi.Client,
 }
 
 // loginAs opens a session for each demo person with role, and returns
-// clients that present them.
-func loginAs(ctx context.Context, cfg *config.Config, c *adminapi.Client, people []node.Person, role access.Role) ([]*adminapi.Client, error) {
+// clients that present them and the persons' accounts, in the same order.
+func loginAs(ctx context.Context, cfg *config.Config, c *adminapi.Client, people []node.Person, role access.Role) ([]*adminapi.Client, []string, error) {
 	var out []*adminapi.Client
+	var accounts []string
 	for _, p := range people {
 		if !slices.Contains(p.Roles, role) || p.TOTP == nil {
 			continue
@@ -119,20 +120,21 @@ func loginAs(ctx context.Context, cfg *config.Config, c *adminapi.Client, people
 		// visitor who logs in as this person right after the demo starts.
 		code, err := access.TOTPCode(p.TOTP.Secret, time.Now().Add(-30*time.Second))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s, err := c.WithoutSession().Login(ctx, server.LoginRequest{Account: p.Account, Password: p.Password, TOTP: code})
 		if err != nil {
-			return nil, fmt.Errorf("demo: log in as %s: %w", p.Account, err)
+			return nil, nil, fmt.Errorf("demo: log in as %s: %w", p.Account, err)
 		}
 		pc, err := adminapi.New(cfg, adminapi.Credentials{Token: s.Token})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, pc)
+		accounts = append(accounts, p.Account)
 	}
 	if len(out) == 0 {
-		return nil, sceau.Errorf(sceau.NotFound, op, "no demo person is a %s", role.Title())
+		return nil, nil, sceau.Errorf(sceau.NotFound, op, "no demo person is a %s", role.Title())
 	}
-	return out, nil
+	return out, accounts, nil
 }

@@ -27,7 +27,6 @@ import (
 var (
 	ra1 = access.Principal{Account: "ra1", Roles: []access.Role{access.RegistrationOfficer}}
 	ra2 = access.Principal{Account: "ra2", Roles: []access.Role{access.RegistrationOfficer}}
-	pdf = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
 )
 
 var dossierNames = []string{"app.sceau-test.fr", "www.sceau-test.fr"}
@@ -81,41 +80,13 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 // validated by ra2 (CA-4).
 func (f *fixture) validatedDossier(names ...string) *registration.Dossier {
 	f.t.Helper()
-	d := f.submitted(names...)
-	d, err := f.ra.Service.Validate(context.Background(), ra2, d.ID)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return d
+	return f.ra.ValidatedDevice(f.t, ra1, ra2, names...)
 }
 
 // submitted is a website dossier submitted and not yet validated.
 func (f *fixture) submitted(names ...string) *registration.Dossier {
 	f.t.Helper()
-	ctx := context.Background()
-	s := f.ra.Service
-	d, err := s.Create(ctx, ra1, registration.NewDossier{Kind: registration.Device, CA: "issuing", Profile: "server",
-		Subject: registration.Subject{DNSNames: names}, Contact: registration.Contact{Name: "Web team", Email: "web@sceau-test.fr"}})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if _, err := s.AddEvidence(ctx, ra1, d.ID, registration.NewEvidence{DocType: registration.DocDomainControl, Number: "WHOIS-1",
-		IssuingCountry: "FR", Expires: time.Now().AddDate(1, 0, 0).Format(time.DateOnly), Method: registration.FaceToFace,
-		ScanType: "application/pdf", Scan: pdf}); err != nil {
-		f.t.Fatal(err)
-	}
-	doc, err := f.ra.Publication.Document(ctx, ratest.CGUID)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if _, err := s.AcceptCGU(ctx, ra1, d.ID, registration.NewAcceptance{Document: doc.ID, SHA256: doc.SHA256,
-		How: registration.AcceptClick, ProofType: "application/json", Proof: []byte(`{"ip":"192.0.2.7"}`)}); err != nil {
-		f.t.Fatal(err)
-	}
-	if d, err = s.Submit(ctx, ra1, d.ID); err != nil {
-		f.t.Fatal(err)
-	}
-	return d
+	return f.ra.SubmittedDevice(f.t, ra1, names...)
 }
 
 func (f *fixture) url(op string) string { return f.srv.URL + est.Prefix + op }

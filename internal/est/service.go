@@ -96,11 +96,7 @@ type Credential struct {
 func (c *Credential) actor() sceau.Actor { return sceau.Actor{ID: "est:" + c.Username} }
 
 func decide(p access.Principal, action access.Action, id string) (sceau.Actor, error) {
-	d := access.Decide(p, action, access.Resource{Kind: "est-credential", ID: id})
-	if err := d.Err(); err != nil {
-		return sceau.Actor{}, err
-	}
-	return p.Actor(d.Role), nil
+	return access.Authorize(p, action, access.Resource{Kind: "est-credential", ID: id})
 }
 
 func hashHex(secret string) string {

@@ -119,11 +119,7 @@ func decide(p access.Principal, action access.Action, kind string, id int64) (sc
 	if id > 0 {
 		res.ID = fmt.Sprint(id)
 	}
-	d := access.Decide(p, action, res)
-	if err := d.Err(); err != nil {
-		return sceau.Actor{}, err
-	}
-	return p.Actor(d.Role), nil
+	return access.Authorize(p, action, res)
 }
 
 // NewDossier is what an officer enters to open a dossier.

@@ -17,8 +17,8 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// createCRL makes the same DER as x509.CreateRevocationList, faster on
-// long lists: encoding/asn1 spends most of a million-entry CRL in
+// createCRL makes the same DER as x509.CreateRevocationList (CA-3: each
+// CA's numbered CRL), faster on long lists: encoding/asn1 spends most of a million-entry CRL in
 // reflection (issue 13: a CRL of 1M entries within 1.5× of the bare
 // library call). The list's frame (version, algorithm, issuer, dates,
 // extensions) is still built by the standard library, over no entries
@@ -26,7 +26,7 @@ import (
 // never signs anything but the CRL that is published; the entries are
 // encoded here, spliced in, and the whole is signed once by the CA key and
 // checked against the issuer's certificate, as the library does.
-// TestCRLEncodingIsTheStandardLibrarys proves the bytes are the same.
+// TestCA3_CRLEncodingIsTheStandardLibrarys proves the bytes are the same.
 func createCRL(tmpl *x509.RevocationList, issuer *x509.Certificate, key crypto.Signer) ([]byte, error) {
 	frameKey, ok := throwawayLike(key.Public())
 	if !ok || tmpl.SignatureAlgorithm != x509.UnknownSignatureAlgorithm || len(tmpl.RevokedCertificates) > 0 {

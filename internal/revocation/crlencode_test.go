@@ -67,11 +67,11 @@ func crlEntries(n int) []x509.RevocationListEntry {
 	return out[:n]
 }
 
-// TestCRLEncodingIsTheStandardLibrarys compares the CRL encoder with
+// TestCA3_CRLEncodingIsTheStandardLibrarys compares the CRL encoder with
 // x509.CreateRevocationList: the same to-be-signed bytes and algorithm
 // for every key type a CA may have, a signature that verifies with the
 // issuer's certificate, and the entries read back as given.
-func TestCRLEncodingIsTheStandardLibrarys(t *testing.T) {
+func TestCA3_CRLEncodingIsTheStandardLibrarys(t *testing.T) {
 	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
@@ -118,10 +118,10 @@ func TestCRLEncodingIsTheStandardLibrarys(t *testing.T) {
 	}
 }
 
-// TestCRLEncodingFallsBackToTheLibrary: what the encoder does not take
+// TestCA3_CRLEncodingFallsBackToTheLibrary: what the encoder does not take
 // (an entry with its own extension, a negative serial) is the library's,
 // and its refusals stay (a nil serial).
-func TestCRLEncodingFallsBackToTheLibrary(t *testing.T) {
+func TestCA3_CRLEncodingFallsBackToTheLibrary(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	issuer := crlIssuer(t, key)
 	now := time.Now().UTC()
@@ -145,10 +145,10 @@ func TestCRLEncodingFallsBackToTheLibrary(t *testing.T) {
 	}
 }
 
-// TestCRLEncodingVerifiesWithOpenSSL: openssl checks the signature of a
+// TestCA3_CRLEncodingVerifiesWithOpenSSL: openssl checks the signature of a
 // long CRL made by the encoder against its issuer, and counts its
 // entries.
-func TestCRLEncodingVerifiesWithOpenSSL(t *testing.T) {
+func TestCA3_CRLEncodingVerifiesWithOpenSSL(t *testing.T) {
 	sceautest.NeedOpenSSL(t)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	issuer := crlIssuer(t, key)

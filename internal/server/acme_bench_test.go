@@ -16,8 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,30 +180,6 @@ func BenchmarkCA4_ACMEFlow(b *testing.B) {
 		}
 		csrs[i] = csrPEM(der)
 	}
-	run := func(from, to int, one func(w, i int) error) time.Duration {
-		var next atomic.Int64
-		next.Store(int64(from))
-		var wg sync.WaitGroup
-		start := time.Now()
-		for w := 0; w < clients; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= to {
-						return
-					}
-					if err := one(w, i); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		return time.Since(start)
-	}
 	plainOne := func(_, i int) error {
 		r := httptest.NewRequest("POST", "/api/v1/certificates", strings.NewReader(fmt.Sprintf(`{"ca":"issuing","profile":"server","csr":%q}`, csrs[i])))
 		r.TLS = tlsState
@@ -221,22 +195,8 @@ func BenchmarkCA4_ACMEFlow(b *testing.B) {
 			PrivateKey: certKeys[i], Bundle: true})
 		return err
 	}
-	b.ResetTimer()
-	var plain, flow time.Duration
-	const rounds = 4
-	for r := 0; r < rounds; r++ {
-		from, to := n*r/rounds, n*(r+1)/rounds
-		if r%2 == 0 {
-			plain += run(from, to, plainOne)
-			flow += run(from, to, acmeOne)
-		} else {
-			flow += run(from, to, acmeOne)
-			plain += run(from, to, plainOne)
-		}
+	run := func(one func(w, i int) error) func(from, to int) time.Duration {
+		return func(from, to int) time.Duration { return inFlight(b, clients, from, to, one) }
 	}
-	b.StopTimer()
-	plainRate, acmeRate := float64(n)/plain.Seconds(), float64(n)/flow.Seconds()
-	b.ReportMetric(plainRate, "csr/s")
-	b.ReportMetric(acmeRate, "acme/s")
-	b.ReportMetric(acmeRate/plainRate, "ratio")
+	alternated(b, 4, "csr", run(plainOne), "acme", run(acmeOne))
 }

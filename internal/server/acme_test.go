@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-acme/lego/v5/certcrypto"
 	"github.com/go-acme/lego/v5/certificate"
@@ -25,42 +24,14 @@ import (
 
 	"github.com/sceau/sceau/internal/access"
 	"github.com/sceau/sceau/internal/acme"
-	"github.com/sceau/sceau/internal/registration"
 	"github.com/sceau/sceau/internal/sceautest"
-	"github.com/sceau/sceau/internal/sceautest/ratest"
 	"github.com/sceau/sceau/internal/server"
 )
 
 // websiteDossier is a validated website dossier for the server profile.
 func (f *accessFixture) websiteDossier(t testing.TB) int64 {
 	t.Helper()
-	ctx := context.Background()
-	s := f.reg.Service
-	d, err := s.Create(ctx, walker, registration.NewDossier{Kind: registration.Device, CA: "issuing", Profile: "server",
-		Subject: registration.Subject{DNSNames: []string{"www.sceau-test.fr"}}, Contact: registration.Contact{Name: "Web", Email: "web@sceau-test.fr"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AddEvidence(ctx, walker, d.ID, registration.NewEvidence{DocType: registration.DocDomainControl, Number: "WHOIS-1",
-		IssuingCountry: "FR", Expires: f.clock.Now().AddDate(1, 0, 0).Format(time.DateOnly), Method: registration.FaceToFace,
-		ScanType: "application/pdf", Scan: testPDF}); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := f.reg.Publication.Document(ctx, ratest.CGUID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AcceptCGU(ctx, walker, d.ID, registration.NewAcceptance{Document: doc.ID, SHA256: doc.SHA256,
-		How: registration.AcceptClick, ProofType: "application/json", Proof: []byte(`{"click":1}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Submit(ctx, walker, d.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Validate(ctx, access.Principal{Account: "ra-other", Roles: walker.Roles}, d.ID); err != nil {
-		t.Fatal(err)
-	}
-	return d.ID
+	return f.reg.ValidatedDevice(t, walker, access.Principal{Account: "ra-other", Roles: walker.Roles}, "www.sceau-test.fr").ID
 }
 
 // eabKey makes an EAB key as walker.

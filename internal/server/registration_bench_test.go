@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,34 +82,20 @@ func BenchmarkCA4_DossierIssuance(b *testing.B) {
 		}
 		ids[i] = d.ID
 	}
-	run := func(from, to int, body func(i int) (string, string)) time.Duration {
-		var next atomic.Int64
-		next.Store(int64(from))
-		var wg sync.WaitGroup
-		start := time.Now()
-		for w := 0; w < 16; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= to {
-						return
-					}
-					path, js := body(i)
-					r := httptest.NewRequest("POST", path, strings.NewReader(js))
-					r.TLS = tlsState
-					w := httptest.NewRecorder()
-					adm.ServeHTTP(w, r)
-					if w.Code != 201 {
-						b.Errorf("%s: %d %s", path, w.Code, w.Body)
-						return
-					}
+	run := func(body func(i int) (string, string)) func(from, to int) time.Duration {
+		return func(from, to int) time.Duration {
+			return inFlight(b, 16, from, to, func(_, i int) error {
+				path, js := body(i)
+				r := httptest.NewRequest("POST", path, strings.NewReader(js))
+				r.TLS = tlsState
+				w := httptest.NewRecorder()
+				adm.ServeHTTP(w, r)
+				if w.Code != 201 {
+					return fmt.Errorf("%s: %d %s", path, w.Code, w.Body)
 				}
-			}()
+				return nil
+			})
 		}
-		wg.Wait()
-		return time.Since(start)
 	}
 	plainBody := func(i int) (string, string) {
 		return "/api/v1/certificates", fmt.Sprintf(`{"ca":"issuing","profile":"person","csr":%q}`, csrs[i])
@@ -119,24 +103,5 @@ func BenchmarkCA4_DossierIssuance(b *testing.B) {
 	dossierBody := func(i int) (string, string) {
 		return fmt.Sprintf("/api/v1/dossiers/%d/issue", ids[i]), fmt.Sprintf(`{"csr":%q}`, csrs[n+i])
 	}
-	// Eight rounds, alternating which goes first, so that neither runs on
-	// a larger database or a quieter machine only.
-	b.ResetTimer()
-	var plain, dossier time.Duration
-	const rounds = 8
-	for r := 0; r < rounds; r++ {
-		from, to := n*r/rounds, n*(r+1)/rounds
-		if r%2 == 0 {
-			plain += run(from, to, plainBody)
-			dossier += run(from, to, dossierBody)
-		} else {
-			dossier += run(from, to, dossierBody)
-			plain += run(from, to, plainBody)
-		}
-	}
-	b.StopTimer()
-	plainRate, dossierRate := float64(n)/plain.Seconds(), float64(n)/dossier.Seconds()
-	b.ReportMetric(plainRate, "csr/s")
-	b.ReportMetric(dossierRate, "dossier/s")
-	b.ReportMetric(dossierRate/plainRate, "ratio")
+	alternated(b, 8, "csr", run(plainBody), "dossier", run(dossierBody))
 }

@@ -101,3 +101,48 @@ func (r *Registration) apply(t testing.TB, actor sceau.Actor, ch publication.Cha
 		t.Fatal(err)
 	}
 }
+
+// ScanPDF stands in for a scanned piece of evidence.
+var ScanPDF = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
+// SubmittedDevice is a device (website) dossier of CA issuing, profile
+// server, for names: entered by entry with a domain-control record and
+// the acceptance of the CGU in force, and submitted (CA-4).
+func (r *Registration) SubmittedDevice(t testing.TB, entry access.Principal, names ...string) *registration.Dossier {
+	t.Helper()
+	ctx := context.Background()
+	s := r.Service
+	d, err := s.Create(ctx, entry, registration.NewDossier{Kind: registration.Device, CA: "issuing", Profile: "server",
+		Subject: registration.Subject{DNSNames: names}, Contact: registration.Contact{Name: "Web team", Email: "web@sceau-test.fr"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddEvidence(ctx, entry, d.ID, registration.NewEvidence{DocType: registration.DocDomainControl, Number: "WHOIS-1",
+		IssuingCountry: "FR", Expires: time.Now().AddDate(1, 0, 0).Format(time.DateOnly), Method: registration.FaceToFace,
+		ScanType: "application/pdf", Scan: ScanPDF}); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := r.Publication.Document(ctx, CGUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AcceptCGU(ctx, entry, d.ID, registration.NewAcceptance{Document: doc.ID, SHA256: doc.SHA256,
+		How: registration.AcceptClick, ProofType: "application/json", Proof: []byte(`{"ip":"192.0.2.7"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = s.Submit(ctx, entry, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// ValidatedDevice is SubmittedDevice validated by check, another
+// Registration Officer (four eyes).
+func (r *Registration) ValidatedDevice(t testing.TB, entry, check access.Principal, names ...string) *registration.Dossier {
+	t.Helper()
+	d, err := r.Service.Validate(context.Background(), check, r.SubmittedDevice(t, entry, names...).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
